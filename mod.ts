@@ -1,0 +1,62 @@
+/**
+ * fullduplex: one small, well-tested WebSocket API over Deno's and Bun's
+ * native engines. A server (`serve`, or `createHandler` to mount in your
+ * own Deno.serve/Bun.serve app) and a client (`connect`) that behave the
+ * same on both runtimes.
+ *
+ * @example
+ * ```ts
+ * import { connect, serve } from "@fullduplex/fullduplex";
+ *
+ * const server = serve({
+ *   port: 0,
+ *   message(socket, msg) {
+ *     socket.send(msg.kind === "text" ? `Echo: ${msg.text()}` : msg.bytes());
+ *   },
+ * });
+ * await server.ready;
+ *
+ * const ws = await connect(server.url);
+ * ws.send("Hello");
+ * for await (const msg of ws) {
+ *   console.log(msg.text()); // "Echo: Hello"
+ *   break;
+ * }
+ * await ws.close();
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+export { serve } from "./src/server/serve.ts";
+export type { ServeOptions, Server, TlsOptions } from "./src/server/serve.ts";
+export { createHandler, NODE_SERVER_UNSUPPORTED, UnsupportedRuntimeError } from "./src/server/endpoint.ts";
+export type { WebSocketEndpoint } from "./src/server/endpoint.ts";
+export type { ShutdownOptions } from "./src/server/core.ts";
+export { DEFAULT_LIMITS } from "./src/server/options.ts";
+export type {
+  CloseInfo,
+  RemoteAddress,
+  UpgradeAccept,
+  UpgradeInfo,
+  UpgradeResult,
+  WebSocketHandlers,
+  WebSocketLimits,
+  WebSocketOptions,
+} from "./src/server/options.ts";
+export { Socket } from "./src/server/socket.ts";
+export type { ReadyState, SendResult } from "./src/server/socket.ts";
+export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
+export type { DenoServeInfo } from "./src/adapters/deno.ts";
+export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
+
+export { Client, connect } from "./src/client/connect.ts";
+export type { ClientEvents, ConnectOptions } from "./src/client/connect.ts";
+
+export { Message } from "./src/message.ts";
+export type { MessageKind, SendData } from "./src/message.ts";
+export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/close_codes.ts";
+export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/errors.ts";
+export { detectRuntime } from "./src/runtime.ts";
+export type { RuntimeName } from "./src/runtime.ts";

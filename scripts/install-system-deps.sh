@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Debian packages the test suite uses, installed only when missing.
+set -euo pipefail
+need=()
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi

@@ -1,0 +1,158 @@
+/**
+ * Bun adapter: Bun.serve's `websocket` handlers → core events.
+ *
+ * Quirks handled here (Bun 1.4, checked by running code, see shared
+ * notes/RUNTIMES.md):
+ * - without a `Sec-WebSocket-Protocol` header of ours, Bun echoes the
+ *   client's first protocol; we always set it (empty = none).
+ * - maxPayloadLength is native, but the server's own `close` handler sees
+ *   1006 "Received too big message"; we report the 1009 the peer got.
+ * - `idleTimeout` misses a silent peer while the server keeps sending
+ *   (oven-sh/bun#39255), so the core pings and drops peers itself; Bun's
+ *   own idle timer is off.
+ * - messages arrive as Node Buffers by default: binaryType is set to
+ *   "uint8array" and Message re-views them as plain Uint8Arrays.
+ * - a throw in a handler ends the process unless an `error` handler exists;
+ *   the core guards every user handler, and we still pass one.
+ *
+ * @module
+ */
+
+import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
+import type { Connection } from "../server/connection.ts";
+import type { AdapterCapabilities, SendResult, Transport } from "../server/transport.ts";
+import type { RemoteAddress } from "../server/options.ts";
+import { CloseCode } from "../close_codes.ts";
+
+/** The parts of Bun's ServerWebSocket this adapter uses. */
+export interface BunServerWebSocket<T> {
+  data: T;
+  binaryType?: string;
+  send(data: string | Uint8Array, compress?: boolean): number;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  ping(data?: string | Uint8Array): number;
+  getBufferedAmount(): number;
+}
+
+/** The parts of Bun's Server this adapter uses. */
+export interface BunServer {
+  readonly port: number;
+  readonly hostname: string;
+  upgrade(req: Request, options?: { data?: unknown; headers?: Record<string, string> }): boolean;
+  requestIP(req: Request): { address: string; port: number; family?: string } | null;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+/** Per-socket data fullduplex keeps in Bun's `ws.data`. */
+export interface BunSocketData<D> {
+  accepted: AcceptedUpgrade<D>;
+  conn?: Connection<D>;
+}
+
+/** The `websocket` object to give Bun.serve. */
+export interface BunWebSocketHandler<D> {
+  maxPayloadLength: number;
+  idleTimeout: number;
+  sendPings: boolean;
+  perMessageDeflate: boolean;
+  closeOnBackpressureLimit: boolean;
+  backpressureLimit: number;
+  open(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  message(ws: BunServerWebSocket<BunSocketData<D>>, message: string | Uint8Array): void;
+  close(ws: BunServerWebSocket<BunSocketData<D>>, code: number, reason: string): void;
+  pong(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  drain(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  error(ws: BunServerWebSocket<BunSocketData<D>>, error: Error): void;
+}
+
+export const BUN_CAPABILITIES: AdapterCapabilities = {
+  runtime: "bun",
+  nativeMaxMessageBytes: true,
+  nativeIdleTimeout: false,
+};
+
+class BunTransport<D> implements Transport {
+  readonly #ws: BunServerWebSocket<BunSocketData<D>>;
+  constructor(ws: BunServerWebSocket<BunSocketData<D>>) {
+    this.#ws = ws;
+  }
+  send(data: string | Uint8Array): SendResult {
+    // Bun: bytes written, -1 queued under backpressure, 0 dropped.
+    const n = this.#ws.send(data);
+    return n > 0 ? "sent" : n === -1 ? "queued" : data.length === 0 ? "sent" : "dropped";
+  }
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+  terminate(): boolean {
+    this.#ws.terminate();
+    return true;
+  }
+  ping(): boolean {
+    this.#ws.ping();
+    return true;
+  }
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+}
+
+/** The reason Bun gives its own handler when maxPayloadLength was exceeded. */
+const BUN_TOO_BIG = "Received too big message";
+
+/** Builds the `websocket` handler object for Bun.serve, wired to a core. */
+export function bunWebSocketHandler<D>(core: ServerCore<D>): BunWebSocketHandler<D> {
+  return {
+    maxPayloadLength: core.limits.maxMessageBytes,
+    idleTimeout: 0,
+    sendPings: false,
+    perMessageDeflate: false,
+    closeOnBackpressureLimit: false,
+    backpressureLimit: 16 * 1024 * 1024,
+    open(ws) {
+      ws.binaryType = "uint8array";
+      const conn = core.connection(new BunTransport(ws), ws.data.accepted);
+      ws.data.conn = conn;
+      conn.opened();
+    },
+    message(ws, message) {
+      ws.data.conn?.received(message);
+    },
+    close(ws, code, reason) {
+      const conn = ws.data.conn;
+      if (conn === undefined) return;
+      if (code === CloseCode.Abnormal && reason === BUN_TOO_BIG) {
+        conn.closed(CloseCode.MessageTooBig, `message exceeds ${core.limits.maxMessageBytes} bytes`);
+      } else conn.closed(code, reason);
+    },
+    pong(ws) {
+      ws.data.conn?.ponged();
+    },
+    drain() {},
+    error(ws, error) {
+      // Only reached if a throw escaped the core's guard; never let it end the process.
+      ws.data.conn?.failed(error);
+    },
+  };
+}
+
+/** The peer's address: Bun's ws.remoteAddress has no port, requestIP does. */
+function remoteOf(server: BunServer, req: Request): RemoteAddress {
+  const ip = server.requestIP(req);
+  return { address: ip?.address ?? "", port: ip?.port ?? 0 };
+}
+
+/**
+ * Upgrades a request on Bun. Resolves to `undefined` once upgraded (what
+ * Bun's fetch must return) or to a Response that refuses the upgrade.
+ */
+export async function bunUpgrade<D>(core: ServerCore<D>, req: Request, server: BunServer): Promise<Response | undefined> {
+  const decision = await core.prepareUpgrade(req, remoteOf(server, req));
+  if (decision instanceof Response) return decision;
+  const data: BunSocketData<D> = { accepted: decision };
+  // Always set the header: left unset, Bun agrees to the client's first protocol.
+  const headers = { ...decision.headers, "Sec-WebSocket-Protocol": decision.protocol };
+  if (server.upgrade(req, { data, headers })) return undefined;
+  return new Response("WebSocket upgrade failed\n", { status: 400 });
+}

@@ -1,0 +1,111 @@
+/**
+ * Deno adapter: Deno.serve + Deno.upgradeWebSocket → core events.
+ *
+ * Quirks handled here (Deno 2.9, checked by running code, see
+ * shared notes/RUNTIMES.md):
+ * - `upgradeWebSocket({ protocol })` throws (→ HTTP 500) when the client
+ *   wrote `chat,superchat` without a space, so we never pass `protocol`
+ *   and set the response header ourselves (the 101's headers are mutable).
+ * - an abrupt end is reported with code 0 and the idle timeout fires
+ *   `close` twice (1001 then 1005); the core normalises and de-duplicates.
+ * - there is no message-size option (denoland/deno#15809): the core checks
+ *   every whole message; a frame over 64 MiB is refused by Deno itself.
+ * - the server socket cannot be dropped (no terminate()).
+ *
+ * @module
+ */
+
+import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
+import type { AdapterCapabilities, SendResult, Transport } from "../server/transport.ts";
+import type { RemoteAddress } from "../server/options.ts";
+
+/** The parts of Deno's API this adapter uses (typed here so Bun's checker needs no Deno types). */
+export interface DenoNamespace {
+  upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
+  serve(
+    options: {
+      port?: number;
+      hostname?: string;
+      cert?: string;
+      key?: string;
+      signal?: AbortSignal;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+      onError?: (err: unknown) => Response | Promise<Response>;
+    },
+    handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): { addr: { hostname: string; port: number }; finished: Promise<void>; shutdown(): Promise<void> };
+}
+
+/** The second argument Deno.serve passes to its handler. */
+export interface DenoServeInfo {
+  remoteAddr: { hostname: string; port: number; transport?: string };
+}
+
+/** Deno's global namespace, typed structurally. */
+export function denoNamespace(): DenoNamespace {
+  return (globalThis as unknown as { Deno: DenoNamespace }).Deno;
+}
+
+export const DENO_CAPABILITIES: AdapterCapabilities = {
+  runtime: "deno",
+  nativeMaxMessageBytes: false,
+  nativeIdleTimeout: true,
+};
+
+class DenoTransport implements Transport {
+  readonly #ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+  send(data: string | Uint8Array): SendResult {
+    // Deno buffers without limit and never reports a failed send
+    // (denoland/deno#25070); bufferedAmount tells whether it went out at once.
+    this.#ws.send(data as string | ArrayBufferView<ArrayBuffer>);
+    return this.#ws.bufferedAmount > 0 ? "queued" : "sent";
+  }
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+  terminate(): boolean {
+    return false; // Deno's server socket has no way to drop TCP.
+  }
+  ping(): boolean {
+    return false; // No ping() API; Deno's own idleTimeout pings.
+  }
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+}
+
+function remoteOf(info: DenoServeInfo | undefined): RemoteAddress {
+  const addr = info?.remoteAddr;
+  return { address: addr?.hostname ?? "", port: addr?.port ?? 0 };
+}
+
+/**
+ * Upgrades a request on Deno: runs the core's checks and hook, then
+ * Deno.upgradeWebSocket, and wires the socket to a core connection.
+ */
+export async function denoUpgrade<D>(core: ServerCore<D>, req: Request, info: DenoServeInfo | undefined): Promise<Response> {
+  const decision = await core.prepareUpgrade(req, remoteOf(info));
+  if (decision instanceof Response) return decision;
+  return denoAccept(core, req, decision);
+}
+
+function denoAccept<D>(core: ServerCore<D>, req: Request, accepted: AcceptedUpgrade<D>): Response {
+  // Deno's idleTimeout pings at half the timeout and closes with 1001 at the end;
+  // it takes whole seconds, so round up rather than turn a short timeout off.
+  const idle = core.limits.idleTimeout;
+  const { socket: ws, response } = denoNamespace().upgradeWebSocket(req, { idleTimeout: idle === 0 ? 0 : Math.max(1, Math.ceil(idle)) });
+  if (accepted.protocol !== "") response.headers.set("sec-websocket-protocol", accepted.protocol);
+  for (const [name, value] of Object.entries(accepted.headers)) response.headers.set(name, value);
+  ws.binaryType = "arraybuffer";
+  const conn = core.connection(new DenoTransport(ws), accepted);
+  ws.onopen = () => conn.opened();
+  ws.onmessage = (event: MessageEvent) => conn.received(event.data as string | ArrayBuffer);
+  ws.onclose = (event: CloseEvent) => conn.closed(event.code, event.reason);
+  // Errors (EOF, "Frame too large") are always followed by a close event,
+  // which carries what the user needs (1006); nothing to report separately.
+  ws.onerror = () => {};
+  return response;
+}

@@ -1,0 +1,81 @@
+/**
+ * Error classes thrown or reported by fullduplex. Every error is an `Error`
+ * subclass with a message a user can act on.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error fullduplex creates, so one `instanceof` check
+ * separates library errors from others.
+ *
+ * @example
+ * ```ts
+ * import { connect, FullDuplexError } from "@fullduplex/fullduplex";
+ * try {
+ *   await connect("ws://127.0.0.1:1");
+ * } catch (err) {
+ *   if (err instanceof FullDuplexError) console.log("fullduplex:", err.message);
+ * }
+ * ```
+ */
+export class FullDuplexError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A client could not open a connection: refused, DNS failure, TLS failure,
+ * handshake refused or timed out. `url` names the address that was tried.
+ *
+ * @example
+ * ```ts
+ * import { connect, ConnectError } from "@fullduplex/fullduplex";
+ * try {
+ *   await connect("ws://127.0.0.1:1", { timeout: 1000 });
+ * } catch (err) {
+ *   if (err instanceof ConnectError) console.log(err.url, err.message);
+ * }
+ * ```
+ */
+export class ConnectError extends FullDuplexError {
+  /** The URL that could not be reached. */
+  readonly url: string;
+  constructor(url: string, reason: string, options?: ErrorOptions) {
+    super(`could not connect to ${url}: ${reason}`, options);
+    this.url = url;
+  }
+}
+
+/**
+ * A message could not be decoded as asked, e.g. `msg.json()` on text that is
+ * not JSON. The message names the problem; it never repeats more than a
+ * short prefix of the input, so attacker-sized input is not echoed back.
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageDecodeError } from "@fullduplex/fullduplex";
+ * try {
+ *   Message.from("{oops").json();
+ * } catch (err) {
+ *   if (err instanceof MessageDecodeError) console.log(err.message);
+ * }
+ * ```
+ */
+export class MessageDecodeError extends FullDuplexError {}
+
+/**
+ * An operation was attempted in a state that does not allow it, e.g.
+ * `send()` on a client that is closed for good.
+ *
+ * @example
+ * ```ts
+ * import { connect, InvalidStateError } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * await ws.close();
+ * try { ws.send("late"); } catch (err) { console.log(err instanceof InvalidStateError); }
+ * ```
+ */
+export class InvalidStateError extends FullDuplexError {}

@@ -1,0 +1,163 @@
+/**
+ * Per-connection state machine shared by both adapters: close exactly once,
+ * close codes normalised, message limits, guarded handlers, keep-alive
+ * bookkeeping. Internal.
+ *
+ * @module
+ */
+
+import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../close_codes.ts";
+import { Message } from "../message.ts";
+import { Socket } from "./socket.ts";
+import type { ReadyState } from "./socket.ts";
+import type { RemoteAddress } from "./options.ts";
+import type { SendResult, Transport } from "./transport.ts";
+import type { ServerCore } from "./core.ts";
+
+const OPEN = 1 as const;
+const CLOSING = 2 as const;
+const CLOSED = 3 as const;
+
+/** A value that may be a promise: handlers may be sync or async. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** One connection's state; the adapter feeds it events, the Socket reads it. */
+export class Connection<D = unknown> {
+  readonly core: ServerCore<D>;
+  readonly transport: Transport;
+  readonly socket: Socket<D>;
+  state: ReadyState = 0;
+  /** Set by any received frame (data or pong); cleared by the keep-alive sweep. */
+  active = true;
+  /** Keep-alive sweeps in a row that saw nothing from the peer. */
+  idleSweeps = 0;
+  /** Code and reason of a close the server started, reported instead of the echo. */
+  #sentClose: { code: number; reason: string } | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(core: ServerCore<D>, transport: Transport, data: D, remote: RemoteAddress, protocol: string) {
+    this.core = core;
+    this.transport = transport;
+    this.socket = new Socket<D>(this, data, remote, protocol);
+  }
+
+  bufferedAmount(): number {
+    return this.state === CLOSED ? 0 : this.transport.bufferedAmount;
+  }
+
+  send(data: string | Uint8Array): SendResult {
+    if (this.state !== OPEN) return "dropped";
+    return this.transport.send(data);
+  }
+
+  /** Called by the adapter when the engine reports the socket open. */
+  opened(): void {
+    if (this.state !== 0) return;
+    this.state = OPEN;
+    this.core.track(this);
+    const handler = this.core.handlers.open;
+    if (handler !== undefined) this.guard(() => handler(this.socket));
+  }
+
+  /** Called by the adapter for every whole message. */
+  received(data: string | Uint8Array | ArrayBuffer): void {
+    this.active = true;
+    if (this.state !== OPEN) return;
+    const limits = this.core.limits;
+    if (!this.core.caps.nativeMaxMessageBytes && tooBig(data, limits.maxMessageBytes)) {
+      // Deno has no message-size option (denoland/deno#15809): it has read the
+      // whole message by now; the best we can do is refuse it and close.
+      this.closeInternal(CloseCode.MessageTooBig, `message exceeds ${limits.maxMessageBytes} bytes`);
+      return;
+    }
+    const handler = this.core.handlers.message;
+    if (handler !== undefined) this.guard(() => handler(this.socket, Message.from(data)));
+  }
+
+  /** A pong (or any frame the engine reports as liveness) arrived. */
+  ponged(): void {
+    this.active = true;
+  }
+
+  /** Called by the adapter when the engine reports the socket closed (any number of times). */
+  closed(code: number | undefined, reason: string | undefined): void {
+    if (this.state === CLOSED) return; // Deno fires close twice after an idle timeout.
+    const wasOpen = this.state !== 0;
+    this.state = CLOSED;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.core.untrack(this);
+    if (!wasOpen) return;
+    const info = this.#sentClose ?? { code: normalizeReceivedCloseCode(code), reason: reason ?? "" };
+    const handler = this.core.handlers.close;
+    if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
+  }
+
+  /** Starts a close the user asked for (arguments already validated). */
+  close(code: number, reason: string): void {
+    if (this.state !== OPEN) return;
+    this.state = CLOSING;
+    this.#sentClose = { code, reason };
+    this.transport.close(code, reason);
+    if ((this.state as ReadyState) !== CLOSING) return; // Bun reports the close synchronously.
+    this.#closeTimer = setTimeout(() => this.forceClosed(CloseCode.Abnormal, "close handshake timed out"), this.core.limits.closeTimeout * 1000);
+  }
+
+  /** A close the library decides (1001, 1008, 1009, 1011…): codes users may not send. */
+  closeInternal(code: number, reason: string): void {
+    this.close(code, truncateCloseReason(reason));
+  }
+
+  /** Drops the connection; where the engine cannot, closes and forgets it after closeTimeout. */
+  terminate(): void {
+    if (this.state === CLOSED) return;
+    if (this.transport.terminate()) {
+      // Bun reports the close (1006) from inside terminate(); make sure it ran.
+      if ((this.state as ReadyState) !== CLOSED) this.forceClosed(CloseCode.Abnormal, "");
+      return;
+    }
+    if (this.state === OPEN) this.closeInternal(CloseCode.GoingAway, "terminated");
+  }
+
+  /**
+   * Ends the connection from the library's side when the engine will not
+   * report it (a peer that never answers a close frame on Deno): `close`
+   * runs with the code the server sent, or the given one if it sent none;
+   * the engine's later report is ignored.
+   */
+  forceClosed(code: number, reason: string): void {
+    if (this.state === CLOSED) return;
+    this.#sentClose ??= { code, reason };
+    this.transport.terminate();
+    this.closed(code, reason);
+  }
+
+  /**
+   * Runs a user handler so that neither a throw nor a rejected promise can
+   * end the process: the error goes to the `error` handler and, when
+   * `closeOnError`, the connection is closed with 1011.
+   */
+  guard(run: () => unknown, closeOnError = true): void {
+    try {
+      const result = run();
+      if (isThenable(result)) result.then(undefined, (err) => this.failed(err, closeOnError));
+    } catch (err) {
+      this.failed(err, closeOnError);
+    }
+  }
+
+  failed(err: unknown, close = true): void {
+    this.core.reportError(this.socket, err);
+    if (close && this.state === OPEN) this.closeInternal(CloseCode.InternalError, "internal server error");
+  }
+}
+
+/** Whether a message is larger than `max` bytes, computing UTF-8 length only when needed. */
+function tooBig(data: string | Uint8Array | ArrayBuffer, max: number): boolean {
+  if (typeof data !== "string") return data.byteLength > max;
+  // UTF-8 needs at least one byte per UTF-16 unit and at most three.
+  if (data.length > max) return true;
+  if (data.length * 3 <= max) return false;
+  return new TextEncoder().encode(data).byteLength > max;
+}

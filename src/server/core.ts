@@ -1,0 +1,173 @@
+/**
+ * The runtime-neutral server core: upgrade decisions, the set of live
+ * connections, keep-alive sweeps, error reporting and shutdown. Adapters
+ * create one per endpoint and feed it engine events. Internal.
+ *
+ * @module
+ */
+
+import { CloseCode } from "../close_codes.ts";
+import { Connection } from "./connection.ts";
+import type { RemoteAddress, ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
+import { resolveLimits } from "./options.ts";
+import type { AdapterCapabilities, Transport } from "./transport.ts";
+import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
+import type { Socket } from "./socket.ts";
+
+/** An accepted upgrade, ready for the adapter to hand to its engine. */
+export interface AcceptedUpgrade<D> {
+  data: D;
+  protocol: string;
+  headers: Record<string, string>;
+  remote: RemoteAddress;
+}
+
+/** Options of a graceful shutdown. */
+export interface ShutdownOptions {
+  /** Close code sent to every peer. Default 1001 (going away). */
+  code?: number;
+  /** Close reason sent to every peer. Default "server shutting down". */
+  reason?: string;
+  /** Milliseconds to wait for peers to answer before dropping them. Default 5000. */
+  timeout?: number;
+}
+
+function refuse(status: number, body: string): Response {
+  return new Response(body + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/** Shared state and logic of one WebSocket endpoint. */
+export class ServerCore<D = unknown> {
+  readonly handlers: WebSocketOptions<D>;
+  readonly limits: ResolvedLimits;
+  readonly caps: AdapterCapabilities;
+  readonly connections: Set<Connection<D>> = new Set();
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
+  #allClosed: (() => void) | undefined;
+
+  constructor(options: WebSocketOptions<D>, caps: AdapterCapabilities) {
+    this.handlers = options;
+    this.limits = resolveLimits(options);
+    this.caps = caps;
+  }
+
+  /** True once shutdown() has started: new upgrades get 503. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Decides an upgrade: handshake checks, then the user's hook. Returns the
+   * accepted upgrade, or a Response that refuses it.
+   */
+  async prepareUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
+    if (!isWebSocketUpgrade(req)) {
+      return new Response("this endpoint only speaks WebSocket\n", { status: 426, headers: { upgrade: "websocket", "sec-websocket-version": "13" } });
+    }
+    const bad = checkHandshake(req);
+    if (bad !== undefined) return bad;
+    if (this.#closing) return new Response("server is shutting down\n", { status: 503, headers: { "retry-after": "5" } });
+    const offered = parseProtocols(req.headers.get("sec-websocket-protocol"));
+    let accept: UpgradeAccept<D> = {};
+    const hook = this.handlers.upgrade;
+    if (hook !== undefined) {
+      try {
+        const result = await hook(req, { remoteAddress: remote, protocols: offered, url: new URL(req.url) });
+        if (result instanceof Response) return result;
+        if (result !== undefined && result !== null) accept = result;
+      } catch (err) {
+        this.reportError(undefined, err);
+        return refuse(500, "upgrade refused: internal error");
+      }
+    }
+    let protocol: string;
+    try {
+      protocol = chooseProtocol(offered, this.limits.protocols, accept.protocol);
+    } catch (err) {
+      this.reportError(undefined, err);
+      return refuse(500, "upgrade refused: internal error");
+    }
+    return { data: accept.data as D, protocol, headers: accept.headers ?? {}, remote };
+  }
+
+  /** Creates the connection for an upgraded native socket. */
+  connection(transport: Transport, accepted: AcceptedUpgrade<D>): Connection<D> {
+    return new Connection<D>(this, transport, accepted.data, accepted.remote, accepted.protocol);
+  }
+
+  track(conn: Connection<D>): void {
+    this.connections.add(conn);
+    if (this.#sweep === undefined && !this.caps.nativeIdleTimeout && this.limits.idleTimeout > 0) this.#startSweep();
+  }
+
+  untrack(conn: Connection<D>): void {
+    this.connections.delete(conn);
+    if (this.connections.size === 0) {
+      this.#stopSweep();
+      this.#allClosed?.();
+    }
+  }
+
+  /**
+   * Keep-alive where the engine's own cannot be trusted (Bun keeps a peer
+   * that never answers pings alive while the server sends to it,
+   * oven-sh/bun#39255): every half idleTimeout, a peer that sent nothing is
+   * pinged; one silent for two sweeps in a row is dropped (close sees 1006).
+   */
+  #startSweep(): void {
+    const every = (this.limits.idleTimeout * 1000) / 2;
+    this.#sweep = setInterval(() => {
+      for (const conn of this.connections) {
+        if (conn.active) {
+          conn.active = false;
+          conn.idleSweeps = 0;
+          continue;
+        }
+        conn.idleSweeps++;
+        if (conn.idleSweeps >= 2) conn.terminate();
+        else conn.transport.ping();
+      }
+    }, every);
+  }
+
+  #stopSweep(): void {
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /** Sends an error to the `error` handler, or logs it when there is none. */
+  reportError(socket: Socket<D> | undefined, err: unknown): void {
+    const handler = this.handlers.error;
+    if (handler === undefined) {
+      console.error("fullduplex: a handler threw:", err);
+      return;
+    }
+    try {
+      handler(socket, err);
+    } catch (again) {
+      console.error("fullduplex: the error handler threw:", again, "while handling:", err);
+    }
+  }
+
+  /**
+   * Graceful shutdown of the WebSocket side: refuse new upgrades, send a
+   * close frame to every peer, wait up to `timeout` ms for them to answer,
+   * then drop what is left. Resolves when every `close` handler has run.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const code = options.code ?? CloseCode.GoingAway;
+    const reason = options.reason ?? "server shutting down";
+    const timeout = options.timeout ?? 5000;
+    this.#closing = true;
+    if (this.connections.size > 0) {
+      const done = new Promise<void>((resolve) => (this.#allClosed = resolve));
+      for (const conn of [...this.connections]) conn.closeInternal(code, reason);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+      clearTimeout(timer);
+      for (const conn of [...this.connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
+    }
+    this.#stopSweep();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Options and handler types of the server, with their defaults and checks.
+ *
+ * @module
+ */
+
+import type { Message } from "../message.ts";
+import type { Socket } from "./socket.ts";
+
+/** The peer's address as both runtimes can report it. */
+export interface RemoteAddress {
+  /** IP address, e.g. `"127.0.0.1"` or `"::1"`. */
+  address: string;
+  /** TCP port of the peer. */
+  port: number;
+}
+
+/** What a `close` handler learns about how a connection ended. */
+export interface CloseInfo {
+  /**
+   * The close code: the peer's code when the peer closed, the server's code
+   * when the server closed, 1005 when a close frame carried no code, 1006
+   * when the connection ended without a close frame (both runtimes).
+   */
+  code: number;
+  /** The close reason, or `""`. */
+  reason: string;
+}
+
+/** What the `upgrade` hook learns besides the request. */
+export interface UpgradeInfo {
+  /** The peer's address. */
+  remoteAddress: RemoteAddress;
+  /** Subprotocols the client offered, in its order (parsed robustly: `a,b` and `a, b`). */
+  protocols: string[];
+  /** The request URL, parsed. */
+  url: URL;
+}
+
+/** Accept an upgrade: per-connection data, an optional subprotocol and extra 101 headers. */
+export interface UpgradeAccept<D> {
+  /** Per-connection data, available as `socket.data`. */
+  data?: D;
+  /**
+   * Subprotocol to agree to; must be one the client offered. When omitted,
+   * the first of the client's protocols that is in the `protocols` option is used.
+   */
+  protocol?: string;
+  /** Extra headers for the 101 response (e.g. `Set-Cookie`). */
+  headers?: Record<string, string>;
+}
+
+/** What the `upgrade` hook may return: accept (with data) or refuse with a `Response`. */
+export type UpgradeResult<D> = UpgradeAccept<D> | Response | undefined | void;
+
+/**
+ * Handlers a WebSocket endpoint runs. A handler that throws (or whose
+ * promise rejects) never ends the process: the error goes to `error` and that
+ * connection is closed with 1011.
+ */
+export interface WebSocketHandlers<D> {
+  /**
+   * Runs before the upgrade, after the handshake checks: authenticate, pick a
+   * subprotocol, attach data. Return a `Response` to refuse.
+   */
+  upgrade?(req: Request, info: UpgradeInfo): UpgradeResult<D> | Promise<UpgradeResult<D>>;
+  /** A connection is open and may send. */
+  open?(socket: Socket<D>): void | Promise<void>;
+  /** A whole message arrived (text or binary). */
+  message?(socket: Socket<D>, message: Message): void | Promise<void>;
+  /** The connection ended; runs exactly once per opened connection. */
+  close?(socket: Socket<D>, info: CloseInfo): void | Promise<void>;
+  /**
+   * A handler threw or rejected (`socket` is undefined when the `upgrade`
+   * hook failed). Without this handler the error is logged with `console.error`.
+   */
+  error?(socket: Socket<D> | undefined, error: unknown): void;
+}
+
+/** Limits and protocol options of a WebSocket endpoint, the same on both runtimes. */
+export interface WebSocketLimits {
+  /** Subprotocols the server agrees to, in the server's order of preference. Default: none. */
+  protocols?: string[];
+  /**
+   * Largest message accepted, in bytes (UTF-8 bytes for text). A larger one
+   * closes the connection with 1009. Default 1 MiB (1048576).
+   */
+  maxMessageBytes?: number;
+  /**
+   * Seconds without any data or pong from a peer before it is closed (it is
+   * pinged half-way). 0 turns keep-alive off. Default 60.
+   */
+  idleTimeout?: number;
+  /**
+   * Seconds to wait for the peer to answer a close frame the server sent
+   * before the connection is dropped and `close` runs. Default 5.
+   */
+  closeTimeout?: number;
+}
+
+/** Options of {@link createHandler}: handlers plus limits. */
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {}
+
+/** Resolved limits with defaults applied. */
+export interface ResolvedLimits {
+  protocols: readonly string[];
+  maxMessageBytes: number;
+  idleTimeout: number;
+  closeTimeout: number;
+}
+
+/** Default limits, exported so docs and tests use the same numbers. */
+export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
+  protocols: Object.freeze([]) as readonly string[],
+  maxMessageBytes: 1024 * 1024,
+  idleTimeout: 60,
+  closeTimeout: 5,
+});
+
+function checkNumber(name: string, value: unknown, min: number, max: number, integer = false): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The RFC 7230 token characters a subprotocol name may use. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Applies defaults and throws a clear error for a bad option. */
+export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
+  const protocols = options.protocols ?? DEFAULT_LIMITS.protocols;
+  if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string" || !TOKEN.test(p))) {
+    throw new TypeError("protocols must be an array of subprotocol names (HTTP tokens such as \"chat.v1\")");
+  }
+  return {
+    protocols: [...protocols],
+    maxMessageBytes: checkNumber("maxMessageBytes", options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, 2 ** 31 - 1, true),
+    // Bun's native ceiling is 960 s; we keep the same upper bound on both runtimes.
+    idleTimeout: checkNumber("idleTimeout", options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout, 0, 960),
+    closeTimeout: checkNumber("closeTimeout", options.closeTimeout ?? DEFAULT_LIMITS.closeTimeout, 0.01, 3600),
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * `serve()`: a whole WebSocket server (plus optional plain HTTP) on the
+ * runtime it runs on.
+ *
+ * @module
+ */
+
+import { ServerCore } from "./core.ts";
+import type { ShutdownOptions } from "./core.ts";
+import type { WebSocketOptions } from "./options.ts";
+import { isWebSocketUpgrade } from "./upgrade.ts";
+import { serverRuntime } from "./endpoint.ts";
+import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
+import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
+import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
+
+/** PEM certificate and key for `wss://`. */
+export interface TlsOptions {
+  /** PEM certificate chain (leaf first). */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+}
+
+/** Options of {@link serve}: where to listen, plain HTTP, plus every WebSocket option. */
+export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
+  /** TCP port; 0 picks a free one (read it from `server.port`). Default 8080. */
+  port?: number;
+  /** Interface to listen on. Default "0.0.0.0" (all IPv4 interfaces), as both runtimes. */
+  hostname?: string;
+  /** Serves plain HTTP requests (anything that is not a WebSocket upgrade). Default: 426. */
+  fetch?(req: Request): Response | Promise<Response>;
+  /** Certificate and key to serve `wss://`. */
+  tls?: TlsOptions;
+}
+
+/**
+ * A running server.
+ */
+export interface Server {
+  /** Resolves once the server listens. */
+  readonly ready: Promise<void>;
+  /** `ws://host:port` (or `wss://`), with `localhost` for a wildcard address. */
+  readonly url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** The address bound. */
+  readonly hostname: string;
+  /** Number of open WebSocket connections. */
+  readonly connections: number;
+  /**
+   * Graceful shutdown: stop accepting, send a close frame (1001 by default)
+   * to every peer, wait up to `timeout` ms for their answers, drop the rest,
+   * then stop listening. Resolves when everything has stopped.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+function urlFor(scheme: string, hostname: string, port: number): string {
+  const host = hostname === "0.0.0.0" || hostname === "::" || hostname === "" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${scheme}://${host}:${port}`;
+}
+
+function checkPort(port: unknown): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+/**
+ * Starts a WebSocket server on Deno (Deno.serve) or Bun (Bun.serve) with the
+ * same behaviour on both. On Node.js it throws {@link UnsupportedRuntimeError}
+ * at once.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * const server = serve({
+ *   port: 8080,
+ *   message(socket, msg) {
+ *     socket.send(msg.kind === "text" ? `Echo: ${msg.text()}` : msg.bytes());
+ *   },
+ * });
+ * await server.ready;
+ * console.log(`listening on ${server.url}`);
+ * // later: await server.shutdown();
+ * ```
+ */
+export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
+  const runtime = serverRuntime();
+  const port = checkPort(options.port ?? 8080);
+  const hostname = options.hostname ?? "0.0.0.0";
+  const scheme = options.tls ? "wss" : "ws";
+  const core = new ServerCore<D>(options, runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
+
+  const plainHttp = async (req: Request): Promise<Response> => {
+    if (options.fetch === undefined) {
+      return new Response("this server only speaks WebSocket\n", { status: 426, headers: { upgrade: "websocket" } });
+    }
+    try {
+      return await options.fetch(req);
+    } catch (err) {
+      core.reportError(undefined, err);
+      return new Response("internal server error\n", { status: 500 });
+    }
+  };
+
+  if (runtime === "deno") {
+    const deno = denoNamespace();
+    const server = deno.serve(
+      { port, hostname, cert: options.tls?.cert, key: options.tls?.key, onListen() {} },
+      (req, info) => (isWebSocketUpgrade(req) ? denoUpgrade(core, req, info) : plainHttp(req)),
+    );
+    const bound = server.addr;
+    let stopped: Promise<void> | undefined;
+    return {
+      ready: Promise.resolve(),
+      url: urlFor(scheme, bound.hostname, bound.port),
+      port: bound.port,
+      hostname: bound.hostname,
+      get connections() {
+        return core.connections.size;
+      },
+      shutdown(opts) {
+        return (stopped ??= core.shutdown(opts).then(() => server.shutdown()));
+      },
+    };
+  }
+
+  const bun = (globalThis as unknown as { Bun: { serve(options: BunServeOptions<D>): BunServer } }).Bun;
+  const server = bun.serve({
+    port,
+    hostname,
+    tls: options.tls,
+    fetch: (req, srv) => (isWebSocketUpgrade(req) ? bunUpgrade(core, req, srv) : plainHttp(req)),
+    websocket: bunWebSocketHandler(core),
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    ready: Promise.resolve(),
+    url: urlFor(scheme, server.hostname, server.port),
+    port: server.port,
+    hostname: server.hostname,
+    get connections() {
+      return core.connections.size;
+    },
+    shutdown(opts) {
+      return (stopped ??= core.shutdown(opts).then(() => server.stop(true)));
+    },
+  };
+}
+
+/** The Bun.serve options this module passes. */
+interface BunServeOptions<D> {
+  port: number;
+  hostname: string;
+  tls?: TlsOptions;
+  fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
+  websocket: BunWebSocketHandler<D>;
+}

@@ -1,0 +1,102 @@
+/**
+ * The `Socket` a server handler receives: the same object, with the same
+ * behaviour, on Deno and Bun.
+ *
+ * @module
+ */
+
+import { assertCloseArgs } from "../close_codes.ts";
+import { toBytes } from "../message.ts";
+import type { SendData } from "../message.ts";
+import type { RemoteAddress } from "./options.ts";
+import type { SendResult } from "./transport.ts";
+import type { Connection } from "./connection.ts";
+
+export type { SendResult };
+
+/** `WebSocket.readyState` values: 0 connecting, 1 open, 2 closing, 3 closed. */
+export type ReadyState = 0 | 1 | 2 | 3;
+
+/**
+ * One server-side connection. `data` is what the `upgrade` hook attached.
+ * All methods are safe to call in any state: after close, `send` returns
+ * `"dropped"` and `close` does nothing.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({
+ *   port: 8080,
+ *   message(socket, msg) {
+ *     if (msg.kind === "binary") socket.send(msg.bytes());
+ *     else socket.sendJson({ echo: msg.text(), from: socket.remoteAddress.address });
+ *   },
+ * });
+ * ```
+ */
+export class Socket<D = unknown> {
+  /** A unique id for this connection (a UUID). */
+  readonly id: string;
+  /** Per-connection data returned by the `upgrade` hook. */
+  data: D;
+  /** The peer's address and port. */
+  readonly remoteAddress: RemoteAddress;
+  /** The subprotocol actually agreed in the handshake, or `""`. */
+  readonly protocol: string;
+  readonly #conn: Connection<D>;
+
+  /** @internal Sockets are created by the server, not by user code. */
+  constructor(conn: Connection<D>, data: D, remoteAddress: RemoteAddress, protocol: string) {
+    this.#conn = conn;
+    this.id = crypto.randomUUID();
+    this.data = data;
+    this.remoteAddress = remoteAddress;
+    this.protocol = protocol;
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed: the same on both runtimes. */
+  get readyState(): ReadyState {
+    return this.#conn.state;
+  }
+
+  /** Bytes queued for this peer and not yet written to the network. */
+  get bufferedAmount(): number {
+    return this.#conn.bufferedAmount();
+  }
+
+  /**
+   * Sends text (a text frame) or bytes (a binary frame). Returns `"sent"`,
+   * `"queued"` (the peer reads slowly; it will still go out) or `"dropped"`.
+   */
+  send(data: SendData): SendResult {
+    if (typeof data === "string") return this.#conn.send(data);
+    if (data instanceof Uint8Array || data instanceof ArrayBuffer) return this.#conn.send(toBytes(data));
+    throw new TypeError("send() takes a string, a Uint8Array or an ArrayBuffer; use sendJson() for objects");
+  }
+
+  /** Sends `JSON.stringify(value)` as a text frame. Throws a TypeError for values JSON cannot encode. */
+  sendJson(value: unknown): SendResult {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`sendJson() cannot encode ${typeof value}`);
+    return this.#conn.send(text);
+  }
+
+  /**
+   * Starts the close handshake. `code` must be 1000 or 3000–4999 and
+   * `reason` at most 123 UTF-8 bytes, else a RangeError is thrown. If the
+   * peer does not answer within `closeTimeout`, the connection is dropped.
+   */
+  close(code = 1000, reason = ""): void {
+    assertCloseArgs(code, reason);
+    this.#conn.close(code, reason);
+  }
+
+  /**
+   * Drops the connection without a close handshake; `close` runs with 1006.
+   * On Deno, whose server socket has no way to drop TCP, the connection is
+   * closed with 1001 instead and forgotten after `closeTimeout`.
+   */
+  terminate(): void {
+    this.#conn.terminate();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The contract between the runtime-neutral core and a runtime adapter: what
+ * the core may ask of one native socket. Internal; not exported from mod.ts.
+ *
+ * @module
+ */
+
+/**
+ * What happened to a sent message: handed to the engine (`"sent"`), queued
+ * because the peer is not reading fast enough (`"queued"`, it will still go
+ * out), or not sent at all (`"dropped"`: closed socket or backpressure limit).
+ */
+export type SendResult = "sent" | "queued" | "dropped";
+
+/** One native socket as the core sees it. */
+export interface Transport {
+  /** Sends a frame; text for strings, binary for bytes. */
+  send(data: string | Uint8Array): SendResult;
+  /** Starts the close handshake with a code the core has already validated. */
+  close(code: number, reason: string): void;
+  /** Drops the TCP connection at once. Returns false where the runtime cannot. */
+  terminate(): boolean;
+  /** Sends a protocol ping. Returns false where the runtime cannot. */
+  ping(): boolean;
+  /** Bytes accepted by send() that the engine has not written to the network yet. */
+  readonly bufferedAmount: number;
+}
+
+/** What an adapter tells the core about its engine. */
+export interface AdapterCapabilities {
+  /** The runtime's name, for messages. */
+  runtime: "deno" | "bun";
+  /** The engine itself enforces maxMessageBytes (Bun: maxPayloadLength). */
+  nativeMaxMessageBytes: boolean;
+  /** The engine itself runs the idle timeout with pings (Deno); else the core pings. */
+  nativeIdleTimeout: boolean;
+}

@@ -1,0 +1,95 @@
+/**
+ * Starts fullduplex servers on 127.0.0.1:0 for tests and records what their
+ * handlers saw.
+ */
+
+import { connect, serve } from "../../mod.ts";
+import type { Client, CloseInfo, Message, Server, ServeOptions, Socket } from "../../mod.ts";
+import { until } from "./runtime.ts";
+
+/** What a test server's handlers saw. */
+export interface Recorded {
+  opens: Socket<unknown>[];
+  messages: { socket: Socket<unknown>; message: Message }[];
+  closes: { socket: Socket<unknown>; info: CloseInfo }[];
+  errors: { socket: Socket<unknown> | undefined; error: unknown }[];
+}
+
+/** A started server plus what it recorded. */
+export interface TestServer extends Recorded {
+  server: Server;
+  url: string;
+  port: number;
+  /** Waits until `n` close handler calls have been recorded. */
+  waitCloses(n: number, ms?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1 with a free port. User handlers in
+ * `options` run after recording. The default message handler echoes.
+ */
+export async function startServer<D = unknown>(options: ServeOptions<D> = {}): Promise<TestServer> {
+  const rec: Recorded = { opens: [], messages: [], closes: [], errors: [] };
+  const server = serve<D>({
+    message(socket, message) {
+      socket.send(message.kind === "text" ? message.text() : message.bytes());
+    },
+    ...options,
+    hostname: "127.0.0.1",
+    port: 0,
+    open(socket) {
+      rec.opens.push(socket as Socket<unknown>);
+      return options.open?.(socket);
+    },
+    ...(options.message
+      ? {
+        message(socket: Socket<D>, message: Message) {
+          rec.messages.push({ socket: socket as Socket<unknown>, message });
+          return options.message!(socket, message);
+        },
+      }
+      : {}),
+    close(socket, info) {
+      rec.closes.push({ socket: socket as Socket<unknown>, info });
+      return options.close?.(socket, info);
+    },
+    error(socket, error) {
+      rec.errors.push({ socket: socket as Socket<unknown> | undefined, error });
+      options.error?.(socket, error);
+    },
+  });
+  await server.ready;
+  return {
+    ...rec,
+    server,
+    url: `ws://127.0.0.1:${server.port}`,
+    port: server.port,
+    waitCloses(n, ms = 5000) {
+      return until(() => rec.closes.length >= n, `${n} close handler call(s), saw ${rec.closes.length}`, ms);
+    },
+    stop: () => server.shutdown({ timeout: 1000 }),
+  };
+}
+
+/** Reads the next message from a client, or throws after `ms`. */
+export async function nextMessage(client: Client, ms = 5000): Promise<Message> {
+  const it = client[Symbol.asyncIterator]();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const result = await Promise.race([
+      it.next(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no message within ${ms} ms`)), ms))),
+    ]);
+    if (result.done) throw new Error(`connection closed (${client.closeCode}) before a message arrived`);
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+    await it.return?.();
+  }
+}
+
+/** Connects a client to a test server. */
+export function client(ts: TestServer, protocols?: string[]): Promise<Client> {
+  return connect(ts.url, { protocols, timeout: 5000 });
+}
