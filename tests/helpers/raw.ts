@@ -82,7 +82,7 @@ export function closeCodeOf(frame: Frame): number | undefined {
  * overrides (a header set to `null` is left out). Resolves once the HTTP
  * response head has arrived.
  */
-export function rawConnect(port: number, headers: Record<string, string | null> = {}, path = "/"): Promise<RawPeer> {
+export function rawConnect(port: number, headers: Record<string, string | null> = {}, path = "/", method = "GET"): Promise<RawPeer> {
   const base: Record<string, string | null> = {
     Host: `127.0.0.1:${port}`,
     Upgrade: "websocket",
@@ -92,7 +92,7 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
     ...headers,
   };
   const lines = Object.entries(base).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
-  const request = `GET ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
+  const request = `${method} ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const tcp: TcpSocket = tcpConnect(port, "127.0.0.1");
     let buffer = new Uint8Array(0);
