@@ -163,7 +163,7 @@ const REFUSE_1002 = "fail the connection: close 1002, nothing delivered";
 
 /** What fullduplex does about a framing or UTF-8 error the engine detects. */
 const ENGINE_FAILS =
-  "engine's check; nothing reaches the handler, whose `close` sees 1006 on both runtimes (Bun reports 1006 even after sending its close frame). The close frame Deno omits cannot be added: the engine has already dropped TCP";
+  "engine's check; nothing reaches the `message` handler. The close frame Deno omits cannot be added: its engine has already dropped TCP";
 
 // ---- the cases ------------------------------------------------------------------
 
