@@ -145,27 +145,31 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       },
     };
     const parseFrames = () => {
-      while (buffer.length >= 2) {
-        const fin = (buffer[0] & 0x80) !== 0;
-        const opcode = buffer[0] & 0x0f;
-        let len = buffer[1] & 0x7f;
+      // Walks the buffer with an offset and trims it once: a burst of
+      // thousands of frames must not copy the rest of the buffer per frame.
+      let at = 0;
+      while (buffer.length - at >= 2) {
+        const fin = (buffer[at] & 0x80) !== 0;
+        const opcode = buffer[at] & 0x0f;
+        let len = buffer[at + 1] & 0x7f;
         let off = 2;
         if (len === 126) {
-          if (buffer.length < 4) return;
-          len = (buffer[2] << 8) | buffer[3];
+          if (buffer.length - at < 4) break;
+          len = (buffer[at + 2] << 8) | buffer[at + 3];
           off = 4;
         } else if (len === 127) {
-          if (buffer.length < 10) return;
-          len = Number(new DataView(buffer.buffer, buffer.byteOffset + 2, 8).getBigUint64(0));
+          if (buffer.length - at < 10) break;
+          len = Number(new DataView(buffer.buffer, buffer.byteOffset + at + 2, 8).getBigUint64(0));
           off = 10;
         }
-        if (buffer.length < off + len) return;
-        const payload = buffer.slice(off, off + len);
-        buffer = buffer.slice(off + len);
+        if (buffer.length - at < off + len) break;
+        const payload = buffer.slice(at + off, at + off + len);
+        at += off + len;
         peer.frames.push({ fin, opcode, payload });
         if (opcode === 0x9 && peer.answerPings && !endedFlag) tcp.write(encodeFrame(0xa, payload));
         if (opcode === 0x8 && peer.answerClose && !endedFlag) tcp.write(encodeFrame(0x8, payload.slice(0, 2)));
       }
+      if (at > 0) buffer = buffer.slice(at);
     };
     tcp.on("data", (chunk: Uint8Array) => {
       const next = new Uint8Array(buffer.length + chunk.length);
