@@ -77,9 +77,11 @@ describe("properties: Message", () => {
         assert.equal(m.size, utf8.length);
         assert.equal(m.text(), s);
         assert.ok(sameBytes(m.bytes(), utf8));
-        // bytes back through a binary message give the same text for well-formed strings
-        assert.equal(Message.from(m.bytes()).text(), decoder.decode(utf8));
-        if (s.isWellFormed()) assert.equal(Message.from(m.bytes()).text(), s);
+        // Bytes back through a binary message give the same text, except that a
+        // lone surrogate (not encodable in UTF-8) comes back as U+FFFD.
+        const back = Message.from(m.bytes()).text();
+        assert.equal(back, decoder.decode(utf8));
+        if (!/\p{Surrogate}/u.test(s)) assert.equal(back, s); // with /u, only lone surrogates match
       }),
       options,
     );
