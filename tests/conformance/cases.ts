@@ -32,6 +32,8 @@ export interface Observation {
   status: number;
   /** The Sec-WebSocket-Accept header of the response, if any. */
   accept?: string;
+  /** The Sec-WebSocket-Version header of the response, if any (sent with a 426). */
+  version?: string;
   /**
    * The server's close frame: its code (null when the frame carried no
    * code) and reason; undefined when none arrived.
@@ -572,7 +574,7 @@ for (const [id, title, handshake, rfc] of handshakeCases) {
     group: HS,
     title,
     rfc: `refuse the upgrade: ${rfc}`,
-    conforms: (o) => (id === "handshake-version-8" ? o.status === 426 : o.status >= 400 && o.status < 500),
+    conforms: (o) => (id === "handshake-version-8" ? o.status === 426 && o.version === "13" : o.status >= 400 && o.status < 500),
     fullduplex: "checked in the core (src/server/upgrade.ts) before the engine sees the request, so both runtimes answer alike (Deno alone would answer 101 to version 8 and 500 to a missing key)",
     handshake,
   });
@@ -623,14 +625,15 @@ export async function runCase(c: ConformanceCase): Promise<Observation> {
   try {
     peer = await rawConnect(ts.port, c.handshake?.headers ?? {}, "/", c.handshake?.method ?? "GET");
     const accept = /^sec-websocket-accept:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
-    const obs: Observation = { status: peer.status, accept, close: undefined, dropped: false, open: false, replies: [], delivered, handlerCloses: [] };
+    const version = /^sec-websocket-version:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
+    const obs: Observation = { status: peer.status, accept, version, close: undefined, dropped: false, open: false, replies: [], delivered, handlerCloses: [] };
     if (peer.status !== 101) return obs;
     const p = peer;
     await c.send?.(p);
     p.sendFrame(TEXT, PROBE);
     const isProbe = (f: Frame) => f.opcode === TEXT && f.payload.length === PROBE.length && new TextDecoder().decode(f.payload) === PROBE;
     const closeFrame = () => p.frames.find((f) => f.opcode === CLOSE);
-    await waitFor(() => p.isEnded() || closeFrame() !== undefined || p.frames.some(isProbe), 3000);
+    await waitFor(() => p.isEnded() || closeFrame() !== undefined || p.frames.some(isProbe), 5000);
     if (closeFrame() !== undefined) await waitFor(() => p.isEnded(), 1500);
     obs.open = p.frames.some(isProbe);
     if (obs.open && closeFrame() === undefined) {
@@ -659,7 +662,7 @@ export async function runCase(c: ConformanceCase): Promise<Observation> {
 
 /** A one-line summary of an observation, as the report prints it. */
 export function summarize(o: Observation): string {
-  if (o.status !== 101) return `HTTP ${o.status}`;
+  if (o.status !== 101) return `HTTP ${o.status}${o.version !== undefined ? ` (Sec-WebSocket-Version: ${o.version})` : ""}`;
   const parts: string[] = [];
   if (o.replies.length > 0) parts.push(o.replies.join(", "));
   if (o.close !== undefined) parts.push(`close ${o.close.code ?? "(no code)"}`);
