@@ -34,6 +34,15 @@ export interface RawPeer {
   isEnded(): boolean;
   /** Destroys the TCP connection (an abrupt disconnect). */
   destroy(): void;
+  /**
+   * Stops reading from TCP (the kernel buffers fill, then the server's send
+   * buffer grows): a peer that stops reading.
+   */
+  pause(): void;
+  /** Reads again after pause(). */
+  resume(): void;
+  /** Bytes of frame data received so far (after the handshake). */
+  receivedBytes(): number;
   /** If false, the peer never answers pings (default true: it answers). */
   answerPings: boolean;
   /** If false, the peer never answers a close frame (default true: it echoes it). */
@@ -98,6 +107,7 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
     let buffer = new Uint8Array(0);
     let headDone = false;
     let endedFlag = false;
+    let received = 0;
     const listeners = new Set<() => void>();
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
@@ -143,6 +153,13 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       destroy() {
         tcp.destroy();
       },
+      pause() {
+        tcp.pause();
+      },
+      resume() {
+        tcp.resume();
+      },
+      receivedBytes: () => received,
     };
     const parseFrames = () => {
       while (buffer.length >= 2) {
@@ -172,6 +189,7 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       next.set(buffer);
       next.set(chunk, buffer.length);
       buffer = next;
+      if (headDone) received += chunk.length;
       if (!headDone) {
         const text = new TextDecoder("latin1").decode(buffer);
         const end = text.indexOf("\r\n\r\n");
