@@ -55,24 +55,23 @@ export const DENO_CAPABILITIES: AdapterCapabilities = {
 class DenoTransport implements Transport {
   readonly #ws: WebSocket;
   readonly #limit: number;
-  /** The last send left bytes in the buffer: only then is the limit checked before sending. */
-  #queued = false;
   constructor(ws: WebSocket, backpressureLimit: number) {
     this.#ws = ws;
     this.#limit = backpressureLimit;
   }
   send(data: string | Uint8Array): SendResult {
     // Deno buffers without limit and never reports a failed send
-    // (denoland/deno#25070): we refuse a send once backpressureLimit bytes
-    // are queued, as Bun does natively (a message on an emptier buffer is
-    // still accepted whole), and bufferedAmount tells whether it went out
-    // at once. send() after close is a silent no-op in Deno; the core never
-    // calls it then.
+    // (denoland/deno#25070), so we refuse a send once backpressureLimit
+    // bytes are queued, as Bun does natively (a message on an emptier buffer
+    // is still accepted whole). Deno writes asynchronously, so right after
+    // any send bufferedAmount is > 0: "queued" therefore means bytes were
+    // already waiting before this one (the peer is not keeping up). send()
+    // after close is a silent no-op in Deno; the core never calls it then.
     const ws = this.#ws;
-    if (this.#queued && ws.bufferedAmount >= this.#limit) return "dropped";
+    const before = ws.bufferedAmount;
+    if (before >= this.#limit) return "dropped";
     ws.send(data as string | ArrayBufferView<ArrayBuffer>);
-    this.#queued = ws.bufferedAmount > 0;
-    return this.#queued ? "queued" : "sent";
+    return before > 0 ? "queued" : "sent";
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);
