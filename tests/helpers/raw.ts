@@ -91,7 +91,12 @@ export function closeCodeOf(frame: Frame): number | undefined {
  * overrides (a header set to `null` is left out). Resolves once the HTTP
  * response head has arrived.
  */
-export function rawConnect(port: number, headers: Record<string, string | null> = {}, path = "/"): Promise<RawPeer> {
+export function rawConnect(
+  port: number,
+  headers: Record<string, string | null> = {},
+  path = "/",
+  init: { answerPings?: boolean; answerClose?: boolean } = {},
+): Promise<RawPeer> {
   const base: Record<string, string | null> = {
     Host: `127.0.0.1:${port}`,
     Upgrade: "websocket",
@@ -115,8 +120,9 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       head: "",
       status: 0,
       frames: [],
-      answerPings: true,
-      answerClose: true,
+      // Set before the handshake: a close or ping may arrive with the 101.
+      answerPings: init.answerPings ?? true,
+      answerClose: init.answerClose ?? true,
       sendFrame(opcode, payload, options = {}) {
         const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
         tcp.write(encodeFrame(opcode, bytes, options.fin ?? true, options.mask ?? true, options.rsv ?? 0));
