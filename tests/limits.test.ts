@@ -12,7 +12,7 @@ import { client, nextMessage, startServer } from "./helpers/server.ts";
 import type { TestServer } from "./helpers/server.ts";
 import { rawConnect } from "./helpers/raw.ts";
 import type { RawPeer } from "./helpers/raw.ts";
-import { delay, until } from "./helpers/runtime.ts";
+import { delay, RUNTIME, until } from "./helpers/runtime.ts";
 
 let ts: TestServer | undefined;
 const clients: Client[] = [];
@@ -179,4 +179,39 @@ describe("limits: rateLimit", () => {
     assert.equal(c.readyState, 1);
     assert.equal(ts.closes.length, 0);
   });
+});
+
+/** The header of a masked binary frame that announces `length` payload bytes (no payload follows). */
+function frameHeader(length: number): Uint8Array {
+  return new Uint8Array([0x82, 0x80 | 127, 0, 0, 0, 0, (length >>> 24) & 255, (length >>> 16) & 255, (length >>> 8) & 255, length & 255, 1, 2, 3, 4]);
+}
+
+describe("limits: maxMessageBytes at the frame header", () => {
+  if (RUNTIME === "deno") {
+    it("Deno drops a frame of 64 MiB or more, whatever maxMessageBytes says (close sees 1006)", async () => {
+      ts = await startServer({ maxMessageBytes: 2 ** 31 - 1 });
+      const ok = await raw(ts.port);
+      ok.write(frameHeader(64 * 1024 * 1024 - 1)); // one byte under 64 MiB: Deno waits for the payload
+      const over = await raw(ts.port);
+      over.write(frameHeader(64 * 1024 * 1024));
+      await ts.waitCloses(1);
+      assert.equal(ts.closes[0].info.code, 1006);
+      await Promise.race([over.ended, delay(5000)]);
+      assert.equal(over.isEnded(), true);
+      assert.equal(over.frames.filter((f) => f.opcode === 0x8).length, 0, "no close frame: TCP is just dropped");
+      await delay(100);
+      assert.equal(ok.isEnded(), false, "a frame one byte under 64 MiB is still being read");
+      assert.equal(ts.server.connections, 1);
+    });
+  } else {
+    it("Bun refuses a frame over maxMessageBytes from its header with 1009", async () => {
+      ts = await startServer({ maxMessageBytes: 1024 });
+      const over = await raw(ts.port);
+      over.write(frameHeader(1025));
+      const frame = await over.waitFrame((f) => f.opcode === 0x8);
+      assert.equal((frame.payload[0] << 8) | frame.payload[1], 1009);
+      await ts.waitCloses(1);
+      assert.equal(ts.closes[0].info.code, 1009);
+    });
+  }
 });
