@@ -140,7 +140,16 @@ export interface WebSocketLimits {
   onBackpressureLimit?: "close" | "drop";
 }
 
-/** Per-connection rate limit (a token bucket). */
+/**
+ * Per-connection rate limit (a token bucket).
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * // 20 messages a second on average, bursts of up to 50; beyond that, close with 1008.
+ * serve({ port: 8080, rateLimit: { messagesPerSecond: 20, burst: 50, action: "close" } });
+ * ```
+ */
 export interface RateLimitOptions {
   /** Sustained messages per second. */
   messagesPerSecond: number;
