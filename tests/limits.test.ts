@@ -117,6 +117,8 @@ describe("limits: origins", () => {
       assert.equal(r.status, 403, origin);
     }
     assert.equal(ts.server.stats.refusedOrigin, 5);
+    await until(() => ts!.opens.length === 4, "4 opens");
+    await delay(50);
     assert.equal(ts.opens.length, 4);
   });
 });
