@@ -24,10 +24,9 @@ export interface ConnectOptions {
   /** Milliseconds to wait for the connection to open. Default 10000. */
   timeout?: number;
   /**
-   * PEM CA certificate(s) to trust for `wss://` (self-signed set-ups). Bun
-   * only takes it per connection; on Deno pass `--cert ca.pem` or set
-   * `DENO_CERT` (Deno's WebSocket has no per-connection CA option without
-   * unstable APIs).
+   * PEM CA certificate(s) to trust for `wss://` (self-signed set-ups), on
+   * Deno and Bun. Browsers and Node.js ignore it: install the CA in the
+   * system's trust store there.
    */
   ca?: string | string[];
 }
@@ -351,6 +350,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   const href = String(url);
   return new Promise<Client>((resolve, reject) => {
     let ws: StandardWebSocket;
+    let httpClient: { close(): void } | undefined;
     try {
       const parsed = new URL(href);
       if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
@@ -361,13 +361,20 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       if (takesOptionsObject()) {
         const init: Record<string, unknown> = { protocols };
         if (options.headers) init.headers = options.headers;
-        if (options.ca) init.tls = { ca: options.ca };
+        if (options.ca) {
+          // Bun takes `tls: { ca }`; Deno takes an HttpClient with its own CA
+          // list (stable since Deno 2), which is only needed for the handshake.
+          httpClient = denoHttpClient(options.ca);
+          if (httpClient !== undefined) init.client = httpClient;
+          else init.tls = { ca: options.ca };
+        }
         ws = new WebSocketCtor(href, init);
       } else {
         if (options.headers) throw new Error("custom headers need Deno or Bun: browsers and Node.js cannot send them");
         ws = new WebSocketCtor(href, protocols);
       }
     } catch (err) {
+      httpClient?.close();
       reject(err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }));
       return;
     }
@@ -381,6 +388,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     }, timeout);
     const fail = (reason: string) => {
       clearTimeout(timer);
+      httpClient?.close();
       ws.onerror = ws.onclose = null;
       // A socket that opens after we gave up must not stay open unseen.
       ws.onopen = () => ws.close();
@@ -391,7 +399,15 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
     ws.onopen = () => {
       clearTimeout(timer);
+      httpClient?.close(); // the connection is up; closing the client does not end it
       resolve(new Client(href, ws));
     };
   });
+}
+
+/** On Deno, an HttpClient that trusts `ca` (for the WebSocket's `client` option); elsewhere undefined. */
+function denoHttpClient(ca: string | string[]): { close(): void } | undefined {
+  const deno = (globalThis as { Deno?: { createHttpClient?(options: { caCerts: string[] }): { close(): void } } }).Deno;
+  if (typeof deno?.createHttpClient !== "function") return undefined;
+  return deno.createHttpClient({ caCerts: ([] as string[]).concat(ca) });
 }

@@ -623,7 +623,7 @@ export async function runCase(c: ConformanceCase): Promise<Observation> {
   });
   let peer: RawPeer | undefined;
   try {
-    peer = await rawConnect(ts.port, c.handshake?.headers ?? {}, "/", c.handshake?.method ?? "GET");
+    peer = await rawConnect(ts.port, c.handshake?.headers ?? {}, "/", { method: c.handshake?.method ?? "GET" });
     const accept = /^sec-websocket-accept:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
     const version = /^sec-websocket-version:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
     const obs: Observation = { status: peer.status, accept, version, close: undefined, dropped: false, open: false, replies: [], delivered, handlerCloses: [] };

@@ -34,6 +34,15 @@ export interface RawPeer {
   isEnded(): boolean;
   /** Destroys the TCP connection (an abrupt disconnect). */
   destroy(): void;
+  /**
+   * Stops reading from TCP (the kernel buffers fill, then the server's send
+   * buffer grows): a peer that stops reading.
+   */
+  pause(): void;
+  /** Reads again after pause(). */
+  resume(): void;
+  /** Bytes of frame data received so far (after the handshake). */
+  receivedBytes(): number;
   /** If false, the peer never answers pings (default true: it answers). */
   answerPings: boolean;
   /** If false, the peer never answers a close frame (default true: it echoes it). */
@@ -82,7 +91,12 @@ export function closeCodeOf(frame: Frame): number | undefined {
  * overrides (a header set to `null` is left out). Resolves once the HTTP
  * response head has arrived.
  */
-export function rawConnect(port: number, headers: Record<string, string | null> = {}, path = "/", method = "GET"): Promise<RawPeer> {
+export function rawConnect(
+  port: number,
+  headers: Record<string, string | null> = {},
+  path = "/",
+  init: { answerPings?: boolean; answerClose?: boolean; method?: string } = {},
+): Promise<RawPeer> {
   const base: Record<string, string | null> = {
     Host: `127.0.0.1:${port}`,
     Upgrade: "websocket",
@@ -92,12 +106,13 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
     ...headers,
   };
   const lines = Object.entries(base).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
-  const request = `${method} ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
+  const request = `${init.method ?? "GET"} ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const tcp: TcpSocket = tcpConnect(port, "127.0.0.1");
     let buffer = new Uint8Array(0);
     let headDone = false;
     let endedFlag = false;
+    let received = 0;
     const listeners = new Set<() => void>();
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
@@ -105,8 +120,9 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       head: "",
       status: 0,
       frames: [],
-      answerPings: true,
-      answerClose: true,
+      // Set before the handshake: a close or ping may arrive with the 101.
+      answerPings: init.answerPings ?? true,
+      answerClose: init.answerClose ?? true,
       sendFrame(opcode, payload, options = {}) {
         const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
         tcp.write(encodeFrame(opcode, bytes, options.fin ?? true, options.mask ?? true, options.rsv ?? 0));
@@ -143,6 +159,13 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       destroy() {
         tcp.destroy();
       },
+      pause() {
+        tcp.pause();
+      },
+      resume() {
+        tcp.resume();
+      },
+      receivedBytes: () => received,
     };
     const parseFrames = () => {
       // Walks the buffer with an offset and trims it once: a burst of
@@ -176,6 +199,7 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       next.set(buffer);
       next.set(chunk, buffer.length);
       buffer = next;
+      if (headDone) received += chunk.length;
       if (!headDone) {
         const text = new TextDecoder("latin1").decode(buffer);
         const end = text.indexOf("\r\n\r\n");
