@@ -38,6 +38,7 @@ export { DEFAULT_LIMITS } from "./src/server/options.ts";
 export type {
   CloseInfo,
   RemoteAddress,
+  ResolvedLimits,
   UpgradeAccept,
   UpgradeInfo,
   UpgradeResult,
@@ -52,7 +53,7 @@ export type { DenoServeInfo } from "./src/adapters/deno.ts";
 export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
 
 export { Client, connect } from "./src/client/connect.ts";
-export type { ClientEvents, ConnectOptions } from "./src/client/connect.ts";
+export type { ClientEvents, ConnectOptions, Listener } from "./src/client/connect.ts";
 
 export { Message } from "./src/message.ts";
 export type { MessageKind, SendData } from "./src/message.ts";
