@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", 2, "inherit"] });
 
 /** The browser entry: the client only, no server or runtime-specific code. */
 const BROWSER_ENTRY = "src/client/mod.ts";
@@ -57,14 +57,14 @@ if (args[0] === "--browser-to") {
   buildBrowser(args[1]);
 } else if (args[0] === "--demo") {
   buildBrowser(join(root, "demo", "client.js"));
-  console.log("wrote demo/client.js");
+  console.error("wrote demo/client.js");
 } else if (args.length === 0) {
   const dist = join(root, "dist");
   rmSync(dist, { recursive: true, force: true });
   run(bin("tsc"), ["-p", "tsconfig.build.json"]);
   rewriteDeclarationSpecifiers(dist);
   buildBrowser(join(dist, "client.js"));
-  console.log("built dist/ (ESM + .d.ts) and dist/client.js (browser bundle)");
+  console.error("built dist/ (ESM + .d.ts) and dist/client.js (browser bundle)");
 } else {
   console.error("usage: node scripts/build.mjs [--demo | --browser-to FILE]");
   process.exit(2);

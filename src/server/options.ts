@@ -132,12 +132,16 @@ export interface WebSocketHandlers<D> {
    * subprotocol, attach data. Return a `Response` to refuse.
    */
   upgrade?(req: Request, info: UpgradeInfo): UpgradeResult<D> | Promise<UpgradeResult<D>>;
+  // Handlers return `unknown`, not `void | Promise<void>`: TypeScript rejects an
+  // arrow like `(socket, msg) => socket.send(x)` (it returns a SendResult) against
+  // a union with void. A returned promise is still awaited and its rejection
+  // goes to `error`.
   /** A connection is open and may send. */
-  open?(socket: Socket<D>): void | Promise<void>;
+  open?(socket: Socket<D>): unknown;
   /** A whole message arrived (text or binary). */
-  message?(socket: Socket<D>, message: Message): void | Promise<void>;
+  message?(socket: Socket<D>, message: Message): unknown;
   /** The connection ended; runs exactly once per opened connection. */
-  close?(socket: Socket<D>, info: CloseInfo): void | Promise<void>;
+  close?(socket: Socket<D>, info: CloseInfo): unknown;
   /**
    * A handler threw or rejected (`socket` is undefined when the `upgrade`
    * hook failed). Without this handler the error is logged with `console.error`.
