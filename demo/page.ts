@@ -20,6 +20,7 @@ export const DEMO_PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>fullduplex demo</title>
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -58,7 +59,7 @@ export const DEMO_PAGE = `<!doctype html>
   function log(kind, line) {
     const el = document.createElement("div");
     el.className = kind;
-    el.textContent = new Date().toLocaleTimeString() + "  " + line;
+    el.textContent = new Date().toTimeString().slice(0, 8) + "  " + line; // HH:MM:SS
     $("log").append(el);
     $("log").scrollTop = $("log").scrollHeight;
   }
