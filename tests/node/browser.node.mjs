@@ -114,6 +114,9 @@ for (const runtime of ["deno", "bun"]) {
       assert.equal(await stopServer(server), 0);
       // The graceful shutdown sends 1001 "server shutting down" to the page.
       await logLine("state", "closed (1001 server shutting down)");
+      // While the server is down the page keeps trying, with backoff.
+      await waitState("reconnecting");
+      await logLine("error", "connect failed");
       server = startServer(runtime, port);
       await server.waitFor(new RegExp(`listening on ws://127\\.0\\.0\\.1:${port}\\b`));
       await logLine("state", "reconnected");

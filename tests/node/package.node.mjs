@@ -20,11 +20,10 @@ const apps = {};
 const echoScript = (specifier) => `import { connect, detectRuntime, serve } from "${specifier}";
 import type { Message } from "${specifier}";
 
+// An uncaught throw ends the process with a non-zero code on both runtimes.
 const timer = setTimeout(() => {
-  console.error("echo round trip timed out");
-  Deno?.exit?.(1);
+  throw new Error("echo round trip timed out");
 }, 20_000);
-declare const Deno: { exit?(code: number): never } | undefined;
 
 const server = serve({
   hostname: "127.0.0.1",
