@@ -2,7 +2,8 @@
 # Is the package publishable to JSR? Runs offline (no request to jsr.io):
 #  1. deno doc --lint on every entry point of deno.json's "exports"
 #     (JSDoc on every export, explicit types, no private types in the API);
-#  2. an @example on every exported symbol (scripts/check-examples.mjs);
+#  2. an @example on every exported symbol (scripts/check-examples.mjs), and
+#     every example type-checks (deno check --doc-only);
 #  3. deno publish --dry-run --allow-dirty: type-checks, rejects slow types,
 #     lists the files JSR would get. Any warning fails the check.
 # A real publish needs what a dry run does not: the @fullduplex scope and
@@ -20,6 +21,16 @@ echo "deno doc --lint ${entries[*]}"
 "$deno" doc --lint "${entries[@]}" >/dev/null 2>&1 || { echo "check:publish: deno doc --lint failed"; exit 1; }
 
 node scripts/check-examples.mjs "${entries[@]}"
+
+# The examples must compile: type-check every ```ts block in the JSDoc of the
+# published sources, with both package names mapped to the sources. Blocks
+# marked ```ts ignore (the Bun.serve ones: Deno has no Bun typings) are skipped.
+mapfile -t sources < <(find mod.ts src -name '*.ts' | sort)
+echo "deno check --doc-only (the @example blocks of ${#sources[@]} files)"
+"$deno" check --quiet --doc-only --import-map scripts/doc-imports.json "${sources[@]}" 2>&1 \
+  | grep -v -e '^Warning Failed resolving types' -e '^    at file://.*node_modules/' || true
+"$deno" check --quiet --doc-only --import-map scripts/doc-imports.json "${sources[@]}" >/dev/null 2>&1 \
+  || { echo "check:publish: an @example does not type-check"; exit 1; }
 
 echo "deno publish --dry-run --allow-dirty"
 out=$("$deno" publish --dry-run --allow-dirty 2>&1) || { echo "$out"; echo "check:publish: deno publish --dry-run failed"; exit 1; }

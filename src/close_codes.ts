@@ -14,8 +14,8 @@
  *
  * @example
  * ```ts
- * import { CloseCode } from "@fullduplex/fullduplex";
- * socket.close(CloseCode.PolicyViolation, "not allowed");
+ * import { CloseCode, serve } from "@fullduplex/fullduplex";
+ * serve({ open: (socket) => socket.close(CloseCode.PolicyViolation, "not allowed") });
  * ```
  */
 export const CloseCode = {

@@ -57,7 +57,7 @@ export interface BunServerWebSocket<T> {
  * The parts of Bun's Server this adapter uses.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createHandler } from "fullduplex";
  * import type { BunServer } from "fullduplex";
  * const ws = createHandler();
@@ -100,7 +100,7 @@ export interface BunSocketData<D> {
  * The `websocket` object to give Bun.serve.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createHandler } from "fullduplex";
  * const ws = createHandler({ message: (socket, msg) => socket.send(msg.text()) });
  * Bun.serve({ port: 8080, fetch: (req, server) => ws.upgrade(req, server), websocket: ws.websocket });

@@ -223,6 +223,8 @@ export class Client implements AsyncIterable<Message> {
    *
    * @example
    * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080");
    * const off = ws.on("message", (msg) => console.log(msg.text()));
    * off();
    * ```
@@ -241,6 +243,8 @@ export class Client implements AsyncIterable<Message> {
    *
    * @example
    * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080");
    * ws.listen((msg) => console.log("Message:", msg.text()), {
    *   onError: (err) => console.log("Error:", err.message),
    *   onDone: () => console.log("Connection closed"),

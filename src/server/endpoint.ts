@@ -100,7 +100,7 @@ export interface WebSocketEndpoint<D = unknown> {
  * ```
  *
  * @example Bun
- * ```ts
+ * ```ts ignore
  * import { createHandler } from "fullduplex";
  * const ws = createHandler({ message: (socket, msg) => socket.send(msg.text()) });
  * Bun.serve({
