@@ -143,6 +143,20 @@ describe("npm package (npm pack, installed offline into scratch projects)", () =
     assert.doesNotMatch(dts, /from "\.[^"]*\.ts"/);
   });
 
+  it("package.json exports every entry point of deno.json, with types, all in the tarball", () => {
+    const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    assert.equal(pkg.version, deno.version, "package.json and deno.json versions differ");
+    for (const [subpath, source] of Object.entries(deno.exports)) {
+      const entry = pkg.exports[subpath];
+      assert.ok(entry, `package.json has no export "${subpath}" (deno.json exports it from ${source})`);
+      const built = source.replace(/^\.\//, "dist/").replace(/\.ts$/, "");
+      assert.equal(entry.types, `./${built}.d.ts`, `exports["${subpath}"].types`);
+      assert.equal(entry.default, `./${built}.js`, `exports["${subpath}"].default`);
+      assert.ok(packedFiles.includes(`${built}.js`) && packedFiles.includes(`${built}.d.ts`), `${built}.js/.d.ts not in the tarball`);
+    }
+  });
+
   it('Bun: import { serve, connect } from "fullduplex", echo round trip', async () => {
     const r = await run(bin("bun"), ["run", "echo.ts"], { cwd: apps.bunApp }, 30_000);
     assert.equal(r.stdout.trim(), `bun: ${EXPECTED_REPLIES}`);
