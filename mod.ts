@@ -40,6 +40,7 @@ export type {
   CloseInfo,
   RateLimitOptions,
   RemoteAddress,
+  ResolvedLimits,
   UpgradeAccept,
   UpgradeInfo,
   UpgradeResult,
@@ -54,7 +55,7 @@ export type { DenoServeInfo } from "./src/adapters/deno.ts";
 export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
 
 export { Client, connect } from "./src/client/connect.ts";
-export type { ClientEvents, ConnectOptions } from "./src/client/connect.ts";
+export type { ClientEvents, ConnectOptions, Listener } from "./src/client/connect.ts";
 
 export { Message } from "./src/message.ts";
 export type { MessageKind, SendData } from "./src/message.ts";

@@ -17,6 +17,7 @@ import { serve } from "./mod.ts";
 import type { Socket } from "./mod.ts";
 import { demoReply } from "./demo/protocol.ts";
 import { DEMO_PAGE } from "./demo/page.ts";
+import { clientBundleResponse } from "./demo/bundle.ts";
 import { errorText, formatBytes, onShutdownSignal, scriptArgs } from "./demo/cli.ts";
 
 const USAGE = `usage: server.ts [--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--quiet]`;
@@ -69,7 +70,8 @@ const server = serve({
     if (req.method === "GET" && pathname === "/") {
       return new Response(DEMO_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
     }
-    return new Response("not found: this server speaks WebSocket at / and serves a demo page at GET /\n", { status: 404 });
+    if (req.method === "GET" && pathname === "/client.js") return clientBundleResponse();
+    return new Response("not found: this server speaks WebSocket at / and serves a demo page at GET / (and its script at GET /client.js)\n", { status: 404 });
   },
   open(socket: Socket) {
     log(`Client connected: ${socket.id} from ${socket.remoteAddress.address}:${socket.remoteAddress.port}`);

@@ -1,6 +1,15 @@
 /**
  * The small page server.ts serves at `/`: talks to the server from a
- * browser with the standard WebSocket.
+ * browser through fullduplex's own client, the browser bundle served at
+ * `/client.js` (demo/client.js, built from src/client/mod.ts).
+ *
+ * It reconnects by itself: a loop around `connect()` with exponential
+ * backoff and jitter, so it keeps working whether or not `connect()` has a
+ * `reconnect` option of its own.
+ *
+ * Stable hooks for the browser test: `#state` (and `data-state` on
+ * `<body>`): `connecting` | `open` | `reconnecting`; every log line is a
+ * `<div>` in `#log` with a class `state`, `sent`, `received` or `error`.
  *
  * @module
  */
@@ -10,43 +19,124 @@ export const DEMO_PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>fullduplex demo</title>
 <style>
-  body { font: 15px/1.4 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
-  #log { background: #111; color: #ddd; padding: .75rem; height: 20rem; overflow: auto; font: 13px/1.4 ui-monospace, monospace; white-space: pre-wrap; }
-  #state { font-weight: bold; }
-  input { width: 60%; }
+  body { font: 15px/1.4 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  h1 { font-size: 1.4rem; margin-bottom: .25rem; }
+  .row { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin: .75rem 0; }
+  input { flex: 1 1 16rem; padding: .35rem .5rem; font: inherit; }
+  button { padding: .35rem .75rem; font: inherit; cursor: pointer; }
+  #state { font-weight: bold; padding: .1rem .5rem; border-radius: .25rem; background: #ddd; }
+  body[data-state="open"] #state { background: #c7f0c2; }
+  body[data-state="reconnecting"] #state { background: #ffe1a8; }
+  #log { background: #111; color: #ddd; padding: .75rem; height: 22rem; overflow: auto; font: 13px/1.45 ui-monospace, monospace; white-space: pre-wrap; }
+  #log .state { color: #8ab4f8; }
+  #log .sent { color: #aaa; }
+  #log .received { color: #9be49b; }
+  #log .error { color: #ff8a80; }
 </style>
 </head>
-<body>
+<body data-state="connecting">
 <h1>fullduplex demo</h1>
-<p>State: <span id="state">connecting</span></p>
-<p>
+<p>Server: <code id="url"></code> &middot; State: <span id="state">connecting</span></p>
+<div class="row">
   <input id="text" value="Hello" aria-label="message">
-  <button id="send-text">Send text</button>
-  <button id="send-json">Send JSON greeting</button>
-  <button id="send-binary">Send binary [1,2,3]</button>
-</p>
-<div id="log" role="log"></div>
+  <button id="send-text" title="Send the box as a text message">Send text</button>
+  <button id="send-json" title='Send {"type":"greeting","content": box} as JSON'>Send JSON</button>
+  <button id="send-binary" title="Send the box's UTF-8 bytes as a binary message">Send binary</button>
+  <button id="clear-log">Clear log</button>
+</div>
+<div id="log" role="log" aria-live="polite"></div>
 <script type="module">
-  const log = (line) => { const el = document.getElementById("log"); el.textContent += line + "\\n"; el.scrollTop = el.scrollHeight; };
-  const state = (s) => { document.getElementById("state").textContent = s; };
+  import { connect } from "/client.js";
+
+  const $ = (id) => document.getElementById(id);
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
-  let ws;
-  let delay = 250;
-  function open() {
-    state("connecting");
-    ws = new WebSocket(url);
-    ws.binaryType = "arraybuffer";
-    ws.onopen = () => { delay = 250; state("open"); log("connected to " + url); };
-    ws.onmessage = (e) => log(typeof e.data === "string" ? "received: " + e.data : "received binary: [" + Array.from(new Uint8Array(e.data)).join(", ") + "]");
-    ws.onclose = (e) => { state("reconnecting"); log("closed (" + e.code + "), reconnecting in " + delay + " ms"); setTimeout(open, delay); delay = Math.min(delay * 2, 5000); };
+  $("url").textContent = url;
+
+  function log(kind, line) {
+    const el = document.createElement("div");
+    el.className = kind;
+    el.textContent = new Date().toTimeString().slice(0, 8) + "  " + line; // HH:MM:SS
+    $("log").append(el);
+    $("log").scrollTop = $("log").scrollHeight;
   }
-  open();
-  const send = (data, label) => { if (ws.readyState === 1) { ws.send(data); log("sent " + label); } else log("not connected"); };
-  document.getElementById("send-text").onclick = () => send(document.getElementById("text").value, "text");
-  document.getElementById("send-json").onclick = () => send(JSON.stringify({ type: "greeting", content: "Hello Server" }), "JSON");
-  document.getElementById("send-binary").onclick = () => send(new Uint8Array([1, 2, 3]), "binary");
+  function setState(state) {
+    $("state").textContent = state;
+    document.body.dataset.state = state;
+  }
+  const bytesText = (bytes) => "[" + Array.from(bytes).join(", ") + "]";
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // 250 ms, 500 ms, 1 s … up to 5 s, with ±20% jitter so many tabs do not reconnect in step.
+  const backoff = (attempt) => Math.round(Math.min(250 * 2 ** (attempt - 1), 5000) * (0.8 + Math.random() * 0.4));
+
+  let current; // the open Client, or undefined
+
+  function describe(msg) {
+    if (msg.kind === "binary") return "binary " + bytesText(msg.bytes());
+    const text = msg.text();
+    if (/^\\s*[[{]/.test(text)) {
+      try { return "JSON " + JSON.stringify(JSON.parse(text)); } catch { /* plain text */ }
+    }
+    return "text " + text;
+  }
+
+  async function run() {
+    let attempt = 0;
+    let everOpen = false;
+    for (;;) {
+      setState(attempt === 0 ? "connecting" : "reconnecting");
+      log("state", (attempt === 0 ? "connecting to " : "reconnecting to ") + url + (attempt ? " (attempt " + attempt + ")" : ""));
+      let ws;
+      try {
+        ws = await connect(url, { timeout: 5000 });
+      } catch (err) {
+        attempt++;
+        const wait = backoff(attempt);
+        log("error", "connect failed: " + err.message + "; retrying in " + wait + " ms");
+        setState("reconnecting");
+        await sleep(wait);
+        continue;
+      }
+      current = ws;
+      attempt = 0;
+      setState("open");
+      log("state", everOpen ? "reconnected" : "connected");
+      everOpen = true;
+      for await (const msg of ws) log("received", "received " + describe(msg));
+      current = undefined;
+      attempt = 1;
+      const wait = backoff(attempt);
+      log("state", "closed (" + ws.closeCode + (ws.closeReason ? " " + ws.closeReason : "") + "), reconnecting in " + wait + " ms");
+      setState("reconnecting");
+      await sleep(wait);
+    }
+  }
+
+  function send(label, data, shown) {
+    if (!current) return log("error", "not connected: " + label + " not sent");
+    try {
+      current.send(data);
+      log("sent", "sent " + label + " " + shown);
+    } catch (err) {
+      log("error", label + " not sent: " + err.message);
+    }
+  }
+  $("send-text").onclick = () => send("text", $("text").value, $("text").value);
+  $("send-json").onclick = () => {
+    const json = JSON.stringify({ type: "greeting", content: $("text").value });
+    send("JSON", json, json);
+  };
+  $("send-binary").onclick = () => {
+    const bytes = new TextEncoder().encode($("text").value);
+    send("binary", bytes, bytesText(bytes));
+  };
+  $("clear-log").onclick = () => $("log").replaceChildren();
+  $("text").onkeydown = (e) => { if (e.key === "Enter") $("send-text").click(); };
+
+  run();
 </script>
 </body>
 </html>

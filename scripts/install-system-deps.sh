@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Debian's Chromium for the browser end-to-end test (tests/node/browser.node.mjs).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

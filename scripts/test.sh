@@ -12,9 +12,24 @@ typecheck=0
 echo "== typecheck"
 bash scripts/typecheck.sh || typecheck=1
 
+echo "== check:publish (JSR: doc lint, @example on every export, publish dry run)"
+publish=0
+bash scripts/check-publish.sh || publish=1
+
 echo "== deno test"
 NO_COLOR=1 "$bin/deno" test -A --no-check --reporter=dot --junit-path="$out/deno.xml" tests/
 echo "== bun test"
 "$bin/bun" test --timeout 60000 --reporter=junit --reporter-outfile="$out/bun.xml" ./tests/ 2>&1 | grep -Ev '^\(pass\)'
 
-node scripts/summarize.mjs "$out/deno.xml" "$out/bun.xml" "$typecheck"
+echo "== node --test (npm package smoke tests, browser end-to-end in Chromium)"
+# Node's runner: these drive Bun, Deno and Chromium (playwright-core) as child processes.
+rm -f artifacts/browser-deno.png artifacts/browser-bun.png
+node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination="$out/node.xml" tests/node/*.node.mjs
+node_exit=$?
+for shot in artifacts/browser-deno.png artifacts/browser-bun.png; do
+  [ -f "$shot" ] && echo "browser screenshot (CI artifact): $shot"
+done
+
+node scripts/summarize.mjs "$out/deno.xml" "$out/bun.xml" "$typecheck" \
+  --check=check:publish="$publish" --report=node="$out/node.xml" --exit=node="$node_exit"

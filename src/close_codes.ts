@@ -14,8 +14,8 @@
  *
  * @example
  * ```ts
- * import { CloseCode } from "@fullduplex/fullduplex";
- * socket.close(CloseCode.PolicyViolation, "not allowed");
+ * import { CloseCode, serve } from "@fullduplex/fullduplex";
+ * serve({ open: (socket) => socket.close(CloseCode.PolicyViolation, "not allowed") });
  * ```
  */
 export const CloseCode = {
@@ -36,7 +36,16 @@ export const CloseCode = {
   TryAgainLater: 1013,
 } as const;
 
-/** Maximum UTF-8 length of a close reason: a control frame carries 125 bytes, 2 are the code. */
+/**
+ * Maximum UTF-8 length of a close reason: a control frame carries 125 bytes, 2 are the code.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "@fullduplex/fullduplex";
+ * const reason = "shutting down for maintenance";
+ * console.log(utf8ByteLength(reason) <= MAX_CLOSE_REASON_BYTES); // true
+ * ```
+ */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
 const encoder = new TextEncoder();

@@ -20,6 +20,7 @@
  * ```
  */
 export class FullDuplexError extends Error {
+  /** Creates an error with a message a user can act on; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -43,6 +44,7 @@ export class FullDuplexError extends Error {
 export class ConnectError extends FullDuplexError {
   /** The URL that could not be reached. */
   readonly url: string;
+  /** Creates the error for `url`; the message reads "could not connect to <url>: <reason>". */
   constructor(url: string, reason: string, options?: ErrorOptions) {
     super(`could not connect to ${url}: ${reason}`, options);
     this.url = url;

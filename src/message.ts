@@ -7,10 +7,35 @@
 import { MessageDecodeError } from "./errors.ts";
 import { utf8ByteLength } from "./close_codes.ts";
 
-/** What a message carried on the wire: a text frame or a binary frame. */
+/**
+ * What a message carried on the wire: a text frame or a binary frame.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { MessageKind } from "@fullduplex/fullduplex";
+ * serve({
+ *   message(socket, msg) {
+ *     const kind: MessageKind = msg.kind;
+ *     socket.send(kind === "text" ? msg.text() : msg.bytes());
+ *   },
+ * });
+ * ```
+ */
 export type MessageKind = "text" | "binary";
 
-/** Data that can be sent: text, or bytes as a `Uint8Array`/`ArrayBuffer`. */
+/**
+ * Data that can be sent: text, or bytes as a `Uint8Array`/`ArrayBuffer`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { SendData } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * const payloads: SendData[] = ["text", new Uint8Array([1, 2, 3]), new ArrayBuffer(8)];
+ * for (const data of payloads) ws.send(data);
+ * ```
+ */
 export type SendData = string | Uint8Array | ArrayBuffer;
 
 const decoder = new TextDecoder("utf-8");

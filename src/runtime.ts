@@ -5,7 +5,17 @@
  * @module
  */
 
-/** The runtimes fullduplex tells apart. */
+/**
+ * The runtimes fullduplex tells apart.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "@fullduplex/fullduplex";
+ * import type { RuntimeName } from "@fullduplex/fullduplex";
+ * const runtime: RuntimeName = detectRuntime();
+ * if (runtime === "node") console.log("use the client only");
+ * ```
+ */
 export type RuntimeName = "deno" | "bun" | "node" | "browser" | "unknown";
 
 /**

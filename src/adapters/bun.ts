@@ -24,45 +24,112 @@ import type { AdapterCapabilities, SendResult, Transport } from "../server/trans
 import type { RemoteAddress } from "../server/options.ts";
 import { CloseCode } from "../close_codes.ts";
 
-/** The parts of Bun's ServerWebSocket this adapter uses. */
+/**
+ * The parts of Bun's ServerWebSocket this adapter uses.
+ *
+ * @example
+ * ```ts
+ * import type { BunServerWebSocket, BunSocketData } from "fullduplex";
+ * // The socket Bun passes to the handlers of `createHandler().websocket`.
+ * function bufferedBytes(ws: BunServerWebSocket<BunSocketData<unknown>>): number {
+ *   return ws.getBufferedAmount();
+ * }
+ * ```
+ */
 export interface BunServerWebSocket<T> {
+  /** The per-socket data given to `server.upgrade()`. */
   data: T;
+  /** How binary messages arrive; fullduplex sets `"uint8array"`. */
   binaryType?: string;
+  /** Bytes sent, -1 when queued under backpressure, 0 when dropped. */
   send(data: string | Uint8Array, compress?: boolean): number;
+  /** Sends a close frame and closes. */
   close(code?: number, reason?: string): void;
+  /** Drops the TCP connection without a close frame. */
   terminate(): void;
+  /** Sends a ping frame. */
   ping(data?: string | Uint8Array): number;
+  /** Bytes queued and not yet written. */
   getBufferedAmount(): number;
 }
 
-/** The parts of Bun's Server this adapter uses. */
+/**
+ * The parts of Bun's Server this adapter uses.
+ *
+ * @example
+ * ```ts ignore
+ * import { createHandler } from "fullduplex";
+ * import type { BunServer } from "fullduplex";
+ * const ws = createHandler();
+ * Bun.serve({ fetch: (req: Request, server: BunServer) => ws.upgrade(req, server), websocket: ws.websocket });
+ * ```
+ */
 export interface BunServer {
+  /** The port listened on. */
   readonly port: number;
+  /** The host name listened on. */
   readonly hostname: string;
+  /** Upgrades a request to a WebSocket; false when it is not a valid upgrade. */
   upgrade(req: Request, options?: { data?: unknown; headers?: Record<string, string> }): boolean;
+  /** The peer's address of a request. */
   requestIP(req: Request): { address: string; port: number; family?: string } | null;
+  /** Stops listening; `true` also closes open connections. */
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 
-/** Per-socket data fullduplex keeps in Bun's `ws.data`. */
+/**
+ * Per-socket data fullduplex keeps in Bun's `ws.data`.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from "fullduplex";
+ * import type { BunServerWebSocket, BunSocketData } from "fullduplex";
+ * // The data type of the Bun sockets fullduplex upgrades (opaque: use the Socket in your handlers).
+ * const ws = createHandler<{ user: string }>();
+ * const onOpen: (ws: BunServerWebSocket<BunSocketData<{ user: string }>>) => void = ws.websocket.open;
+ * ```
+ */
 export interface BunSocketData<D> {
+  /** @ignore Internal: the accepted upgrade, until the socket opens. */
   accepted: AcceptedUpgrade<D>;
+  /** @ignore Internal: the connection once open. */
   conn?: Connection<D>;
 }
 
-/** The `websocket` object to give Bun.serve. */
+/**
+ * The `websocket` object to give Bun.serve.
+ *
+ * @example
+ * ```ts ignore
+ * import { createHandler } from "fullduplex";
+ * const ws = createHandler({ message: (socket, msg) => socket.send(msg.text()) });
+ * Bun.serve({ port: 8080, fetch: (req, server) => ws.upgrade(req, server), websocket: ws.websocket });
+ * ```
+ */
 export interface BunWebSocketHandler<D> {
+  /** Bun's message size limit (set from `maxMessageBytes`). */
   maxPayloadLength: number;
+  /** Bun's idle timer: off, fullduplex pings and drops silent peers itself. */
   idleTimeout: number;
+  /** Bun's own pings: off, see `idleTimeout`. */
   sendPings: boolean;
+  /** Compression: off. */
   perMessageDeflate: boolean;
+  /** Whether Bun drops a peer over the backpressure limit. */
   closeOnBackpressureLimit: boolean;
+  /** Bytes Bun queues for a slow peer. */
   backpressureLimit: number;
+  /** A socket opened. */
   open(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  /** A message arrived. */
   message(ws: BunServerWebSocket<BunSocketData<D>>, message: string | Uint8Array): void;
+  /** A socket closed. */
   close(ws: BunServerWebSocket<BunSocketData<D>>, code: number, reason: string): void;
+  /** A pong arrived. */
   pong(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  /** The socket can take more data. */
   drain(ws: BunServerWebSocket<BunSocketData<D>>): void;
+  /** A handler threw (never happens: the core guards handlers). */
   error(ws: BunServerWebSocket<BunSocketData<D>>, error: Error): void;
 }
 

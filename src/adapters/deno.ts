@@ -36,8 +36,19 @@ export interface DenoNamespace {
   ): { addr: { hostname: string; port: number }; finished: Promise<void>; shutdown(): Promise<void> };
 }
 
-/** The second argument Deno.serve passes to its handler. */
+/**
+ * The second argument Deno.serve passes to its handler.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from "@fullduplex/fullduplex";
+ * import type { DenoServeInfo } from "@fullduplex/fullduplex";
+ * const ws = createHandler();
+ * Deno.serve((req: Request, info: DenoServeInfo) => ws.handleUpgrade(req, info) ?? new Response("hello"));
+ * ```
+ */
 export interface DenoServeInfo {
+  /** The peer's address. */
   remoteAddr: { hostname: string; port: number; transport?: string };
 }
 

@@ -12,7 +12,17 @@ import { Message, toBytes } from "../message.ts";
 import type { SendData } from "../message.ts";
 import type { CloseInfo } from "../server/options.ts";
 
-/** Options of {@link connect}. */
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { ConnectOptions } from "@fullduplex/fullduplex";
+ * const options: ConnectOptions = { protocols: ["chat.v1"], headers: { authorization: "Bearer t0ken" }, timeout: 5000 };
+ * const ws = await connect("ws://localhost:8080", options);
+ * ```
+ */
 export interface ConnectOptions {
   /** Subprotocols to offer, in order of preference. */
   protocols?: string | string[];
@@ -31,7 +41,18 @@ export interface ConnectOptions {
   ca?: string | string[];
 }
 
-/** Events a client emits. */
+/**
+ * Events a client emits.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * ws.on("message", (msg) => console.log(msg.text()));
+ * ws.on("error", (err) => console.error(err.message));
+ * ws.on("close", ({ code, reason }) => console.log("closed", code, reason));
+ * ```
+ */
 export interface ClientEvents {
   /** A message arrived. */
   message: Message;
@@ -41,7 +62,19 @@ export interface ClientEvents {
   error: Error;
 }
 
-type Listener<T> = (value: T) => void;
+/**
+ * A listener of one client event (see {@link ClientEvents}).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { ClientEvents, Listener } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * const onMessage: Listener<ClientEvents["message"]> = (msg) => console.log(msg.text());
+ * ws.on("message", onMessage);
+ * ```
+ */
+export type Listener<T> = (value: T) => void;
 
 /** The subset of the standard WebSocket the client uses. */
 interface StandardWebSocket {
@@ -189,6 +222,8 @@ export class Client implements AsyncIterable<Message> {
    *
    * @example
    * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080");
    * const off = ws.on("message", (msg) => console.log(msg.text()));
    * off();
    * ```
@@ -207,6 +242,8 @@ export class Client implements AsyncIterable<Message> {
    *
    * @example
    * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080");
    * ws.listen((msg) => console.log("Message:", msg.text()), {
    *   onError: (err) => console.log("Error:", err.message),
    *   onDone: () => console.log("Connection closed"),

@@ -27,7 +27,18 @@ export interface AcceptedUpgrade<D> {
   remote: RemoteAddress;
 }
 
-/** Options of a graceful shutdown. */
+/**
+ * Options of a graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { ShutdownOptions } from "@fullduplex/fullduplex";
+ * const server = serve({ port: 0 });
+ * const options: ShutdownOptions = { code: 1012, reason: "restarting", timeout: 3000 };
+ * await server.shutdown(options);
+ * ```
+ */
 export interface ShutdownOptions {
   /** Close code sent to every peer: 1000, 1001, 1012 or 3000–4999, else RangeError. Default 1001 (going away). */
   code?: number;

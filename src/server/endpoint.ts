@@ -31,8 +31,18 @@ import { FullDuplexError } from "../errors.ts";
  */
 export class UnsupportedRuntimeError extends FullDuplexError {}
 
-/** The message Node.js users see when they try to start a server. */
-export const NODE_SERVER_UNSUPPORTED =
+/**
+ * The message Node.js users see when they try to start a server.
+ *
+ * @example
+ * ```ts
+ * import { NODE_SERVER_UNSUPPORTED, serve } from "fullduplex";
+ * try { serve({ port: 0 }); } catch (err) {
+ *   console.log((err as Error).message === NODE_SERVER_UNSUPPORTED); // true on Node.js
+ * }
+ * ```
+ */
+export const NODE_SERVER_UNSUPPORTED: string =
   "fullduplex servers run on Deno and Bun only: Node.js servers are not supported yet. " +
   "Run this file with `deno run -A` or `bun run`, or use the `ws` package on Node.js. " +
   "The fullduplex client (connect) works on Node.js 22+.";
@@ -48,6 +58,15 @@ export function serverRuntime(): "deno" | "bun" {
  * A WebSocket endpoint to mount in your own server. On Deno use
  * `handleUpgrade(req, info)`; on Bun use `upgrade(req, server)` in `fetch`
  * and pass `websocket` to Bun.serve.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from "@fullduplex/fullduplex";
+ * import type { WebSocketEndpoint } from "@fullduplex/fullduplex";
+ * const ws: WebSocketEndpoint = createHandler({ message: (socket, msg) => socket.send(msg.bytes()) });
+ * Deno.serve((req, info) => ws.handleUpgrade(req, info) ?? new Response("hello"));
+ * console.log(ws.connections);
+ * ```
  */
 export interface WebSocketEndpoint<D = unknown> {
   /**
@@ -84,7 +103,7 @@ export interface WebSocketEndpoint<D = unknown> {
  * ```
  *
  * @example Bun
- * ```ts
+ * ```ts ignore
  * import { createHandler } from "fullduplex";
  * const ws = createHandler({ message: (socket, msg) => socket.send(msg.text()) });
  * Bun.serve({

@@ -7,7 +7,15 @@
 import type { Message } from "../message.ts";
 import type { Socket } from "./socket.ts";
 
-/** The peer's address as both runtimes can report it. */
+/**
+ * The peer's address as both runtimes can report it.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({ open: (socket) => console.log(`${socket.remoteAddress.address}:${socket.remoteAddress.port}`) });
+ * ```
+ */
 export interface RemoteAddress {
   /** IP address, e.g. `"127.0.0.1"` or `"::1"`. */
   address: string;
@@ -15,7 +23,15 @@ export interface RemoteAddress {
   port: number;
 }
 
-/** What a `close` handler learns about how a connection ended. */
+/**
+ * What a `close` handler learns about how a connection ended.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({ close: (socket, { code, reason }) => console.log(socket.id, code, reason) });
+ * ```
+ */
 export interface CloseInfo {
   /**
    * The close code: the peer's code when the peer closed, the server's code
@@ -27,7 +43,18 @@ export interface CloseInfo {
   reason: string;
 }
 
-/** What the `upgrade` hook learns besides the request. */
+/**
+ * What the `upgrade` hook learns besides the request.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({
+ *   protocols: ["chat.v1"],
+ *   upgrade: (_req, info) => ({ data: { room: info.url.searchParams.get("room"), offered: info.protocols } }),
+ * });
+ * ```
+ */
 export interface UpgradeInfo {
   /** The peer's address. */
   remoteAddress: RemoteAddress;
@@ -37,7 +64,20 @@ export interface UpgradeInfo {
   url: URL;
 }
 
-/** Accept an upgrade: per-connection data, an optional subprotocol and extra 101 headers. */
+/**
+ * Accept an upgrade: per-connection data, an optional subprotocol and extra 101 headers.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { UpgradeAccept } from "@fullduplex/fullduplex";
+ * serve({
+ *   upgrade(): UpgradeAccept<{ user: string }> {
+ *     return { data: { user: "ann" }, headers: { "x-served-by": "fullduplex" } };
+ *   },
+ * });
+ * ```
+ */
 export interface UpgradeAccept<D> {
   /** Per-connection data, available as `socket.data`. */
   data?: D;
@@ -50,13 +90,41 @@ export interface UpgradeAccept<D> {
   headers?: Record<string, string>;
 }
 
-/** What the `upgrade` hook may return: accept (with data) or refuse with a `Response`. */
+/**
+ * What the `upgrade` hook may return: accept (with data) or refuse with a `Response`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { UpgradeResult } from "@fullduplex/fullduplex";
+ * serve({
+ *   upgrade(req): UpgradeResult<{ token: string }> {
+ *     const token = new URL(req.url).searchParams.get("token");
+ *     if (!token) return new Response("token required", { status: 401 });
+ *     return { data: { token } };
+ *   },
+ * });
+ * ```
+ */
 export type UpgradeResult<D> = UpgradeAccept<D> | Response | undefined | void;
 
 /**
  * Handlers a WebSocket endpoint runs. A handler that throws (or whose
  * promise rejects) never ends the process: the error goes to `error` and that
  * connection is closed with 1011.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { WebSocketHandlers } from "@fullduplex/fullduplex";
+ * const handlers: WebSocketHandlers<unknown> = {
+ *   open: (socket) => socket.send("welcome"),
+ *   message: (socket, msg) => socket.send(msg.kind === "text" ? msg.text() : msg.bytes()),
+ *   close: (socket, info) => console.log(socket.id, info.code),
+ *   error: (_socket, err) => console.error(err),
+ * };
+ * serve({ port: 8080, ...handlers });
+ * ```
  */
 export interface WebSocketHandlers<D> {
   /**
@@ -64,17 +132,21 @@ export interface WebSocketHandlers<D> {
    * subprotocol, attach data. Return a `Response` to refuse.
    */
   upgrade?(req: Request, info: UpgradeInfo): UpgradeResult<D> | Promise<UpgradeResult<D>>;
+  // Handlers return `unknown`, not `void | Promise<void>`: TypeScript rejects an
+  // arrow like `(socket, msg) => socket.send(x)` (it returns a SendResult) against
+  // a union with void. A returned promise is still awaited and its rejection
+  // goes to `error`.
   /** A connection is open and may send. */
-  open?(socket: Socket<D>): void | Promise<void>;
+  open?(socket: Socket<D>): unknown;
   /** A whole message arrived (text or binary). */
-  message?(socket: Socket<D>, message: Message): void | Promise<void>;
+  message?(socket: Socket<D>, message: Message): unknown;
   /**
    * The outgoing buffer fell to `lowWaterMark` or below after having been
    * above it: runs once per crossing (not on every flush), on both runtimes.
    */
-  drain?(socket: Socket<D>): void | Promise<void>;
+  drain?(socket: Socket<D>): unknown;
   /** The connection ended; runs exactly once per opened connection. */
-  close?(socket: Socket<D>, info: CloseInfo): void | Promise<void>;
+  close?(socket: Socket<D>, info: CloseInfo): unknown;
   /**
    * A handler threw or rejected (`socket` is undefined when the `upgrade`
    * hook failed). Without this handler the error is logged with `console.error`.
@@ -82,7 +154,17 @@ export interface WebSocketHandlers<D> {
   error?(socket: Socket<D> | undefined, error: unknown): void;
 }
 
-/** Limits and protocol options of a WebSocket endpoint, the same on both runtimes. */
+/**
+ * Limits and protocol options of a WebSocket endpoint, the same on both runtimes.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { WebSocketLimits } from "@fullduplex/fullduplex";
+ * const limits: WebSocketLimits = { maxMessageBytes: 64 * 1024, idleTimeout: 30, protocols: ["chat.v1"] };
+ * serve({ port: 8080, ...limits });
+ * ```
+ */
 export interface WebSocketLimits {
   /** Subprotocols the server agrees to, in the server's order of preference. Default: none. */
   protocols?: string[];
@@ -159,26 +241,63 @@ export interface RateLimitOptions {
   action?: "close" | "drop";
 }
 
-/** Options of {@link createHandler}: handlers plus limits. */
+/**
+ * Options of {@link createHandler}: handlers plus limits.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from "@fullduplex/fullduplex";
+ * import type { WebSocketOptions } from "@fullduplex/fullduplex";
+ * const options: WebSocketOptions = { idleTimeout: 30, message: (socket, msg) => socket.send(msg.text()) };
+ * const ws = createHandler(options);
+ * ```
+ */
 export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {}
 
-/** Resolved limits with defaults applied. */
+/**
+ * Resolved limits with defaults applied.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
+ * import type { ResolvedLimits } from "@fullduplex/fullduplex";
+ * const limits: Readonly<ResolvedLimits> = DEFAULT_LIMITS;
+ * console.log(limits.maxMessageBytes);
+ * ```
+ */
 export interface ResolvedLimits {
+  /** Subprotocols the server accepts, in order of preference. */
   protocols: readonly string[];
+  /** Largest message in bytes. */
   maxMessageBytes: number;
+  /** Seconds of silence before a ping; 0 = off. */
   idleTimeout: number;
+  /** Seconds to wait for the peer's close frame. */
   closeTimeout: number;
   /** `Infinity` when there is no limit. */
   maxConnections: number;
+  /** The per-connection rate limit, or undefined for none. */
   rateLimit: Readonly<Required<RateLimitOptions>> | undefined;
   /** Normalised origins (`URL.origin`), or undefined for any origin. */
   origins: ReadonlySet<string> | undefined;
+  /** Bytes below which a socket counts as drained. */
   lowWaterMark: number;
+  /** Most bytes queued for one peer. */
   backpressureLimit: number;
+  /** What a send past the limit does besides being refused. */
   onBackpressureLimit: "close" | "drop";
 }
 
-/** Default limits, exported so docs and tests use the same numbers. */
+/**
+ * Default limits, exported so docs and tests use the same numbers.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_LIMITS.maxMessageBytes); // 1048576
+ * console.log(DEFAULT_LIMITS.idleTimeout); // 60
+ * ```
+ */
 export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   protocols: Object.freeze([]) as readonly string[],
   maxMessageBytes: 1024 * 1024,

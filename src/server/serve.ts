@@ -15,7 +15,17 @@ import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.
 import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
 import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
 
-/** PEM certificate and key for `wss://`. */
+/**
+ * PEM certificate and key for `wss://`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * const tls = { cert: await Deno.readTextFile("cert.pem"), key: await Deno.readTextFile("key.pem") };
+ * const server = serve({ port: 8443, tls });
+ * await server.ready; // server.url starts with wss://
+ * ```
+ */
 export interface TlsOptions {
   /** PEM certificate chain (leaf first). */
   cert: string;
@@ -23,7 +33,22 @@ export interface TlsOptions {
   key: string;
 }
 
-/** Options of {@link serve}: where to listen, plain HTTP, plus every WebSocket option. */
+/**
+ * Options of {@link serve}: where to listen, plain HTTP, plus every WebSocket option.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { ServeOptions } from "@fullduplex/fullduplex";
+ * const options: ServeOptions<{ user: string }> = {
+ *   port: 8080,
+ *   maxMessageBytes: 64 * 1024,
+ *   upgrade: () => ({ data: { user: "ann" } }),
+ *   message: (socket, msg) => socket.send(`${socket.data.user}: ${msg.text()}`),
+ * };
+ * serve(options);
+ * ```
+ */
 export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
   /** TCP port; 0 picks a free one (read it from `server.port`). Default 8080. */
   port?: number;
@@ -37,6 +62,16 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
 
 /**
  * A running server.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { Server } from "@fullduplex/fullduplex";
+ * const server: Server = serve({ port: 0 });
+ * await server.ready;
+ * console.log(server.url, server.port);
+ * await server.shutdown();
+ * ```
  */
 export interface Server {
   /** Resolves once the server listens. */

@@ -14,7 +14,21 @@ import type { Connection } from "./connection.ts";
 
 export type { SendResult };
 
-/** `WebSocket.readyState` values: 0 connecting, 1 open, 2 closing, 3 closed. */
+/**
+ * `WebSocket.readyState` values: 0 connecting, 1 open, 2 closing, 3 closed.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { ReadyState } from "@fullduplex/fullduplex";
+ * serve({
+ *   message(socket, msg) {
+ *     const state: ReadyState = socket.readyState;
+ *     if (state === 1) socket.send(msg.text());
+ *   },
+ * });
+ * ```
+ */
 export type ReadyState = 0 | 1 | 2 | 3;
 
 /**

@@ -14,7 +14,8 @@
  *
  * @example
  * ```ts
- * import { isWebSocketUpgrade } from "@fullduplex/fullduplex";
+ * import { createHandler, isWebSocketUpgrade } from "@fullduplex/fullduplex";
+ * const ws = createHandler();
  * Deno.serve((req) => isWebSocketUpgrade(req) ? ws.handleUpgrade(req)! : new Response("hi"));
  * ```
  */

@@ -1,0 +1,71 @@
+// npm build: ESM JavaScript + .d.ts into dist/ (tsc, tsconfig.build.json) and
+// the browser bundle of the client into dist/client.js (bun build).
+//
+//   node scripts/build.mjs            everything into dist/
+//   node scripts/build.mjs --demo     only the demo page's bundle, demo/client.js (committed)
+//   node scripts/build.mjs --browser-to FILE   only the browser bundle, into FILE (tests)
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", 2, "inherit"] });
+
+/** The browser entry: the client only, no server or runtime-specific code. */
+const BROWSER_ENTRY = "src/client/mod.ts";
+const BROWSER_HEADER =
+  "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
+  "// Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`\n" +
+  "// (bun build --target=browser). Do not edit: change the TypeScript sources.\n";
+
+/** Bundles the client for browsers into `outfile` (deterministic for one Bun version). */
+export function buildBrowser(outfile) {
+  const tmp = `${outfile}.tmp-${process.pid}.js`;
+  mkdirSync(dirname(outfile), { recursive: true });
+  try {
+    execFileSync(bin("bun"), ["build", BROWSER_ENTRY, "--target=browser", "--format=esm", `--outfile=${tmp}`], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    writeFileSync(outfile, BROWSER_HEADER + readFileSync(tmp, "utf8"));
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * tsc keeps `.ts` specifiers in .d.ts files (rewriteRelativeImportExtensions
+ * only rewrites JavaScript). TypeScript resolves them anyway, but `.js` is
+ * what every consumer setting understands, so rewrite relative ones.
+ */
+function rewriteDeclarationSpecifiers(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) rewriteDeclarationSpecifiers(path);
+    else if (name.endsWith(".d.ts")) {
+      const text = readFileSync(path, "utf8");
+      const fixed = text.replace(/(from\s+["']\.{1,2}\/[^"']*?)\.ts(["'])/g, "$1.js$2").replace(/(import\(["']\.{1,2}\/[^"']*?)\.ts(["']\))/g, "$1.js$2");
+      if (fixed !== text) writeFileSync(path, fixed);
+    }
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--browser-to") {
+  buildBrowser(args[1]);
+} else if (args[0] === "--demo") {
+  buildBrowser(join(root, "demo", "client.js"));
+  console.error("wrote demo/client.js");
+} else if (args.length === 0) {
+  const dist = join(root, "dist");
+  rmSync(dist, { recursive: true, force: true });
+  run(bin("tsc"), ["-p", "tsconfig.build.json"]);
+  rewriteDeclarationSpecifiers(dist);
+  buildBrowser(join(dist, "client.js"));
+  console.error("built dist/ (ESM + .d.ts) and dist/client.js (browser bundle)");
+} else {
+  console.error("usage: node scripts/build.mjs [--demo | --browser-to FILE]");
+  process.exit(2);
+}
