@@ -137,7 +137,8 @@ class Message {
       return JSON.parse(text);
     } catch (err) {
       const raw = err instanceof Error ? err.message : String(err);
-      const why = raw.length > 100 ? `${raw.slice(0, 100)}…` : raw;
+      const line = raw.slice(0, 101).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      const why = line.length > 100 ? `${line.slice(0, 100)}…` : line;
       throw new MessageDecodeError(`invalid JSON: ${why} (input ${quoteInput(text)})`, { cause: err });
     }
   }
@@ -361,6 +362,7 @@ function connect(url, options = {}) {
   const href = String(url);
   return new Promise((resolve, reject) => {
     let ws;
+    let httpClient;
     try {
       const parsed = new URL(href);
       if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
@@ -372,8 +374,13 @@ function connect(url, options = {}) {
         const init = { protocols };
         if (options.headers)
           init.headers = options.headers;
-        if (options.ca)
-          init.tls = { ca: options.ca };
+        if (options.ca) {
+          httpClient = denoHttpClient(options.ca);
+          if (httpClient !== undefined)
+            init.client = httpClient;
+          else
+            init.tls = { ca: options.ca };
+        }
         ws = new WebSocketCtor(href, init);
       } else {
         if (options.headers)
@@ -381,6 +388,7 @@ function connect(url, options = {}) {
         ws = new WebSocketCtor(href, protocols);
       }
     } catch (err) {
+      httpClient?.close();
       reject(err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }));
       return;
     }
@@ -394,6 +402,7 @@ function connect(url, options = {}) {
     }, timeout);
     const fail = (reason) => {
       clearTimeout(timer);
+      httpClient?.close();
       ws.onerror = ws.onclose = null;
       ws.onopen = () => ws.close();
       reject(new ConnectError(href, reason));
@@ -402,9 +411,16 @@ function connect(url, options = {}) {
     ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
     ws.onopen = () => {
       clearTimeout(timer);
+      httpClient?.close();
       resolve(new Client(href, ws));
     };
   });
+}
+function denoHttpClient(ca) {
+  const deno = globalThis.Deno;
+  if (typeof deno?.createHttpClient !== "function")
+    return;
+  return deno.createHttpClient({ caCerts: [].concat(ca) });
 }
 export {
   Client,
