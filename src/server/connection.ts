@@ -33,6 +33,8 @@ export class Connection<D = unknown> {
   active = true;
   /** Keep-alive sweeps in a row that saw nothing from the peer. */
   idleSweeps = 0;
+  /** Topics this connection is subscribed to (created on the first subscribe). */
+  topics: Set<string> | undefined = undefined;
   /** Code and reason of a close the server started, reported instead of the echo. */
   #sentClose: { code: number; reason: string } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -92,6 +94,8 @@ export class Connection<D = unknown> {
     const info = this.#sentClose ?? { code: normalizeReceivedCloseCode(code), reason: reason ?? "" };
     const handler = this.core.handlers.close;
     if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
+    // After the handler, so that `close` can still read socket.topics.
+    if (this.topics !== undefined) this.core.topics.leaveAll(this);
   }
 
   /** Starts a close the user asked for (arguments already validated). */

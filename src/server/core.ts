@@ -13,6 +13,7 @@ import { resolveLimits } from "./options.ts";
 import type { AdapterCapabilities, Transport } from "./transport.ts";
 import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
 import type { Socket } from "./socket.ts";
+import { TopicHub } from "./pubsub.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
@@ -42,6 +43,8 @@ export class ServerCore<D = unknown> {
   readonly limits: ResolvedLimits;
   readonly caps: AdapterCapabilities;
   readonly connections: Set<Connection<D>> = new Set();
+  /** Topic subscriptions and publishing (native on Bun, in-process on Deno, plus the broker). */
+  readonly topics: TopicHub<D>;
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #allClosed: (() => void) | undefined;
@@ -50,6 +53,7 @@ export class ServerCore<D = unknown> {
     this.handlers = options;
     this.limits = resolveLimits(options);
     this.caps = caps;
+    this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
   }
 
   /** True once shutdown() has started: new upgrades get 503. */
@@ -169,5 +173,6 @@ export class ServerCore<D = unknown> {
       for (const conn of [...this.connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
     this.#stopSweep();
+    await this.topics.close();
   }
 }

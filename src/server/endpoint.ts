@@ -8,6 +8,8 @@
 import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
+import { topicMethods } from "./publish.ts";
+import type { TopicMethods } from "./publish.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { detectRuntime } from "../runtime.ts";
 import { DENO_CAPABILITIES, denoUpgrade } from "../adapters/deno.ts";
@@ -48,7 +50,7 @@ export function serverRuntime(): "deno" | "bun" {
  * `handleUpgrade(req, info)`; on Bun use `upgrade(req, server)` in `fetch`
  * and pass `websocket` to Bun.serve.
  */
-export interface WebSocketEndpoint<D = unknown> {
+export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
   /**
    * Deno: returns the 101 response (or a 4xx/5xx refusal) for a WebSocket
    * upgrade request, or `undefined` for any other request.
@@ -117,6 +119,7 @@ export function endpointFor<D>(core: ServerCore<D>, runtime: "deno" | "bun"): We
     get connections() {
       return core.connections.size;
     },
+    ...topicMethods(core.topics),
     shutdown: (opts) => core.shutdown(opts),
   };
 }

@@ -6,6 +6,7 @@
 
 import type { Message } from "../message.ts";
 import type { Socket } from "./socket.ts";
+import type { TopicOptions } from "./pubsub.ts";
 
 /** The peer's address as both runtimes can report it. */
 export interface RemoteAddress {
@@ -98,8 +99,8 @@ export interface WebSocketLimits {
   closeTimeout?: number;
 }
 
-/** Options of {@link createHandler}: handlers plus limits. */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {}
+/** Options of {@link createHandler}: handlers plus limits (plus an optional topic broker). */
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions {}
 
 /** Resolved limits with defaults applied. */
 export interface ResolvedLimits {

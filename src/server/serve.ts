@@ -8,6 +8,8 @@
 import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
+import { topicMethods } from "./publish.ts";
+import type { TopicMethods } from "./publish.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { serverRuntime } from "./endpoint.ts";
 import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
@@ -35,9 +37,10 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
 }
 
 /**
- * A running server.
+ * A running server. `publish`, `publishJson` and `subscriberCount` come
+ * from {@link TopicMethods}.
  */
-export interface Server {
+export interface Server extends TopicMethods {
   /** Resolves once the server listens. */
   readonly ready: Promise<void>;
   /** `ws://host:port` (or `wss://`), with `localhost` for a wildcard address. */
@@ -122,6 +125,7 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
       get connections() {
         return core.connections.size;
       },
+      ...topicMethods(core.topics),
       shutdown(opts) {
         return (stopped ??= core.shutdown(opts).then(() => server.shutdown()));
       },
@@ -145,6 +149,7 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
     get connections() {
       return core.connections.size;
     },
+    ...topicMethods(core.topics),
     shutdown(opts) {
       return (stopped ??= core.shutdown(opts).then(() => server.stop(true)));
     },
