@@ -43,6 +43,8 @@ class BunRedisPubSub implements RedisPubSub {
   readonly #onMessage: (message: string, channel: string) => void;
   #subscriber: BunRedisClient;
   #closed = false;
+  /** Between a lost connection and the end of the resubscription: channels are only noted. */
+  #down = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(Client: BunRedisClientClass, url: string, callbacks: RedisCallbacks, publisher: BunRedisClient, subscriber: BunRedisClient) {
@@ -58,6 +60,7 @@ class BunRedisPubSub implements RedisPubSub {
   #watch(subscriber: BunRedisClient): void {
     subscriber.onclose = (error) => {
       if (this.#closed || subscriber !== this.#subscriber) return;
+      this.#down = true;
       this.#callbacks.event({ type: "disconnected", error });
       this.#reconnect(0);
     };
@@ -79,6 +82,7 @@ class BunRedisPubSub implements RedisPubSub {
       }
       if (this.#closed) return next.close();
       this.#subscriber = next;
+      this.#down = false;
       this.#watch(next);
       this.#callbacks.event({ type: "reconnected" });
     }, backoff(attempt));
@@ -90,11 +94,15 @@ class BunRedisPubSub implements RedisPubSub {
 
   async subscribe(channel: string): Promise<void> {
     this.#channels.add(channel);
+    // While down, the reconnect subscribes every noted channel (a Set's
+    // iterator also visits channels added while it runs).
+    if (this.#down) return;
     await this.#subscriber.subscribe(channel, this.#onMessage);
   }
 
   async unsubscribe(channel: string): Promise<void> {
     this.#channels.delete(channel);
+    if (this.#down) return;
     await this.#subscriber.unsubscribe(channel);
   }
 

@@ -73,7 +73,7 @@ export interface WebSocketHandlers<D> {
   close?(socket: Socket<D>, info: CloseInfo): void | Promise<void>;
   /**
    * A handler threw or rejected (`socket` is undefined when the `upgrade`
-   * hook failed). Without this handler the error is logged with `console.error`.
+   * hook failed, or when a broker call failed). Without this handler the error is logged with `console.error`.
    */
   error?(socket: Socket<D> | undefined, error: unknown): void;
 }
