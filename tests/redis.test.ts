@@ -33,8 +33,8 @@ describe(`Redis broker: a ${RUNTIME} server and a ${OTHER_RUNTIME} server`, () =
   before(async () => {
     redis = await startRedis();
     broker = await createRedisBroker({ url: redis.url, prefix, onEvent: (e) => events.push(e.type) });
-    let server: Server | undefined;
-    server = local = serve({ ...relayHandlers(() => server!), hostname: "127.0.0.1", port: 0, broker });
+    const server: Server = serve({ ...relayHandlers(() => server), hostname: "127.0.0.1", port: 0, broker });
+    local = server;
     other = spawnScript(OTHER_RUNTIME, "tests/fixtures/redis_relay_server.ts", [redis.url, prefix]);
     otherUrl = `ws://127.0.0.1:${(await other.waitFor(/listening (\d+)/, 30_000))[1]}`;
   });

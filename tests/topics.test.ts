@@ -9,7 +9,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
 import { createHandler, MemoryBroker, serve } from "../mod.ts";
-import type { Server, TopicMethods } from "../mod.ts";
+import type { Server, WebSocketEndpoint } from "../mod.ts";
 import { relayHandlers } from "./fixtures/topic_relay.ts";
 import { recorder } from "./helpers/topics.ts";
 import type { Recorder } from "./helpers/topics.ts";
@@ -26,8 +26,7 @@ afterEach(async () => {
 
 /** A relay server on 127.0.0.1:0. */
 function relayServer(broker?: MemoryBroker): Server {
-  let server: Server | undefined;
-  server = serve({ ...relayHandlers(() => server!), hostname: "127.0.0.1", port: 0, broker });
+  const server: Server = serve({ ...relayHandlers(() => server), hostname: "127.0.0.1", port: 0, broker });
   servers.push(server);
   return server;
 }
@@ -175,14 +174,13 @@ describe("topics across servers in one process (MemoryBroker)", () => {
       unsubscribe: (t: string, l: Parameters<MemoryBroker["subscribe"]>[1]) => (calls.push(`unsub ${t}`), inner.unsubscribe(t, l)),
       close: () => inner.close(),
     };
-    let server: Server | undefined;
-    server = serve({ ...relayHandlers(() => server!), hostname: "127.0.0.1", port: 0, broker });
+    const server: Server = serve({ ...relayHandlers(() => server), hostname: "127.0.0.1", port: 0, broker });
     servers.push(server);
     const a = await rec(server, ["t1"]);
     const b = await rec(server, ["t1", "t2"]);
     assert.deepEqual(calls, ["sub t1", "sub t2"]);
     await a.client.close();
-    await until(() => server!.subscriberCount("t1") === 1, "a to leave");
+    await until(() => server.subscriberCount("t1") === 1, "a to leave");
     assert.deepEqual(calls, ["sub t1", "sub t2"]);
     b.send("unsub t1");
     await b.waitFor("t:unsubscribed t1");
@@ -195,9 +193,7 @@ describe("topics across servers in one process (MemoryBroker)", () => {
 
 describe("topics on a mounted endpoint (createHandler)", () => {
   it("endpoint.publish reaches its subscribers", async () => {
-    let endpoint: TopicMethods | undefined;
-    const ws = createHandler(relayHandlers(() => endpoint!));
-    endpoint = ws;
+    const ws: WebSocketEndpoint<{ subs: string[] }> = createHandler(relayHandlers(() => ws));
     let port: number;
     if (RUNTIME === "deno") {
       const deno = (globalThis as unknown as { Deno: { serve(o: object, h: (req: Request, info: unknown) => Response | Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> } } }).Deno;

@@ -27,6 +27,7 @@ import { openBunRedis } from "./redis_bun.ts";
 import { openDenoRedis } from "./redis_deno.ts";
 import { detectRuntime } from "../runtime.ts";
 import { UnsupportedRuntimeError } from "../server/endpoint.ts";
+import { ConnectError, FullDuplexError } from "../errors.ts";
 
 export type { RedisBrokerEvent };
 
@@ -158,7 +159,8 @@ function withoutPassword(url: string): string {
 
 /**
  * Connects to Redis and returns a broker to pass to `serve({ broker })` or
- * `createHandler({ broker })`. Rejects if Redis cannot be reached.
+ * `createHandler({ broker })`. Rejects with a `ConnectError` if Redis cannot
+ * be reached (its `url` never shows a password).
  *
  * @example
  * ```ts
@@ -176,9 +178,9 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   try {
     await broker.open(url);
   } catch (err) {
-    if (err instanceof UnsupportedRuntimeError) throw err;
+    if (err instanceof FullDuplexError) throw err; // wrong runtime, missing package
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot connect to Redis at ${withoutPassword(url)}: ${why}. Is redis-server running there?`, { cause: err });
+    throw new ConnectError(withoutPassword(url), `${why} (is redis-server running there?)`, { cause: err });
   }
   return broker;
 }

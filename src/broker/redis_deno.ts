@@ -7,14 +7,17 @@
  * again on the new connection; this module only turns its events into
  * `disconnected` / `reconnected`.
  *
- * Resolution: `npm:redis@^6` works from a JSR install (Deno fetches it) and
- * from a project with a `node_modules` (deno.json `"nodeModulesDir":
- * "manual"` resolves it there, offline).
+ * Resolution: the bare `redis` is mapped to `npm:redis@^6` in deno.json's
+ * `imports` (JSR rewrites it on publish, so a JSR install fetches it); in
+ * this repository (`"nodeModulesDir": "manual"`) it resolves to
+ * node_modules/redis, offline. From the npm package, `redis` must be in the
+ * user's own dependencies.
  *
  * @module
  */
 
 import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import { FullDuplexError } from "../errors.ts";
 
 /** The parts of a node-redis client used here. */
 interface NodeRedisClient {
@@ -35,10 +38,14 @@ interface NodeRedisModule {
 
 async function loadNodeRedis(): Promise<NodeRedisModule> {
   try {
-    // @ts-ignore: tsc (bun-types) cannot resolve npm: specifiers; only Deno runs this line.
-    return (await import("npm:redis@^6")) as unknown as NodeRedisModule;
+    // deno.json maps "redis" to npm:redis@^6 (JSR rewrites it on publish).
+    return (await import("redis")) as unknown as NodeRedisModule;
   } catch (err) {
-    throw new Error(`the Redis broker on Deno needs the npm package "redis" (v6): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const why = err instanceof Error ? err.message : String(err);
+    throw new FullDuplexError(
+      `the Redis broker on Deno needs the npm package "redis" v6 (add it: deno add npm:redis@^6, or npm install redis): ${why}`,
+      { cause: err },
+    );
   }
 }
 
