@@ -12,6 +12,7 @@ import { serve } from "../mod.ts";
 import type { Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker, RedisBrokerEvent } from "../src/broker/redis.ts";
+import { decodeRedisMessage, encodeRedisMessage } from "../src/broker/redis_wire.ts";
 import { relayHandlers } from "./fixtures/topic_relay.ts";
 import { startRedis } from "./helpers/redis.ts";
 import type { RedisServer } from "./helpers/redis.ts";
@@ -19,6 +20,18 @@ import { OTHER_RUNTIME, RUNTIME, spawnScript, until } from "./helpers/runtime.ts
 import type { Spawned } from "./helpers/runtime.ts";
 import { recorder } from "./helpers/topics.ts";
 import type { Recorder } from "./helpers/topics.ts";
+
+describe("Redis wire format", () => {
+  it("round-trips text and bytes and refuses what fullduplex did not write", () => {
+    for (const data of ["", "héllo\nworld \u{1f600}", "t\n", new Uint8Array(0), new Uint8Array([0, 10, 255, 98])]) {
+      const decoded = decodeRedisMessage("room", encodeRedisMessage({ topic: "room", origin: "srv-1", data }));
+      assert.deepEqual(decoded, { topic: "room", origin: "srv-1", data });
+    }
+    assert.equal(decodeRedisMessage("room", "hello"), undefined);
+    assert.equal(decodeRedisMessage("room", ""), undefined);
+    assert.equal(decodeRedisMessage("room", "x1\nabc"), undefined);
+  });
+});
 
 describe(`Redis broker: a ${RUNTIME} server and a ${OTHER_RUNTIME} server`, () => {
   const prefix = `test-${crypto.randomUUID().slice(0, 8)}:`;

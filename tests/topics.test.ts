@@ -8,7 +8,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
-import { createHandler, MemoryBroker, serve } from "../mod.ts";
+import { connect, createHandler, MemoryBroker, serve } from "../mod.ts";
 import type { Server, WebSocketEndpoint } from "../mod.ts";
 import { relayHandlers } from "./fixtures/topic_relay.ts";
 import { recorder } from "./helpers/topics.ts";
@@ -89,6 +89,27 @@ describe("topics on one server", () => {
     assert.deepEqual(b.received, ["t:unsubscribed room", "t:[]", "t:count 1"]);
     await a.client.close();
     await until(() => s.subscriberCount("x") === 0 && s.subscriberCount("room") === 0, "subscriptions to end with the connection");
+  });
+
+  it("a closing socket cannot subscribe, and its topics are still readable in close", async () => {
+    const seen: string[][] = [];
+    const server: Server = serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      open: (socket) => socket.subscribe("a"),
+      close(socket) {
+        seen.push([...socket.topics]);
+        socket.subscribe("late");
+      },
+    });
+    servers.push(server);
+    const c = await connect(`ws://127.0.0.1:${server.port}`);
+    await until(() => server.subscriberCount("a") === 1, "the subscription");
+    await c.close();
+    await until(() => seen.length === 1, "the close handler");
+    assert.deepEqual(seen, [["a"]]);
+    assert.equal(server.subscriberCount("late"), 0);
+    assert.equal(server.subscriberCount("a"), 0);
   });
 
   it("keeps each publisher's order (200 numbered messages, socket and server)", async () => {

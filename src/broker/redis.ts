@@ -117,8 +117,8 @@ export class RedisBroker implements Broker {
   }
 
   /** Publishes to the topic's Redis channel. Rejects if Redis refuses it. */
-  publish(message: BrokerMessage): Promise<void> {
-    return this.#connection().publish(this.#prefix + message.topic, encodeRedisMessage(message));
+  async publish(message: BrokerMessage): Promise<void> {
+    await this.#connection().publish(this.#prefix + message.topic, encodeRedisMessage(message));
   }
 
   /** Subscribes the topic's channel (once, however many listeners). */
