@@ -49,6 +49,10 @@ export type {
   WebSocketOptions,
 } from "./src/server/options.ts";
 export { Socket } from "./src/server/socket.ts";
+export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
+export type { TopicMethods } from "./src/server/publish.ts";
+export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";
+export { MemoryBroker } from "./src/broker/memory.ts";
 export type { ReadyState, SendResult } from "./src/server/socket.ts";
 export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno.ts";

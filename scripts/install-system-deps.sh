@@ -5,6 +5,8 @@ need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's Chromium for the browser end-to-end test (tests/node/browser.node.mjs).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# tests/redis.test.ts starts a real redis-server (redis-cli comes with it).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -23,6 +23,7 @@ import type { Connection } from "../server/connection.ts";
 import type { AdapterCapabilities, SendResult, Transport } from "../server/transport.ts";
 import type { RemoteAddress } from "../server/options.ts";
 import { CloseCode } from "../close_codes.ts";
+import { BunNativeTopics } from "./bun_topics.ts";
 
 /**
  * The parts of Bun's ServerWebSocket this adapter uses.
@@ -51,6 +52,9 @@ export interface BunServerWebSocket<T> {
   ping(data?: string | Uint8Array): number;
   /** Bytes queued and not yet written. */
   getBufferedAmount(): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
 /**
@@ -75,6 +79,8 @@ export interface BunServer {
   requestIP(req: Request): { address: string; port: number; family?: string } | null;
   /** Stops listening; `true` also closes open connections. */
   stop(closeActiveConnections?: boolean): Promise<void>;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
+  subscriberCount(topic: string): number;
 }
 
 /**
@@ -163,6 +169,16 @@ class BunTransport<D> implements Transport {
   get bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
   }
+  // Native topics (see bun_topics.ts).
+  subscribe(topic: string): void {
+    this.#ws.subscribe(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.#ws.unsubscribe(topic);
+  }
+  publish(topic: string, data: string | Uint8Array): number {
+    return this.#ws.publish(topic, data);
+  }
 }
 
 /** The reason Bun gives its own handler when maxPayloadLength was exceeded. */
@@ -223,6 +239,9 @@ function remoteOf(server: BunServer, req: Request): RemoteAddress {
 export async function bunUpgrade<D>(core: ServerCore<D>, req: Request, server: BunServer): Promise<Response | undefined> {
   const decision = await core.prepareUpgrade(req, remoteOf(server, req));
   if (decision instanceof Response) return decision;
+  // server.publish needs the Bun server; a mounted endpoint first sees it here.
+  const engine = core.topics.engine;
+  if (engine instanceof BunNativeTopics) engine.server = server;
   const data: BunSocketData<D> = { accepted: decision };
   // Always set the header: left unset, Bun agrees to the client's first protocol.
   const headers = { ...decision.headers, "Sec-WebSocket-Protocol": decision.protocol };

@@ -42,6 +42,8 @@ export class Connection<D = unknown> {
   #drainWaiters: (() => void)[] | undefined;
   /** This connection still holds a maxConnections reservation from its upgrade. */
   #reserved = true;
+  /** Topics this connection is subscribed to (created on the first subscribe). */
+  topics: Set<string> | undefined = undefined;
   /** Code and reason of a close the server started, reported instead of the echo. */
   #sentClose: { code: number; reason: string } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -137,6 +139,8 @@ export class Connection<D = unknown> {
     const info = this.#sentClose ?? { code: normalizeReceivedCloseCode(code), reason: reason ?? "" };
     const handler = this.core.handlers.close;
     if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
+    // After the handler, so that `close` can still read socket.topics.
+    if (this.topics !== undefined) this.core.topics.leaveAll(this);
   }
 
   /** Starts a close the user asked for (arguments already validated). */

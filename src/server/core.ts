@@ -18,6 +18,7 @@ import { checkOrigin } from "./origins.ts";
 import { newCounters } from "./stats.ts";
 import type { Counters, ServerStats } from "./stats.ts";
 import { checkShutdownOptions } from "./shutdown.ts";
+import { TopicHub } from "./pubsub.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
@@ -58,6 +59,8 @@ export class ServerCore<D = unknown> {
   readonly limits: ResolvedLimits;
   readonly caps: AdapterCapabilities;
   readonly connections: Set<Connection<D>> = new Set();
+  /** Topic subscriptions and publishing (native on Bun, in-process on Deno, plus the broker). */
+  readonly topics: TopicHub<D>;
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #allClosed: (() => void) | undefined;
@@ -100,6 +103,7 @@ export class ServerCore<D = unknown> {
     conn.wakeDrainWaiters();
     const handler = this.handlers.drain;
     if (handler !== undefined && conn.state === 1) conn.guard(() => handler(conn.socket));
+    this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
   }
 
   /** True once shutdown() has started: new upgrades get 503. */
@@ -241,5 +245,6 @@ export class ServerCore<D = unknown> {
       for (const conn of [...this.connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
     this.#stopSweep();
+    await this.topics.close();
   }
 }

@@ -9,6 +9,8 @@ import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
 import type { ServerStats } from "./stats.ts";
+import { topicMethods } from "./publish.ts";
+import type { TopicMethods } from "./publish.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { detectRuntime } from "../runtime.ts";
 import { DENO_CAPABILITIES, denoUpgrade } from "../adapters/deno.ts";
@@ -68,7 +70,7 @@ export function serverRuntime(): "deno" | "bun" {
  * console.log(ws.connections);
  * ```
  */
-export interface WebSocketEndpoint<D = unknown> {
+export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
   /**
    * Deno: returns the 101 response (or a 4xx/5xx refusal) for a WebSocket
    * upgrade request, or `undefined` for any other request.
@@ -142,6 +144,7 @@ export function endpointFor<D>(core: ServerCore<D>, runtime: "deno" | "bun"): We
     get stats() {
       return core.stats;
     },
+    ...topicMethods(core.topics),
     shutdown: (opts) => core.shutdown(opts),
   };
 }

@@ -6,6 +6,7 @@
 
 import type { Message } from "../message.ts";
 import type { Socket } from "./socket.ts";
+import type { TopicOptions } from "./pubsub.ts";
 
 /**
  * The peer's address as both runtimes can report it.
@@ -149,7 +150,7 @@ export interface WebSocketHandlers<D> {
   close?(socket: Socket<D>, info: CloseInfo): unknown;
   /**
    * A handler threw or rejected (`socket` is undefined when the `upgrade`
-   * hook failed). Without this handler the error is logged with `console.error`.
+   * hook failed, or when a broker call failed). Without this handler the error is logged with `console.error`.
    */
   error?(socket: Socket<D> | undefined, error: unknown): void;
 }
@@ -242,7 +243,7 @@ export interface RateLimitOptions {
 }
 
 /**
- * Options of {@link createHandler}: handlers plus limits.
+ * Options of {@link createHandler}: handlers plus limits (plus an optional topic broker).
  *
  * @example
  * ```ts
@@ -252,7 +253,7 @@ export interface RateLimitOptions {
  * const ws = createHandler(options);
  * ```
  */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {}
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions {}
 
 /**
  * Resolved limits with defaults applied.

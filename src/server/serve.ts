@@ -9,6 +9,8 @@ import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
 import type { ServerStats } from "./stats.ts";
+import { topicMethods } from "./publish.ts";
+import type { TopicMethods } from "./publish.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { serverRuntime } from "./endpoint.ts";
 import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
@@ -61,7 +63,8 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
 }
 
 /**
- * A running server.
+ * A running server. `publish`, `publishJson` and `subscriberCount` come
+ * from {@link TopicMethods}.
  *
  * @example
  * ```ts
@@ -73,7 +76,7 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
  * await server.shutdown();
  * ```
  */
-export interface Server {
+export interface Server extends TopicMethods {
   /** Resolves once the server listens. */
   readonly ready: Promise<void>;
   /** `ws://host:port` (or `wss://`), with `localhost` for a wildcard address. */
@@ -163,6 +166,7 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
       get stats() {
         return core.stats;
       },
+      ...topicMethods(core.topics),
       shutdown(opts) {
         return (stopped ??= core.shutdown(opts).then(() => server.shutdown()));
       },
@@ -189,6 +193,7 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
     get stats() {
       return core.stats;
     },
+    ...topicMethods(core.topics),
     shutdown(opts) {
       return (stopped ??= core.shutdown(opts).then(() => server.stop(true)));
     },

@@ -11,6 +11,8 @@ import type { SendData } from "../message.ts";
 import type { RemoteAddress } from "./options.ts";
 import type { SendResult } from "./transport.ts";
 import type { Connection } from "./connection.ts";
+import type { PublishOptions } from "./pubsub.ts";
+import { publishPayload, publishText } from "./publish.ts";
 
 export type { SendResult };
 
@@ -135,5 +137,38 @@ export class Socket<D = unknown> {
    */
   terminate(): void {
     this.#conn.terminate();
+  }
+
+  /**
+   * Subscribes this socket to `topic`: it receives what anyone publishes
+   * there (on every server sharing a broker) until it unsubscribes or
+   * closes. Does nothing once the socket is closing.
+   */
+  subscribe(topic: string): void {
+    this.#conn.core.topics.subscribe(this.#conn, topic);
+  }
+
+  /** Ends this socket's subscription to `topic` (nothing happens if there is none). */
+  unsubscribe(topic: string): void {
+    this.#conn.core.topics.unsubscribe(this.#conn, topic);
+  }
+
+  /** The topics this socket is subscribed to (a live, read-only view; empty once closed). */
+  get topics(): ReadonlySet<string> {
+    return this.#conn.core.topics.topicsOf(this.#conn);
+  }
+
+  /**
+   * Publishes text or bytes to every subscriber of `topic` but this socket
+   * (unless `includeSelf`), on this server and, with a broker, on every
+   * other. Returns how many local subscribers it was handed to.
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions): number {
+    return this.#conn.core.topics.publish(topic, publishPayload(data), options?.includeSelf === true ? undefined : this.#conn);
+  }
+
+  /** Publishes `JSON.stringify(value)` as text, encoded once for every subscriber. */
+  publishJson(topic: string, value: unknown, options?: PublishOptions): number {
+    return this.#conn.core.topics.publish(topic, publishText(value), options?.includeSelf === true ? undefined : this.#conn);
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * The `Broker` contract: what a server needs from a message bus to reach
+ * subscribers on other server processes (Redis pub/sub, NATS, an in-process
+ * bus for tests). Small on purpose: publish, subscribe, unsubscribe, close.
+ *
+ * @module
+ */
+
+/** One published message as it travels between servers. */
+export interface BrokerMessage {
+  /** The topic it was published to. */
+  topic: string;
+  /** The payload: a string travels as a text frame, bytes as a binary frame. */
+  data: string | Uint8Array;
+  /**
+   * Id of the server that published it. A server delivers its own messages
+   * to its local subscribers directly and ignores the broker's copy, so no
+   * subscriber gets a message twice.
+   */
+  origin: string;
+}
+
+/** Receives messages of a topic the listener subscribed to. */
+export type BrokerListener = (message: BrokerMessage) => void;
+
+/**
+ * A message bus shared by several servers. A server subscribes a topic when
+ * its first local socket subscribes and unsubscribes when the last one
+ * leaves; it publishes every `server.publish` / `socket.publish`. The server
+ * never closes the broker (several servers may share one): call `close()`
+ * yourself after shutting the servers down.
+ *
+ * Implementations must keep the order of messages from one publisher and
+ * must deliver a message to every listener of its topic, including the
+ * publisher's own (the server filters by `origin`).
+ *
+ * @example An in-process broker shared by two servers
+ * ```ts
+ * import { MemoryBroker, serve } from "@fullduplex/fullduplex";
+ * const broker = new MemoryBroker();
+ * const a = serve({ port: 0, broker, open: (s) => s.subscribe("news") });
+ * const b = serve({ port: 0, broker, open: (s) => s.subscribe("news") });
+ * a.publish("news", "reaches the subscribers of a and b");
+ * await a.shutdown();
+ * await b.shutdown();
+ * await broker.close();
+ * ```
+ */
+export interface Broker {
+  /** Sends a message to every listener of its topic on every server. Errors are the broker's to report. */
+  publish(message: BrokerMessage): void | Promise<void>;
+  /** Starts delivering `topic`'s messages to `listener`. */
+  subscribe(topic: string, listener: BrokerListener): void | Promise<void>;
+  /** Stops delivering `topic`'s messages to `listener`. */
+  unsubscribe(topic: string, listener: BrokerListener): void | Promise<void>;
+  /** Releases the broker's connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/**
+ * Redis pub/sub on Bun with Bun's built-in client (`Bun.RedisClient`): no
+ * dependency at all. Internal.
+ *
+ * Bun 1.4.5 facts (checked by running code against redis-server 7):
+ * - a subscriber receives messages as strings only.
+ * - with `autoReconnect` (the default) a client reconnects after a lost
+ *   connection but does NOT subscribe its channels again, and no `onclose`
+ *   fires; subscribing again with the same listener then delivers twice.
+ *   So the subscriber runs with `autoReconnect: false` and this module
+ *   reconnects it itself: a fresh client, every channel subscribed again.
+ * - the publisher keeps `autoReconnect`: while Redis is away its publishes
+ *   wait in the offline queue (or fail once retries run out).
+ *
+ * @module
+ */
+
+import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+
+/** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
+interface BunRedisClient {
+  connect(): Promise<void>;
+  close(): void;
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<number>;
+  unsubscribe(channel: string): Promise<void>;
+  onclose: ((error: Error) => void) | null;
+}
+type BunRedisClientClass = new (url: string, options?: { autoReconnect?: boolean; connectionTimeout?: number }) => BunRedisClient;
+
+/** Backoff between reconnect attempts: 100 ms doubling up to 2 s, with jitter. */
+function backoff(attempt: number): number {
+  const base = Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+class BunRedisPubSub implements RedisPubSub {
+  readonly #Client: BunRedisClientClass;
+  readonly #url: string;
+  readonly #callbacks: RedisCallbacks;
+  readonly #publisher: BunRedisClient;
+  readonly #channels = new Set<string>();
+  readonly #onMessage: (message: string, channel: string) => void;
+  #subscriber: BunRedisClient;
+  #closed = false;
+  /** Between a lost connection and the end of the resubscription: channels are only noted. */
+  #down = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(Client: BunRedisClientClass, url: string, callbacks: RedisCallbacks, publisher: BunRedisClient, subscriber: BunRedisClient) {
+    this.#Client = Client;
+    this.#url = url;
+    this.#callbacks = callbacks;
+    this.#publisher = publisher;
+    this.#onMessage = (message, channel) => callbacks.message(channel, message);
+    this.#subscriber = subscriber;
+    this.#watch(subscriber);
+  }
+
+  #watch(subscriber: BunRedisClient): void {
+    subscriber.onclose = (error) => {
+      if (this.#closed || subscriber !== this.#subscriber) return;
+      this.#down = true;
+      this.#callbacks.event({ type: "disconnected", error });
+      this.#reconnect(0);
+    };
+  }
+
+  #reconnect(attempt: number): void {
+    this.#retry = setTimeout(async () => {
+      this.#retry = undefined;
+      if (this.#closed) return;
+      const next = new this.#Client(this.#url, { autoReconnect: false });
+      try {
+        await next.connect();
+        for (const channel of this.#channels) await next.subscribe(channel, this.#onMessage);
+      } catch {
+        next.onclose = null;
+        next.close();
+        this.#reconnect(attempt + 1);
+        return;
+      }
+      if (this.#closed) return next.close();
+      this.#subscriber = next;
+      this.#down = false;
+      this.#watch(next);
+      this.#callbacks.event({ type: "reconnected" });
+    }, backoff(attempt));
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#publisher.publish(channel, message);
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.#channels.add(channel);
+    // While down, the reconnect subscribes every noted channel (a Set's
+    // iterator also visits channels added while it runs).
+    if (this.#down) return;
+    await this.#subscriber.subscribe(channel, this.#onMessage);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#channels.delete(channel);
+    if (this.#down) return;
+    await this.#subscriber.unsubscribe(channel);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#subscriber.close();
+    this.#publisher.close();
+    return Promise.resolve();
+  }
+}
+
+/** Opens the publisher and subscriber connections with Bun's client. */
+export async function openBunRedis(url: string, callbacks: RedisCallbacks): Promise<RedisPubSub> {
+  const Client = (globalThis as unknown as { Bun: { RedisClient: BunRedisClientClass } }).Bun.RedisClient;
+  const publisher = new Client(url);
+  const subscriber = new Client(url, { autoReconnect: false });
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (err) {
+    publisher.close();
+    subscriber.close();
+    throw err;
+  }
+  return new BunRedisPubSub(Client, url, callbacks, publisher, subscriber);
+}

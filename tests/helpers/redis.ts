@@ -1,0 +1,92 @@
+/**
+ * A real redis-server for tests (Debian package `redis-server`, installed
+ * by scripts/install-system-deps.sh): started on a free port without
+ * persistence, restartable on the same port, stopped after.
+ */
+
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A running redis-server. */
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Kills the server (SIGKILL: connections drop without goodbye). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  /** Subscribers of a channel, as Redis counts them (PUBSUB NUMSUB). */
+  numsub(channel: string): number;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`redis-server did not start within 10 s: ${out}`));
+    }, 10_000);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run redis-server (apt-get install redis-server; scripts/install-system-deps.sh does it): ${err.message}`));
+    });
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (d: string) => {
+      out += d;
+      if (out.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code}): ${out}`));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Starts redis-server on a free port. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  let child = await launch(port);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async kill() {
+      child.kill("SIGKILL");
+      await exited(child);
+    },
+    async restart() {
+      child = await launch(port);
+    },
+    numsub(channel) {
+      const result = spawnSync("redis-cli", ["-p", String(port), "pubsub", "numsub", channel], { encoding: "utf8" });
+      return Number(result.stdout.trim().split("\n")[1] ?? 0);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+  };
+}
