@@ -75,6 +75,7 @@ export class ServerCore<D = unknown> {
     this.limits = resolveLimits(options);
     this.caps = caps;
     this.backpressure = new Backpressure<D>(this);
+    this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
   }
 
   /** A snapshot of the counters. */
@@ -103,7 +104,6 @@ export class ServerCore<D = unknown> {
     conn.wakeDrainWaiters();
     const handler = this.handlers.drain;
     if (handler !== undefined && conn.state === 1) conn.guard(() => handler(conn.socket));
-    this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
   }
 
   /** True once shutdown() has started: new upgrades get 503. */
