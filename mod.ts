@@ -46,6 +46,8 @@ export type {
   WebSocketOptions,
 } from "./src/server/options.ts";
 export { Socket } from "./src/server/socket.ts";
+export { DEFAULT_SERVER_HEARTBEAT, replyText } from "./src/server/heartbeat.ts";
+export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
 export type { ReadyState, SendResult } from "./src/server/socket.ts";
 export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno.ts";

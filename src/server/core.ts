@@ -13,6 +13,8 @@ import { resolveLimits } from "./options.ts";
 import type { AdapterCapabilities, Transport } from "./transport.ts";
 import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
 import type { Socket } from "./socket.ts";
+import { resolveServerHeartbeat } from "./heartbeat.ts";
+import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
@@ -41,6 +43,8 @@ export class ServerCore<D = unknown> {
   readonly handlers: WebSocketOptions<D>;
   readonly limits: ResolvedLimits;
   readonly caps: AdapterCapabilities;
+  /** Texts of the client heartbeat the connections answer, or undefined when off. */
+  readonly heartbeat: ResolvedServerHeartbeat | undefined;
   readonly connections: Set<Connection<D>> = new Set();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closing = false;
@@ -50,6 +54,7 @@ export class ServerCore<D = unknown> {
     this.handlers = options;
     this.limits = resolveLimits(options);
     this.caps = caps;
+    this.heartbeat = resolveServerHeartbeat(options.heartbeat);
   }
 
   /** True once shutdown() has started: new upgrades get 503. */

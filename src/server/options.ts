@@ -6,6 +6,7 @@
 
 import type { Message } from "../message.ts";
 import type { Socket } from "./socket.ts";
+import type { ServerHeartbeatOption } from "./heartbeat.ts";
 
 /** The peer's address as both runtimes can report it. */
 export interface RemoteAddress {
@@ -99,7 +100,7 @@ export interface WebSocketLimits {
 }
 
 /** Options of {@link createHandler}: handlers plus limits. */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {}
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, ServerHeartbeatOption {}
 
 /** Resolved limits with defaults applied. */
 export interface ResolvedLimits {
