@@ -120,6 +120,7 @@ export class QueueFullError extends FullDuplexError {}
 export class RequestError extends FullDuplexError {
   /** Why the request failed. */
   readonly reason: "timeout" | "closed" | "dropped";
+  /** Creates the error: `reason` for code, `message` for people. */
   constructor(reason: "timeout" | "closed" | "dropped", message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;

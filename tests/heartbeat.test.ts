@@ -51,11 +51,12 @@ describe(`client heartbeat on ${RUNTIME}`, () => {
   it("a fullduplex server answers the ping: the link stays up and neither side's app sees ping or pong", async () => {
     const ts = await startServer({ message: (socket, msg) => void socket.send(`Echo: ${msg.text()}`) });
     cleanups.push(() => ts.stop());
-    const c = await connect(ts.url, { heartbeat: { interval: 30, timeout: 200 }, reconnect: { minDelay: 10, maxDelay: 20 } });
+    // Unanswered, the link would be declared dead after ~520 ms; answered, it stays up.
+    const c = await connect(ts.url, { heartbeat: { interval: 20, timeout: 500 }, reconnect: { minDelay: 10, maxDelay: 20 } });
     cleanups.push(() => c.close());
     const reconnecting: ReconnectingEvent[] = [];
     c.on("reconnecting", (e) => reconnecting.push(e));
-    await delay(400); // ~10 heartbeats
+    await delay(1200); // dozens of heartbeats
     c.send("hi");
     assert.equal((await nextMessage(c)).text(), "Echo: hi", "the first message the app sees is the echo, no pong");
     assert.equal(reconnecting.length, 0);
@@ -65,11 +66,11 @@ describe(`client heartbeat on ${RUNTIME}`, () => {
   it("an echo server works too (the echoed ping counts as the answer)", async () => {
     const ts = await startServer({ heartbeat: false }); // echoes everything, "ping" included
     cleanups.push(() => ts.stop());
-    const c = await connect(ts.url, { heartbeat: { interval: 30, timeout: 200 }, reconnect: { minDelay: 10, maxDelay: 20 } });
+    const c = await connect(ts.url, { heartbeat: { interval: 20, timeout: 500 }, reconnect: { minDelay: 10, maxDelay: 20 } });
     cleanups.push(() => c.close());
     let drops = 0;
     c.on("reconnecting", () => drops++);
-    await delay(300);
+    await delay(1200);
     c.send("app");
     assert.equal((await nextMessage(c)).text(), "app");
     assert.equal(drops, 0);
@@ -122,9 +123,9 @@ describe(`server heartbeat on ${RUNTIME}`, () => {
   it("custom texts, or off", async () => {
     const custom = await startServer({ heartbeat: { ping: "hb?", pong: "hb!" }, message: () => {} });
     cleanups.push(() => custom.stop());
-    const c = await connect(custom.url, { heartbeat: { interval: 20, timeout: 300, message: "hb?", reply: "hb!" } });
+    const c = await connect(custom.url, { heartbeat: { interval: 20, timeout: 400, message: "hb?", reply: "hb!" } });
     cleanups.push(() => c.close());
-    await delay(150);
+    await delay(1000); // unanswered, the client would have closed with 4000 by now
     assert.equal(c.readyState, 1);
     assert.equal(custom.messages.length, 0);
 

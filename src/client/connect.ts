@@ -415,7 +415,7 @@ export class Client implements AsyncIterable<Message> {
    * off();
    * ```
    */
-  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
+  on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void {
     const set = this.#listeners[event] as Set<Listener<ClientEvents[K]>>;
     if (set === undefined) throw new TypeError(`unknown client event ${JSON.stringify(event)}`);
     set.add(listener);

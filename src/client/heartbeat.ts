@@ -29,22 +29,37 @@ export interface HeartbeatOptions {
 }
 
 /** Heartbeat options with defaults applied. */
-export interface ResolvedHeartbeat {
-  interval: number;
-  timeout: number;
-  message: string;
-  reply: string;
-}
+export type ResolvedHeartbeat = Required<HeartbeatOptions>;
 
-/** Defaults of {@link HeartbeatOptions}. */
-export const DEFAULT_CLIENT_HEARTBEAT: Readonly<ResolvedHeartbeat> = Object.freeze({
+/**
+ * Defaults of the client's {@link HeartbeatOptions} (`heartbeat: true`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLIENT_HEARTBEAT } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_CLIENT_HEARTBEAT.interval); // 30000
+ * ```
+ */
+export const DEFAULT_CLIENT_HEARTBEAT: Readonly<Required<HeartbeatOptions>> = Object.freeze({
   interval: 30_000,
   timeout: 10_000,
   message: "ping",
   reply: "pong",
 });
 
-/** Close code the client uses locally when the heartbeat finds the link dead. */
+/**
+ * Close code the client uses locally when the heartbeat finds the link dead
+ * (seen in the `reconnecting` event, or as `closeCode` without reconnect).
+ *
+ * @example
+ * ```ts
+ * import { connect, HEARTBEAT_CLOSE_CODE } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { heartbeat: 5000, reconnect: true });
+ * ws.on("reconnecting", ({ code }) => {
+ *   if (code === HEARTBEAT_CLOSE_CODE) console.log("dead link");
+ * });
+ * ```
+ */
 export const HEARTBEAT_CLOSE_CODE = 4000;
 
 /**

@@ -25,14 +25,18 @@ export interface QueueOptions {
 }
 
 /** Queue options with defaults applied. */
-export interface ResolvedQueue {
-  maxMessages: number;
-  maxBytes: number;
-  whenFull: "throw" | "drop-oldest";
-}
+export type ResolvedQueue = Required<QueueOptions>;
 
-/** Defaults of {@link QueueOptions}. */
-export const DEFAULT_QUEUE: Readonly<ResolvedQueue> = Object.freeze({
+/**
+ * Defaults of {@link QueueOptions}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_QUEUE } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_QUEUE.maxMessages); // 1000
+ * ```
+ */
+export const DEFAULT_QUEUE: Readonly<Required<QueueOptions>> = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,
   whenFull: "throw",

@@ -37,17 +37,18 @@ export interface ReconnectOptions {
   shouldReconnect?: (event: CloseInfo) => boolean;
 }
 
-/** Reconnect options with defaults applied. */
-export interface ResolvedReconnect {
-  minDelay: number;
-  maxDelay: number;
-  factor: number;
-  maxRetries: number;
-  stableAfter: number;
-  shouldReconnect: (event: CloseInfo) => boolean;
-}
+/** Reconnect options with defaults applied (what {@link resolveReconnect} returns). */
+export type ResolvedReconnect = Required<ReconnectOptions>;
 
-/** Defaults of {@link ReconnectOptions}. */
+/**
+ * Defaults of {@link ReconnectOptions}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RECONNECT } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_RECONNECT.maxDelay); // 30000
+ * ```
+ */
 export const DEFAULT_RECONNECT: Readonly<Omit<ResolvedReconnect, "shouldReconnect">> = Object.freeze({
   minDelay: 500,
   maxDelay: 30_000,
@@ -82,7 +83,17 @@ function checkNumber(name: string, value: unknown, min: number, allowInfinity = 
   return value;
 }
 
-/** Applies defaults to `reconnect`; `undefined` when reconnecting is off. Throws a RangeError for a bad option. */
+/**
+ * Applies defaults to `reconnect`; `undefined` when reconnecting is off.
+ * Throws a RangeError for a bad option.
+ *
+ * @example
+ * ```ts
+ * import { resolveReconnect } from "@fullduplex/fullduplex";
+ * resolveReconnect(true)!.minDelay; // 500
+ * resolveReconnect(false);          // undefined
+ * ```
+ */
 export function resolveReconnect(option: boolean | ReconnectOptions | undefined): ResolvedReconnect | undefined {
   if (option === undefined || option === false) return undefined;
   const o: ReconnectOptions = option === true ? {} : option;

@@ -24,7 +24,15 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** Defaults of {@link RequestDefaults}. */
+/**
+ * Defaults of {@link RequestDefaults}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REQUEST } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_REQUEST.idField); // "id"
+ * ```
+ */
 export const DEFAULT_REQUEST: Readonly<Required<RequestDefaults>> = Object.freeze({ idField: "id", timeout: 10_000 });
 
 /** Applies defaults; throws for a bad option. */

@@ -34,8 +34,17 @@ export interface ResolvedServerHeartbeat {
   pong: string;
 }
 
-/** Defaults of {@link ServerHeartbeatOptions}: the same texts the client sends and expects by default. */
-export const DEFAULT_SERVER_HEARTBEAT: Readonly<ResolvedServerHeartbeat> = Object.freeze({ ping: "ping", pong: "pong" });
+/**
+ * Defaults of {@link ServerHeartbeatOptions}: the same texts the client
+ * sends and expects by default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVER_HEARTBEAT } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_SERVER_HEARTBEAT.ping, DEFAULT_SERVER_HEARTBEAT.pong); // ping pong
+ * ```
+ */
+export const DEFAULT_SERVER_HEARTBEAT: Readonly<Required<ServerHeartbeatOptions>> = Object.freeze({ ping: "ping", pong: "pong" });
 
 /** Applies defaults; `undefined` when turned off. Throws a TypeError for a bad option. */
 export function resolveServerHeartbeat(option: ServerHeartbeatOptions | false | undefined): ResolvedServerHeartbeat | undefined {
