@@ -256,7 +256,7 @@ export class Client implements AsyncIterable<Message> {
     this.#heartbeatOptions = settings.heartbeat;
     this.#requests = settings.requests;
     this.#first = first;
-    this.#url = typeof source === "function" ? "" : String(source);
+    this.#url = typeof source === "function" ? "(url function)" : String(source);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#attemptConnection();
   }
