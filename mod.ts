@@ -34,9 +34,11 @@ export type { ServeOptions, Server, TlsOptions } from "./src/server/serve.ts";
 export { createHandler, NODE_SERVER_UNSUPPORTED, UnsupportedRuntimeError } from "./src/server/endpoint.ts";
 export type { WebSocketEndpoint } from "./src/server/endpoint.ts";
 export type { ShutdownOptions } from "./src/server/core.ts";
+export type { ServerStats } from "./src/server/stats.ts";
 export { DEFAULT_LIMITS } from "./src/server/options.ts";
 export type {
   CloseInfo,
+  RateLimitOptions,
   RemoteAddress,
   UpgradeAccept,
   UpgradeInfo,

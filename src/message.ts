@@ -113,7 +113,10 @@ export class Message {
       // Engines quote the input in their messages (V8 at length); cap it so an
       // attacker's megabyte never travels back in an error reply or a log line.
       const raw = err instanceof Error ? err.message : String(err);
-      const why = raw.length > 100 ? `${raw.slice(0, 100)}…` : raw;
+      // V8 quotes the raw input in its message, control characters and newlines
+      // included: escape them so the error stays one line (no log injection).
+      const line = raw.slice(0, 101).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      const why = line.length > 100 ? `${line.slice(0, 100)}…` : line;
       throw new MessageDecodeError(`invalid JSON: ${why} (input ${quoteInput(text)})`, { cause: err });
     }
   }

@@ -109,7 +109,8 @@ export function bunWebSocketHandler<D>(core: ServerCore<D>): BunWebSocketHandler
     sendPings: false,
     perMessageDeflate: false,
     closeOnBackpressureLimit: false,
-    backpressureLimit: 16 * 1024 * 1024,
+    // Bun refuses sends (returns 0) at this limit; the core applies onBackpressureLimit.
+    backpressureLimit: core.limits.backpressureLimit,
     open(ws) {
       ws.binaryType = "uint8array";
       const conn = core.connection(new BunTransport(ws), ws.data.accepted);
@@ -129,7 +130,12 @@ export function bunWebSocketHandler<D>(core: ServerCore<D>): BunWebSocketHandler
     pong(ws) {
       ws.data.conn?.ponged();
     },
-    drain() {},
+    drain(ws) {
+      // Fires on every writable event while anything is buffered: only a
+      // hint to check now; backpressure.ts reports one crossing.
+      const conn = ws.data.conn;
+      if (conn !== undefined && conn.aboveLowWater) core.backpressure.check(conn);
+    },
     error(ws, error) {
       // Only reached if a throw escaped the core's guard; never let it end the process.
       ws.data.conn?.failed(error);
@@ -154,5 +160,6 @@ export async function bunUpgrade<D>(core: ServerCore<D>, req: Request, server: B
   // Always set the header: left unset, Bun agrees to the client's first protocol.
   const headers = { ...decision.headers, "Sec-WebSocket-Protocol": decision.protocol };
   if (server.upgrade(req, { data, headers })) return undefined;
+  core.upgradeEnded(); // no connection will open: give the maxConnections slot back
   return new Response("WebSocket upgrade failed\n", { status: 400 });
 }

@@ -54,14 +54,24 @@ export const DENO_CAPABILITIES: AdapterCapabilities = {
 
 class DenoTransport implements Transport {
   readonly #ws: WebSocket;
-  constructor(ws: WebSocket) {
+  readonly #limit: number;
+  constructor(ws: WebSocket, backpressureLimit: number) {
     this.#ws = ws;
+    this.#limit = backpressureLimit;
   }
   send(data: string | Uint8Array): SendResult {
     // Deno buffers without limit and never reports a failed send
-    // (denoland/deno#25070); bufferedAmount tells whether it went out at once.
-    this.#ws.send(data as string | ArrayBufferView<ArrayBuffer>);
-    return this.#ws.bufferedAmount > 0 ? "queued" : "sent";
+    // (denoland/deno#25070), so we refuse a send once backpressureLimit
+    // bytes are queued, as Bun does natively (a message on an emptier buffer
+    // is still accepted whole). Deno writes asynchronously, so right after
+    // any send bufferedAmount is > 0: "queued" therefore means bytes were
+    // already waiting before this one (the peer is not keeping up). send()
+    // after close is a silent no-op in Deno; the core never calls it then.
+    const ws = this.#ws;
+    const before = ws.bufferedAmount;
+    if (before >= this.#limit) return "dropped";
+    ws.send(data as string | ArrayBufferView<ArrayBuffer>);
+    return before > 0 ? "queued" : "sent";
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);
@@ -77,6 +87,9 @@ class DenoTransport implements Transport {
   }
 }
 
+/** The reason Deno gives when its idleTimeout closes a silent peer. */
+const DENO_IDLE_REASON = "No response from ping frame.";
+
 function remoteOf(info: DenoServeInfo | undefined): RemoteAddress {
   const addr = info?.remoteAddr;
   return { address: addr?.hostname ?? "", port: addr?.port ?? 0 };
@@ -89,7 +102,12 @@ function remoteOf(info: DenoServeInfo | undefined): RemoteAddress {
 export async function denoUpgrade<D>(core: ServerCore<D>, req: Request, info: DenoServeInfo | undefined): Promise<Response> {
   const decision = await core.prepareUpgrade(req, remoteOf(info));
   if (decision instanceof Response) return decision;
-  return denoAccept(core, req, decision);
+  try {
+    return denoAccept(core, req, decision);
+  } catch (err) {
+    core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+    throw err;
+  }
 }
 
 function denoAccept<D>(core: ServerCore<D>, req: Request, accepted: AcceptedUpgrade<D>): Response {
@@ -100,10 +118,14 @@ function denoAccept<D>(core: ServerCore<D>, req: Request, accepted: AcceptedUpgr
   if (accepted.protocol !== "") response.headers.set("sec-websocket-protocol", accepted.protocol);
   for (const [name, value] of Object.entries(accepted.headers)) response.headers.set(name, value);
   ws.binaryType = "arraybuffer";
-  const conn = core.connection(new DenoTransport(ws), accepted);
+  const conn = core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted);
   ws.onopen = () => conn.opened();
   ws.onmessage = (event: MessageEvent) => conn.received(event.data as string | ArrayBuffer);
-  ws.onclose = (event: CloseEvent) => conn.closed(event.code, event.reason);
+  ws.onclose = (event: CloseEvent) => {
+    // Deno's own idle timeout ends with this close (the core cannot see its pings).
+    if (event.code === 1001 && event.reason === DENO_IDLE_REASON && conn.state === 1) core.counters.idleTimeouts++;
+    conn.closed(event.code, event.reason);
+  };
   // Errors (EOF, "Frame too large") are always followed by a close event,
   // which carries what the user needs (1006); nothing to report separately.
   ws.onerror = () => {};

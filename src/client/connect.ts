@@ -44,10 +44,9 @@ export interface ConnectOptions {
   /** Milliseconds to wait for each connection attempt to open. Default 10000. */
   timeout?: number;
   /**
-   * PEM CA certificate(s) to trust for `wss://` (self-signed set-ups). Bun
-   * only takes it per connection; on Deno pass `--cert ca.pem` or set
-   * `DENO_CERT` (Deno's WebSocket has no per-connection CA option without
-   * unstable APIs).
+   * PEM CA certificate(s) to trust for `wss://` (self-signed set-ups), on
+   * Deno and Bun. Browsers and Node.js ignore it: install the CA in the
+   * system's trust store there.
    */
   ca?: string | string[];
   /**
@@ -772,20 +771,33 @@ function openSocket(
   const WebSocketCtor = webSocketConstructor();
   const protocols = options.protocols === undefined ? [] : ([] as string[]).concat(options.protocols);
   let ws: StandardWebSocket;
-  if (takesOptionsObject()) {
-    const init: Record<string, unknown> = { protocols };
-    if (options.headers) init.headers = options.headers;
-    if (options.ca) init.tls = { ca: options.ca };
-    ws = new WebSocketCtor(href, init);
-  } else {
-    if (options.headers) throw new Error("custom headers need Deno or Bun: browsers and Node.js cannot send them");
-    ws = new WebSocketCtor(href, protocols);
+  let httpClient: { close(): void } | undefined;
+  try {
+    if (takesOptionsObject()) {
+      const init: Record<string, unknown> = { protocols };
+      if (options.headers) init.headers = options.headers;
+      if (options.ca) {
+        // Bun takes `tls: { ca }`; Deno takes an HttpClient with its own CA
+        // list (stable since Deno 2), which is only needed for the handshake.
+        httpClient = denoHttpClient(options.ca);
+        if (httpClient !== undefined) init.client = httpClient;
+        else init.tls = { ca: options.ca };
+      }
+      ws = new WebSocketCtor(href, init);
+    } else {
+      if (options.headers) throw new Error("custom headers need Deno or Bun: browsers and Node.js cannot send them");
+      ws = new WebSocketCtor(href, protocols);
+    }
+  } catch (err) {
+    httpClient?.close();
+    throw err;
   }
   ws.binaryType = "arraybuffer";
   let settled = false;
   const giveUp = () => {
     settled = true;
     clearTimeout(timer);
+    httpClient?.close();
     ws.onerror = ws.onclose = null;
     // A socket that opens after we gave up must not stay open unseen.
     ws.onopen = () => ws.close();
@@ -809,6 +821,7 @@ function openSocket(
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    httpClient?.close(); // the connection is up; closing the client does not end it
     ws.onopen = ws.onerror = ws.onclose = null;
     done.opened(ws);
   };
@@ -864,4 +877,11 @@ export function connect(url: UrlSource, options: ConnectOptions = {}): Promise<C
     }
     new Client(url, options, settings, { resolve, reject });
   });
+}
+
+/** On Deno, an HttpClient that trusts `ca` (for the WebSocket's `client` option); elsewhere undefined. */
+function denoHttpClient(ca: string | string[]): { close(): void } | undefined {
+  const deno = (globalThis as { Deno?: { createHttpClient?(options: { caCerts: string[] }): { close(): void } } }).Deno;
+  if (typeof deno?.createHttpClient !== "function") return undefined;
+  return deno.createHttpClient({ caCerts: ([] as string[]).concat(ca) });
 }

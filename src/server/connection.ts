@@ -13,6 +13,7 @@ import type { ReadyState } from "./socket.ts";
 import type { RemoteAddress } from "./options.ts";
 import type { SendResult, Transport } from "./transport.ts";
 import type { ServerCore } from "./core.ts";
+import { RateLimiter } from "./rate_limit.ts";
 
 const OPEN = 1 as const;
 const CLOSING = 2 as const;
@@ -33,6 +34,14 @@ export class Connection<D = unknown> {
   active = true;
   /** Keep-alive sweeps in a row that saw nothing from the peer. */
   idleSweeps = 0;
+  /** The outgoing buffer went above lowWaterMark and has not fallen back yet (see backpressure.ts). */
+  aboveLowWater = false;
+  /** Only on servers with `rateLimit`: undefined costs one comparison per message. */
+  readonly limiter: RateLimiter | undefined;
+  /** Resolvers of `socket.drained()` promises. */
+  #drainWaiters: (() => void)[] | undefined;
+  /** This connection still holds a maxConnections reservation from its upgrade. */
+  #reserved = true;
   /** Code and reason of a close the server started, reported instead of the echo. */
   #sentClose: { code: number; reason: string } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -40,6 +49,8 @@ export class Connection<D = unknown> {
   constructor(core: ServerCore<D>, transport: Transport, data: D, remote: RemoteAddress, protocol: string) {
     this.core = core;
     this.transport = transport;
+    const rate = core.limits.rateLimit;
+    this.limiter = rate === undefined ? undefined : new RateLimiter(rate);
     this.socket = new Socket<D>(this, data, remote, protocol);
   }
 
@@ -49,13 +60,40 @@ export class Connection<D = unknown> {
 
   send(data: string | Uint8Array): SendResult {
     if (this.state !== OPEN) return "dropped";
-    return this.transport.send(data);
+    const result = this.transport.send(data);
+    return result === "sent" ? result : this.core.backpressure.afterSend(this, result);
+  }
+
+  /** Resolves once the outgoing buffer is at lowWaterMark or below, or the connection closed. */
+  drained(): Promise<void> {
+    if (this.state === CLOSED) return Promise.resolve();
+    if (!this.aboveLowWater) {
+      if (this.transport.bufferedAmount <= this.core.limits.lowWaterMark) return Promise.resolve();
+      this.core.backpressure.watch(this);
+    }
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  /** The buffer crossed below lowWaterMark (or the connection closed): wake `drained()` callers. */
+  wakeDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Gives back the maxConnections slot taken at upgrade (once). */
+  #release(): void {
+    if (!this.#reserved) return;
+    this.#reserved = false;
+    this.core.upgradeEnded();
   }
 
   /** Called by the adapter when the engine reports the socket open. */
   opened(): void {
     if (this.state !== 0) return;
     this.state = OPEN;
+    this.#release();
     this.core.track(this);
     const handler = this.core.handlers.open;
     if (handler !== undefined) this.guard(() => handler(this.socket));
@@ -65,10 +103,14 @@ export class Connection<D = unknown> {
   received(data: string | Uint8Array | ArrayBuffer): void {
     this.active = true;
     if (this.state !== OPEN) return;
+    if (this.limiter !== undefined && !this.limiter.take()) {
+      this.core.rateLimited(this);
+      return;
+    }
     // Client heartbeat (heartbeat.ts): one length compare for most messages.
     const hb = this.core.heartbeat;
     if (hb !== undefined && typeof data === "string" && data.length === hb.ping.length && data === hb.ping) {
-      this.transport.send(hb.pong);
+      this.send(hb.pong);
       return;
     }
     const limits = this.core.limits;
@@ -93,6 +135,9 @@ export class Connection<D = unknown> {
     const wasOpen = this.state !== 0;
     this.state = CLOSED;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#release();
+    if (this.aboveLowWater) this.core.backpressure.unwatch(this);
+    this.wakeDrainWaiters();
     this.core.untrack(this);
     if (!wasOpen) return;
     const info = this.#sentClose ?? { code: normalizeReceivedCloseCode(code), reason: reason ?? "" };
@@ -107,7 +152,10 @@ export class Connection<D = unknown> {
     this.#sentClose = { code, reason };
     this.transport.close(code, reason);
     if ((this.state as ReadyState) !== CLOSING) return; // Bun reports the close synchronously.
-    this.#closeTimer = setTimeout(() => this.forceClosed(CloseCode.Abnormal, "close handshake timed out"), this.core.limits.closeTimeout * 1000);
+    this.#closeTimer = setTimeout(() => {
+      this.core.counters.closeTimeouts++;
+      this.forceClosed(CloseCode.Abnormal, "close handshake timed out");
+    }, this.core.limits.closeTimeout * 1000);
   }
 
   /** A close the library decides (1001, 1008, 1009, 1011…): codes users may not send. */

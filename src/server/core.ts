@@ -13,6 +13,11 @@ import { resolveLimits } from "./options.ts";
 import type { AdapterCapabilities, Transport } from "./transport.ts";
 import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
 import type { Socket } from "./socket.ts";
+import { Backpressure } from "./backpressure.ts";
+import { checkOrigin } from "./origins.ts";
+import { newCounters } from "./stats.ts";
+import type { Counters, ServerStats } from "./stats.ts";
+import { checkShutdownOptions } from "./shutdown.ts";
 import { resolveServerHeartbeat } from "./heartbeat.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
 
@@ -26,9 +31,9 @@ export interface AcceptedUpgrade<D> {
 
 /** Options of a graceful shutdown. */
 export interface ShutdownOptions {
-  /** Close code sent to every peer. Default 1001 (going away). */
+  /** Close code sent to every peer: 1000, 1001, 1012 or 3000–4999, else RangeError. Default 1001 (going away). */
   code?: number;
-  /** Close reason sent to every peer. Default "server shutting down". */
+  /** Close reason sent to every peer (at most 123 UTF-8 bytes). Default "server shutting down". */
   reason?: string;
   /** Milliseconds to wait for peers to answer before dropping them. Default 5000. */
   timeout?: number;
@@ -49,12 +54,46 @@ export class ServerCore<D = unknown> {
   #sweep: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #allClosed: (() => void) | undefined;
+  /** Upgrades accepted (or still in the `upgrade` hook) whose connection is not open yet. */
+  #pending = 0;
+  /** Counters behind `stats`. */
+  readonly counters: Counters = newCounters();
+  readonly backpressure: Backpressure<D>;
 
   constructor(options: WebSocketOptions<D>, caps: AdapterCapabilities) {
     this.handlers = options;
     this.limits = resolveLimits(options);
     this.caps = caps;
     this.heartbeat = resolveServerHeartbeat(options.heartbeat);
+    this.backpressure = new Backpressure<D>(this);
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): ServerStats {
+    return { connections: this.connections.size, pendingUpgrades: this.#pending, ...this.counters };
+  }
+
+  /** An upgrade that took a maxConnections slot is over (opened, failed or refused). */
+  upgradeEnded(): void {
+    if (this.#pending > 0) this.#pending--;
+  }
+
+  /** A message over `rateLimit` arrived on `conn`. */
+  rateLimited(conn: Connection<D>): void {
+    if (this.limits.rateLimit!.action === "drop") {
+      this.counters.rateLimitedMessages++;
+      return;
+    }
+    this.counters.rateLimitCloses++;
+    conn.closeInternal(CloseCode.PolicyViolation, "rate limit exceeded");
+  }
+
+  /** `conn`'s outgoing buffer fell to lowWaterMark or below (called once per crossing). */
+  drained(conn: Connection<D>): void {
+    this.counters.drains++;
+    conn.wakeDrainWaiters();
+    const handler = this.handlers.drain;
+    if (handler !== undefined && conn.state === 1) conn.guard(() => handler(conn.socket));
   }
 
   /** True once shutdown() has started: new upgrades get 503. */
@@ -73,6 +112,23 @@ export class ServerCore<D = unknown> {
     const bad = checkHandshake(req);
     if (bad !== undefined) return bad;
     if (this.#closing) return new Response("server is shutting down\n", { status: 503, headers: { "retry-after": "5" } });
+    const badOrigin = checkOrigin(req, this.limits.origins);
+    if (badOrigin !== undefined) {
+      this.counters.refusedOrigin++;
+      return badOrigin;
+    }
+    // Upgrades still in progress count too, so a burst cannot overshoot the limit.
+    if (this.connections.size + this.#pending >= this.limits.maxConnections) {
+      this.counters.refusedMaxConnections++;
+      return new Response("too many connections\n", { status: 503, headers: { "retry-after": "1" } });
+    }
+    this.#pending++;
+    const decision = await this.#decideUpgrade(req, remote);
+    if (decision instanceof Response) this.upgradeEnded();
+    return decision;
+  }
+
+  async #decideUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
     const offered = parseProtocols(req.headers.get("sec-websocket-protocol"));
     let accept: UpgradeAccept<D> = {};
     const hook = this.handlers.upgrade;
@@ -130,8 +186,10 @@ export class ServerCore<D = unknown> {
           continue;
         }
         conn.idleSweeps++;
-        if (conn.idleSweeps >= 2) conn.terminate();
-        else conn.transport.ping();
+        if (conn.idleSweeps >= 2) {
+          this.counters.idleTimeouts++;
+          conn.terminate();
+        } else if (conn.transport.ping()) this.counters.pingsSent++;
       }
     }, every);
   }
@@ -160,10 +218,13 @@ export class ServerCore<D = unknown> {
    * close frame to every peer, wait up to `timeout` ms for them to answer,
    * then drop what is left. Resolves when every `close` handler has run.
    */
-  async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const code = options.code ?? CloseCode.GoingAway;
-    const reason = options.reason ?? "server shutting down";
-    const timeout = options.timeout ?? 5000;
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    // Checked before anything happens, so a bad call throws and changes nothing.
+    const { code, reason, timeout } = checkShutdownOptions(options);
+    return this.#shutdown(code, reason, timeout);
+  }
+
+  async #shutdown(code: number, reason: string, timeout: number): Promise<void> {
     this.#closing = true;
     if (this.connections.size > 0) {
       const done = new Promise<void>((resolve) => (this.#allClosed = resolve));

@@ -8,6 +8,7 @@
 import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
+import type { ServerStats } from "./stats.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { detectRuntime } from "../runtime.ts";
 import { DENO_CAPABILITIES, denoUpgrade } from "../adapters/deno.ts";
@@ -64,6 +65,8 @@ export interface WebSocketEndpoint<D = unknown> {
   readonly websocket: BunWebSocketHandler<D>;
   /** Number of open connections. */
   readonly connections: number;
+  /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
+  readonly stats: ServerStats;
   /** Closes every connection with 1001 (or `code`), waits up to `timeout` ms, drops the rest. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -116,6 +119,9 @@ export function endpointFor<D>(core: ServerCore<D>, runtime: "deno" | "bun"): We
     },
     get connections() {
       return core.connections.size;
+    },
+    get stats() {
+      return core.stats;
     },
     shutdown: (opts) => core.shutdown(opts),
   };

@@ -69,6 +69,11 @@ export interface WebSocketHandlers<D> {
   open?(socket: Socket<D>): void | Promise<void>;
   /** A whole message arrived (text or binary). */
   message?(socket: Socket<D>, message: Message): void | Promise<void>;
+  /**
+   * The outgoing buffer fell to `lowWaterMark` or below after having been
+   * above it: runs once per crossing (not on every flush), on both runtimes.
+   */
+  drain?(socket: Socket<D>): void | Promise<void>;
   /** The connection ended; runs exactly once per opened connection. */
   close?(socket: Socket<D>, info: CloseInfo): void | Promise<void>;
   /**
@@ -97,6 +102,62 @@ export interface WebSocketLimits {
    * before the connection is dropped and `close` runs. Default 5.
    */
   closeTimeout?: number;
+  /**
+   * Most open connections at once (upgrades in progress count too). Beyond
+   * it, upgrades get 503 with `Retry-After`; open connections are not
+   * touched. Default: no limit.
+   */
+  maxConnections?: number;
+  /**
+   * Messages per second each connection may send, with a burst. When
+   * exceeded: `"close"` (1008) or `"drop"` (the message is discarded and
+   * counted in `stats.rateLimitedMessages`). Default: no limit.
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Origins allowed to open a socket, e.g. `["https://app.example.com"]`
+   * (scheme, host and port must match exactly). Other origins get 403. A
+   * request without an `Origin` header is allowed: browsers always send
+   * one, non-browser clients usually do not. Default: any origin.
+   */
+  origins?: string[];
+  /**
+   * Bytes of outgoing buffer below which a socket counts as drained:
+   * `socket.drained()` resolves and the `drain` handler runs once when the
+   * buffer falls from above it to at or below it. Default 65536 (64 KiB).
+   */
+  lowWaterMark?: number;
+  /**
+   * Most bytes queued for one peer. A send beyond it is refused
+   * (`send()` returns `"dropped"`) and `onBackpressureLimit` applies.
+   * Default 16777216 (16 MiB).
+   */
+  backpressureLimit?: number;
+  /**
+   * What a send past `backpressureLimit` does besides being refused:
+   * `"drop"` (just refuse it) or `"close"` (close the connection with 1008).
+   * Default `"drop"`.
+   */
+  onBackpressureLimit?: "close" | "drop";
+}
+
+/**
+ * Per-connection rate limit (a token bucket).
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * // 20 messages a second on average, bursts of up to 50; beyond that, close with 1008.
+ * serve({ port: 8080, rateLimit: { messagesPerSecond: 20, burst: 50, action: "close" } });
+ * ```
+ */
+export interface RateLimitOptions {
+  /** Sustained messages per second. */
+  messagesPerSecond: number;
+  /** Messages allowed at once above the rate. Default: `messagesPerSecond` (at least 1). */
+  burst?: number;
+  /** `"close"` closes the connection with 1008 (default); `"drop"` discards the message. */
+  action?: "close" | "drop";
 }
 
 /** Options of {@link createHandler}: handlers plus limits. */
@@ -108,6 +169,14 @@ export interface ResolvedLimits {
   maxMessageBytes: number;
   idleTimeout: number;
   closeTimeout: number;
+  /** `Infinity` when there is no limit. */
+  maxConnections: number;
+  rateLimit: Readonly<Required<RateLimitOptions>> | undefined;
+  /** Normalised origins (`URL.origin`), or undefined for any origin. */
+  origins: ReadonlySet<string> | undefined;
+  lowWaterMark: number;
+  backpressureLimit: number;
+  onBackpressureLimit: "close" | "drop";
 }
 
 /** Default limits, exported so docs and tests use the same numbers. */
@@ -116,6 +185,12 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   maxMessageBytes: 1024 * 1024,
   idleTimeout: 60,
   closeTimeout: 5,
+  maxConnections: Infinity,
+  rateLimit: undefined,
+  origins: undefined,
+  lowWaterMark: 64 * 1024,
+  backpressureLimit: 16 * 1024 * 1024,
+  onBackpressureLimit: "drop",
 });
 
 function checkNumber(name: string, value: unknown, min: number, max: number, integer = false): number {
@@ -140,5 +215,46 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
     // Bun's native ceiling is 960 s; we keep the same upper bound on both runtimes.
     idleTimeout: checkNumber("idleTimeout", options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout, 0, 960),
     closeTimeout: checkNumber("closeTimeout", options.closeTimeout ?? DEFAULT_LIMITS.closeTimeout, 0.01, 3600),
+    maxConnections: options.maxConnections === undefined ? Infinity : checkNumber("maxConnections", options.maxConnections, 1, 2 ** 31 - 1, true),
+    rateLimit: resolveRateLimit(options.rateLimit),
+    origins: resolveOrigins(options.origins),
+    lowWaterMark: checkNumber("lowWaterMark", options.lowWaterMark ?? DEFAULT_LIMITS.lowWaterMark, 0, 2 ** 31 - 1, true),
+    backpressureLimit: checkNumber("backpressureLimit", options.backpressureLimit ?? DEFAULT_LIMITS.backpressureLimit, 1, 2 ** 31 - 1, true),
+    onBackpressureLimit: checkChoice("onBackpressureLimit", options.onBackpressureLimit ?? DEFAULT_LIMITS.onBackpressureLimit),
   };
+}
+
+function checkChoice(name: string, value: unknown): "close" | "drop" {
+  if (value !== "close" && value !== "drop") throw new TypeError(`${name} must be "close" or "drop", got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function resolveRateLimit(rate: RateLimitOptions | undefined): Readonly<Required<RateLimitOptions>> | undefined {
+  if (rate === undefined) return undefined;
+  if (typeof rate !== "object" || rate === null) {
+    throw new TypeError("rateLimit must be an object such as { messagesPerSecond: 50, burst: 100, action: \"close\" }");
+  }
+  const messagesPerSecond = checkNumber("rateLimit.messagesPerSecond", rate.messagesPerSecond, 0.001, 1e9);
+  const burst = checkNumber("rateLimit.burst", rate.burst ?? Math.max(1, messagesPerSecond), 1, 1e9);
+  return Object.freeze({ messagesPerSecond, burst, action: checkChoice("rateLimit.action", rate.action ?? "close") });
+}
+
+function resolveOrigins(origins: string[] | undefined): ReadonlySet<string> | undefined {
+  if (origins === undefined) return undefined;
+  if (!Array.isArray(origins)) throw new TypeError("origins must be an array of origins such as [\"https://app.example.com\"]");
+  const set = new Set<string>();
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof origin === "string" ? new URL(origin) : undefined;
+    } catch { /* reported below */ }
+    // An origin is scheme://host[:port] and nothing else: a path, a query or a "*" is a mistake to point out.
+    const bare = parsed !== undefined && parsed.origin !== "null" && parsed.pathname === "/" && parsed.search === "" &&
+      parsed.hash === "" && parsed.username === "" && !origin.includes("*") && !/\/\/.*\/./.test(origin);
+    if (!bare) {
+      throw new TypeError(`origins: ${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. "https://app.example.com" (no path, no wildcard)`);
+    }
+    set.add(parsed!.origin);
+  }
+  return set;
 }

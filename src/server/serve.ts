@@ -8,6 +8,7 @@
 import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
+import type { ServerStats } from "./stats.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
 import { serverRuntime } from "./endpoint.ts";
 import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
@@ -48,6 +49,8 @@ export interface Server {
   readonly hostname: string;
   /** Number of open WebSocket connections. */
   readonly connections: number;
+  /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
+  readonly stats: ServerStats;
   /**
    * Graceful shutdown: stop accepting, send a close frame (1001 by default)
    * to every peer, wait up to `timeout` ms for their answers, drop the rest,
@@ -122,6 +125,9 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
       get connections() {
         return core.connections.size;
       },
+      get stats() {
+        return core.stats;
+      },
       shutdown(opts) {
         return (stopped ??= core.shutdown(opts).then(() => server.shutdown()));
       },
@@ -144,6 +150,9 @@ export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
     hostname: server.hostname,
     get connections() {
       return core.connections.size;
+    },
+    get stats() {
+      return core.stats;
     },
     shutdown(opts) {
       return (stopped ??= core.shutdown(opts).then(() => server.stop(true)));

@@ -67,8 +67,31 @@ export class Socket<D = unknown> {
   }
 
   /**
+   * Resolves once the outgoing buffer is at `lowWaterMark` or below (at
+   * once if it already is), or the connection has closed. Use it to pace a
+   * producer: `if (socket.send(chunk) !== "sent") await socket.drained();`
+   *
+   * @example
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * serve({
+   *   port: 8080,
+   *   async open(socket) {
+   *     for (let i = 0; i < 1000 && socket.readyState === 1; i++) {
+   *       if (socket.send(new Uint8Array(65536)) !== "sent") await socket.drained();
+   *     }
+   *   },
+   * });
+   * ```
+   */
+  drained(): Promise<void> {
+    return this.#conn.drained();
+  }
+
+  /**
    * Sends text (a text frame) or bytes (a binary frame). Returns `"sent"`,
-   * `"queued"` (the peer reads slowly; it will still go out) or `"dropped"`.
+   * `"queued"` (the peer reads slowly; it will still go out) or `"dropped"`
+   * (the socket is not open, or `backpressureLimit` is reached).
    */
   send(data: SendData): SendResult {
     if (typeof data === "string") return this.#conn.send(data);

@@ -34,6 +34,15 @@ export interface RawPeer {
   isEnded(): boolean;
   /** Destroys the TCP connection (an abrupt disconnect). */
   destroy(): void;
+  /**
+   * Stops reading from TCP (the kernel buffers fill, then the server's send
+   * buffer grows): a peer that stops reading.
+   */
+  pause(): void;
+  /** Reads again after pause(). */
+  resume(): void;
+  /** Bytes of frame data received so far (after the handshake). */
+  receivedBytes(): number;
   /** If false, the peer never answers pings (default true: it answers). */
   answerPings: boolean;
   /** If false, the peer never answers a close frame (default true: it echoes it). */
@@ -82,7 +91,12 @@ export function closeCodeOf(frame: Frame): number | undefined {
  * overrides (a header set to `null` is left out). Resolves once the HTTP
  * response head has arrived.
  */
-export function rawConnect(port: number, headers: Record<string, string | null> = {}, path = "/"): Promise<RawPeer> {
+export function rawConnect(
+  port: number,
+  headers: Record<string, string | null> = {},
+  path = "/",
+  init: { answerPings?: boolean; answerClose?: boolean; method?: string } = {},
+): Promise<RawPeer> {
   const base: Record<string, string | null> = {
     Host: `127.0.0.1:${port}`,
     Upgrade: "websocket",
@@ -92,12 +106,13 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
     ...headers,
   };
   const lines = Object.entries(base).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
-  const request = `GET ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
+  const request = `${init.method ?? "GET"} ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const tcp: TcpSocket = tcpConnect(port, "127.0.0.1");
     let buffer = new Uint8Array(0);
     let headDone = false;
     let endedFlag = false;
+    let received = 0;
     const listeners = new Set<() => void>();
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
@@ -105,8 +120,9 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       head: "",
       status: 0,
       frames: [],
-      answerPings: true,
-      answerClose: true,
+      // Set before the handshake: a close or ping may arrive with the 101.
+      answerPings: init.answerPings ?? true,
+      answerClose: init.answerClose ?? true,
       sendFrame(opcode, payload, options = {}) {
         const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
         tcp.write(encodeFrame(opcode, bytes, options.fin ?? true, options.mask ?? true, options.rsv ?? 0));
@@ -143,35 +159,47 @@ export function rawConnect(port: number, headers: Record<string, string | null> 
       destroy() {
         tcp.destroy();
       },
+      pause() {
+        tcp.pause();
+      },
+      resume() {
+        tcp.resume();
+      },
+      receivedBytes: () => received,
     };
     const parseFrames = () => {
-      while (buffer.length >= 2) {
-        const fin = (buffer[0] & 0x80) !== 0;
-        const opcode = buffer[0] & 0x0f;
-        let len = buffer[1] & 0x7f;
+      // Walks the buffer with an offset and trims it once: a burst of
+      // thousands of frames must not copy the rest of the buffer per frame.
+      let at = 0;
+      while (buffer.length - at >= 2) {
+        const fin = (buffer[at] & 0x80) !== 0;
+        const opcode = buffer[at] & 0x0f;
+        let len = buffer[at + 1] & 0x7f;
         let off = 2;
         if (len === 126) {
-          if (buffer.length < 4) return;
-          len = (buffer[2] << 8) | buffer[3];
+          if (buffer.length - at < 4) break;
+          len = (buffer[at + 2] << 8) | buffer[at + 3];
           off = 4;
         } else if (len === 127) {
-          if (buffer.length < 10) return;
-          len = Number(new DataView(buffer.buffer, buffer.byteOffset + 2, 8).getBigUint64(0));
+          if (buffer.length - at < 10) break;
+          len = Number(new DataView(buffer.buffer, buffer.byteOffset + at + 2, 8).getBigUint64(0));
           off = 10;
         }
-        if (buffer.length < off + len) return;
-        const payload = buffer.slice(off, off + len);
-        buffer = buffer.slice(off + len);
+        if (buffer.length - at < off + len) break;
+        const payload = buffer.slice(at + off, at + off + len);
+        at += off + len;
         peer.frames.push({ fin, opcode, payload });
         if (opcode === 0x9 && peer.answerPings && !endedFlag) tcp.write(encodeFrame(0xa, payload));
         if (opcode === 0x8 && peer.answerClose && !endedFlag) tcp.write(encodeFrame(0x8, payload.slice(0, 2)));
       }
+      if (at > 0) buffer = buffer.slice(at);
     };
     tcp.on("data", (chunk: Uint8Array) => {
       const next = new Uint8Array(buffer.length + chunk.length);
       next.set(buffer);
       next.set(chunk, buffer.length);
       buffer = next;
+      if (headDone) received += chunk.length;
       if (!headDone) {
         const text = new TextDecoder("latin1").decode(buffer);
         const end = text.indexOf("\r\n\r\n");

@@ -1,0 +1,63 @@
+/**
+ * Counters a server keeps so that limits, keep-alive and backpressure are
+ * observable (`server.stats`, `endpoint.stats`). Counting is a field
+ * increment on paths that are already slow (a refusal, a drop, a timeout).
+ *
+ * @module
+ */
+
+/**
+ * A snapshot of a server's counters since it started.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * const server = serve({ port: 0, idleTimeout: 30, maxConnections: 1000 });
+ * setInterval(() => console.log(server.stats), 60_000);
+ * ```
+ */
+export interface ServerStats {
+  /** Open connections now. */
+  connections: number;
+  /** Upgrades accepted but not open yet (they count towards `maxConnections`). */
+  pendingUpgrades: number;
+  /** Upgrades refused with 503 because of `maxConnections`. */
+  refusedMaxConnections: number;
+  /** Upgrades refused with 403 because of `origins`. */
+  refusedOrigin: number;
+  /** Messages discarded by `rateLimit` with `action: "drop"`. */
+  rateLimitedMessages: number;
+  /** Connections closed (1008) by `rateLimit` with `action: "close"`. */
+  rateLimitCloses: number;
+  /** Keep-alive pings fullduplex sent (Bun; Deno's engine pings by itself and does not tell). */
+  pingsSent: number;
+  /** Connections ended because the peer answered neither data nor pings within `idleTimeout`. */
+  idleTimeouts: number;
+  /** Close handshakes the peer did not answer within `closeTimeout` (the connection was dropped). */
+  closeTimeouts: number;
+  /** Sends refused because the peer's buffer was at `backpressureLimit`. */
+  backpressureDrops: number;
+  /** Connections closed (1008) because of `backpressureLimit` with `onBackpressureLimit: "close"`. */
+  backpressureCloses: number;
+  /** `drain` crossings (outgoing buffer fell to `lowWaterMark` or below). */
+  drains: number;
+}
+
+/** The mutable counters behind {@link ServerStats} (connections are counted elsewhere). */
+export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades">;
+
+/** Fresh counters at zero. */
+export function newCounters(): Counters {
+  return {
+    refusedMaxConnections: 0,
+    refusedOrigin: 0,
+    rateLimitedMessages: 0,
+    rateLimitCloses: 0,
+    pingsSent: 0,
+    idleTimeouts: 0,
+    closeTimeouts: 0,
+    backpressureDrops: 0,
+    backpressureCloses: 0,
+    drains: 0,
+  };
+}
