@@ -88,6 +88,19 @@ describe(`client heartbeat on ${RUNTIME}`, () => {
     assert.equal(m.tick(), "dead");
   });
 
+  it("a shrinking send buffer counts as alive (the answer may wait behind a large upload); a stalled one does not", () => {
+    let now = 0;
+    const m = new HeartbeatMonitor(resolveClientHeartbeat({ interval: 100, timeout: 50 })!, () => now);
+    now = 100;
+    assert.equal(m.tick(5_000_000), "ping");
+    now = 160;
+    assert.equal(m.tick(4_000_000), "ok", "the buffer shrank: alive");
+    now = 260;
+    assert.equal(m.tick(4_000_000), "ping");
+    now = 320;
+    assert.equal(m.tick(4_000_000), "dead", "stalled and unanswered");
+  });
+
   it("wall clock: anything received counts as alive, and the answer is recognised only while a ping is out", () => {
     let now = 0;
     const m = new HeartbeatMonitor(resolveClientHeartbeat({ interval: 100, timeout: 50 })!, () => now);

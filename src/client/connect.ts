@@ -563,6 +563,7 @@ export class Client implements AsyncIterable<Message> {
         if (ws.readyState === 1) ws.send(text);
       },
       () => this.#dropped(ws, { code: HEARTBEAT_CLOSE_CODE, reason: `no heartbeat reply within ${heartbeat.options.timeout} ms` }, true),
+      () => ws.bufferedAmount,
     );
     this.#emit("open", { url: this.#url });
     if (reconnected) this.#emit("reconnected", { url: this.#url, attempts: this.#attempt });

@@ -95,6 +95,7 @@ export class HeartbeatMonitor {
   #sawData = false;
   #lastReceived: number;
   #pingSentAt: number | undefined;
+  #lastBuffered = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** `now` is injectable so the wall-clock logic can be tested without sleeping a machine. */
@@ -126,10 +127,15 @@ export class HeartbeatMonitor {
   /**
    * One check: returns `"ping"` when a ping should be sent now (and counts
    * it as sent), `"dead"` when the last ping went unanswered for `timeout`
-   * ms of wall-clock time, else `"ok"`.
+   * ms of wall-clock time, else `"ok"`. `buffered` is the connection's
+   * `bufferedAmount`: when it went down since the last tick, the peer's TCP
+   * is taking our data, so the link is alive even if the answer to a ping
+   * waits behind a large upload.
    */
-  tick(): "ok" | "ping" | "dead" {
+  tick(buffered = 0): "ok" | "ping" | "dead" {
     const now = this.#now();
+    if (buffered < this.#lastBuffered) this.#sawData = true;
+    this.#lastBuffered = buffered;
     if (this.#sawData) {
       // Anything received proves the link alive, answer or not.
       this.#sawData = false;
@@ -144,14 +150,17 @@ export class HeartbeatMonitor {
     return "ok";
   }
 
-  /** Starts ticking: `ping()` sends the ping text, `dead()` runs once when the link is dead. */
-  start(ping: (text: string) => void, dead: () => void): void {
+  /**
+   * Starts ticking: `ping()` sends the ping text, `dead()` runs once when
+   * the link is dead, `buffered()` reads the connection's bufferedAmount.
+   */
+  start(ping: (text: string) => void, dead: () => void, buffered: () => number = () => 0): void {
     this.stop();
     // Tick often enough that detection lands close to interval + timeout,
     // but never busier than every 10 ms.
     const every = Math.max(10, Math.min(this.options.interval, this.options.timeout) / 5);
     this.#timer = setInterval(() => {
-      const state = this.tick();
+      const state = this.tick(buffered());
       if (state === "ping") ping(this.options.message);
       else if (state === "dead") {
         this.stop();
