@@ -53,6 +53,8 @@ export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
 export type { TopicMethods } from "./src/server/publish.ts";
 export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";
 export { MemoryBroker } from "./src/broker/memory.ts";
+export { DEFAULT_SERVER_HEARTBEAT, replyText } from "./src/server/heartbeat.ts";
+export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
 export type { ReadyState, SendResult } from "./src/server/socket.ts";
 export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno.ts";
@@ -60,10 +62,20 @@ export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler 
 
 export { Client, connect } from "./src/client/connect.ts";
 export type { ClientEvents, ConnectOptions, Listener } from "./src/client/connect.ts";
+export type { DropEvent, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./src/client/connect.ts";
+export { backoffDelay, DEFAULT_RECONNECT, resolveReconnect, shouldReconnectByDefault } from "./src/client/reconnect.ts";
+export type { ReconnectOptions, ResolvedReconnect } from "./src/client/reconnect.ts";
+export { DEFAULT_QUEUE } from "./src/client/queue.ts";
+export type { QueueOptions } from "./src/client/queue.ts";
+export { DEFAULT_CLIENT_HEARTBEAT, HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
+export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
+export { DEFAULT_REQUEST } from "./src/client/request.ts";
+export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
 
 export { Message } from "./src/message.ts";
 export type { MessageKind, SendData } from "./src/message.ts";
 export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/close_codes.ts";
 export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/errors.ts";
+export { QueueFullError, RequestError } from "./src/errors.ts";
 export { detectRuntime } from "./src/runtime.ts";
 export type { RuntimeName } from "./src/runtime.ts";

@@ -81,3 +81,50 @@ export class MessageDecodeError extends FullDuplexError {}
  * ```
  */
 export class InvalidStateError extends FullDuplexError {}
+
+/**
+ * The client's offline queue is full (`queue.maxMessages` or
+ * `queue.maxBytes`) while it is reconnecting, so `send()` refused the
+ * message: it was NOT sent and will not be. Wait for `await
+ * client.drained()`, slow down, or configure `queue: { whenFull:
+ * "drop-oldest" }` to keep the newest messages instead.
+ *
+ * @example
+ * ```ts
+ * import { connect, QueueFullError } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true });
+ * try {
+ *   ws.send("tick");
+ * } catch (err) {
+ *   if (err instanceof QueueFullError) console.log("offline and queue full:", err.message);
+ * }
+ * ```
+ */
+export class QueueFullError extends FullDuplexError {}
+
+/**
+ * A `client.request()` got no reply: `reason` is `"timeout"` when none came
+ * within its timeout, `"closed"` when the connection it was sent on closed
+ * first (the reply can no longer arrive), `"dropped"` when it waited in the
+ * offline queue and was dropped (`queue.whenFull: "drop-oldest"`).
+ *
+ * @example
+ * ```ts
+ * import { connect, RequestError } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * try {
+ *   await ws.request({ type: "sum", values: [1, 2] }, { timeout: 1000 });
+ * } catch (err) {
+ *   if (err instanceof RequestError && err.reason === "timeout") console.log("no reply in time");
+ * }
+ * ```
+ */
+export class RequestError extends FullDuplexError {
+  /** Why the request failed. */
+  readonly reason: "timeout" | "closed" | "dropped";
+  /** Creates the error: `reason` for code, `message` for people. */
+  constructor(reason: "timeout" | "closed" | "dropped", message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}

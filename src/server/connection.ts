@@ -109,6 +109,12 @@ export class Connection<D = unknown> {
       this.core.rateLimited(this);
       return;
     }
+    // Client heartbeat (heartbeat.ts): one length compare for most messages.
+    const hb = this.core.heartbeat;
+    if (hb !== undefined && typeof data === "string" && data.length === hb.ping.length && data === hb.ping) {
+      this.send(hb.pong);
+      return;
+    }
     const limits = this.core.limits;
     if (!this.core.caps.nativeMaxMessageBytes && tooBig(data, limits.maxMessageBytes)) {
       // Deno has no message-size option (denoland/deno#15809): it has read the

@@ -19,6 +19,8 @@ import { newCounters } from "./stats.ts";
 import type { Counters, ServerStats } from "./stats.ts";
 import { checkShutdownOptions } from "./shutdown.ts";
 import { TopicHub } from "./pubsub.ts";
+import { resolveServerHeartbeat } from "./heartbeat.ts";
+import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
@@ -58,6 +60,8 @@ export class ServerCore<D = unknown> {
   readonly handlers: WebSocketOptions<D>;
   readonly limits: ResolvedLimits;
   readonly caps: AdapterCapabilities;
+  /** Texts of the client heartbeat the connections answer, or undefined when off. */
+  readonly heartbeat: ResolvedServerHeartbeat | undefined;
   readonly connections: Set<Connection<D>> = new Set();
   /** Topic subscriptions and publishing (native on Bun, in-process on Deno, plus the broker). */
   readonly topics: TopicHub<D>;
@@ -74,6 +78,7 @@ export class ServerCore<D = unknown> {
     this.handlers = options;
     this.limits = resolveLimits(options);
     this.caps = caps;
+    this.heartbeat = resolveServerHeartbeat(options.heartbeat);
     this.backpressure = new Backpressure<D>(this);
     this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
   }

@@ -7,6 +7,7 @@
 import type { Message } from "../message.ts";
 import type { Socket } from "./socket.ts";
 import type { TopicOptions } from "./pubsub.ts";
+import type { ServerHeartbeatOption } from "./heartbeat.ts";
 
 /**
  * The peer's address as both runtimes can report it.
@@ -253,7 +254,7 @@ export interface RateLimitOptions {
  * const ws = createHandler(options);
  * ```
  */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions {}
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption {}
 
 /**
  * Resolved limits with defaults applied.

@@ -13,6 +13,8 @@ import type { SendResult } from "./transport.ts";
 import type { Connection } from "./connection.ts";
 import type { PublishOptions } from "./pubsub.ts";
 import { publishPayload, publishText } from "./publish.ts";
+import type { Message } from "../message.ts";
+import { replyText } from "./heartbeat.ts";
 
 export type { SendResult };
 
@@ -118,6 +120,26 @@ export class Socket<D = unknown> {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`sendJson() cannot encode ${typeof value}`);
     return this.#conn.send(text);
+  }
+
+  /**
+   * Answers a `client.request()`: sends `value` (a JSON object) with the
+   * request's correlation id copied under `idField` (default `"id"`, the
+   * client's default `request.idField`). Throws a TypeError when the
+   * request carries no id.
+   *
+   * @example
+   * ```ts
+   * serve({
+   *   message(socket, msg) {
+   *     const req = msg.json<{ type: string; values: number[] }>();
+   *     if (req.type === "sum") socket.reply(msg, { sum: req.values.reduce((a, b) => a + b, 0) });
+   *   },
+   * });
+   * ```
+   */
+  reply(request: Message | Record<string, unknown>, value: Record<string, unknown>, idField = "id"): SendResult {
+    return this.#conn.send(replyText(request, value, idField));
   }
 
   /**

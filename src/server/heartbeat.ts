@@ -1,0 +1,85 @@
+/**
+ * The server's side of the client heartbeat and of request/reply: it
+ * answers the application-level ping text that fullduplex clients (and
+ * browsers, which cannot send protocol pings) use to detect dead links, and
+ * builds replies that carry a request's correlation id.
+ *
+ * @module
+ */
+
+import type { Message } from "../message.ts";
+
+/** The texts of the application-level heartbeat. */
+export interface ServerHeartbeatOptions {
+  /** A received text message equal to this is answered and not passed to `message`. Default `"ping"`. */
+  ping?: string;
+  /** The answer sent back. Default `"pong"`. */
+  pong?: string;
+}
+
+/** The `heartbeat` option of a server endpoint (mixed into its options). */
+export interface ServerHeartbeatOption {
+  /**
+   * Answers the client heartbeat: a text message equal to `ping` gets `pong`
+   * back and is not passed to the `message` handler. `false` turns it off
+   * (the handler then sees every message). Default
+   * `{ ping: "ping", pong: "pong" }`.
+   */
+  heartbeat?: ServerHeartbeatOptions | false;
+}
+
+/** Resolved heartbeat texts. */
+export interface ResolvedServerHeartbeat {
+  ping: string;
+  pong: string;
+}
+
+/**
+ * Defaults of {@link ServerHeartbeatOptions}: the same texts the client
+ * sends and expects by default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVER_HEARTBEAT } from "@fullduplex/fullduplex";
+ * console.log(DEFAULT_SERVER_HEARTBEAT.ping, DEFAULT_SERVER_HEARTBEAT.pong); // ping pong
+ * ```
+ */
+export const DEFAULT_SERVER_HEARTBEAT: Readonly<Required<ServerHeartbeatOptions>> = Object.freeze({ ping: "ping", pong: "pong" });
+
+/** Applies defaults; `undefined` when turned off. Throws a TypeError for a bad option. */
+export function resolveServerHeartbeat(option: ServerHeartbeatOptions | false | undefined): ResolvedServerHeartbeat | undefined {
+  if (option === false) return undefined;
+  const ping = option?.ping ?? DEFAULT_SERVER_HEARTBEAT.ping;
+  const pong = option?.pong ?? DEFAULT_SERVER_HEARTBEAT.pong;
+  if (typeof ping !== "string" || ping === "" || typeof pong !== "string") {
+    throw new TypeError("heartbeat.ping must be a non-empty string and heartbeat.pong a string (or heartbeat: false)");
+  }
+  return { ping, pong };
+}
+
+/**
+ * The text of a reply to `request`: `value`'s fields plus the request's
+ * correlation id under `idField`. Throws a TypeError when the request has
+ * no id (it was not sent by `client.request()`) or `value` is not an object.
+ *
+ * @example
+ * ```ts
+ * import { replyText } from "@fullduplex/fullduplex";
+ * replyText({ id: "a-1", type: "sum" }, { sum: 3 }); // '{"sum":3,"id":"a-1"}'
+ * ```
+ */
+export function replyText(request: Message | Record<string, unknown>, value: Record<string, unknown>, idField = "id"): string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError("reply() takes a plain JSON object as the value; the correlation id is added to it");
+  }
+  const parsed = isMessage(request) ? request.json() : request;
+  const id = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)[idField] : undefined;
+  if (id === undefined || id === null) {
+    throw new TypeError(`reply(): the request has no "${idField}" field to answer (was it sent with client.request()?)`);
+  }
+  return JSON.stringify({ ...value, [idField]: id });
+}
+
+function isMessage(value: unknown): value is Message {
+  return typeof value === "object" && value !== null && typeof (value as Message).json === "function" && typeof (value as Message).kind === "string";
+}
