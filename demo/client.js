@@ -1,6 +1,6 @@
 // fullduplex client for browsers (connect, Client, Message, close codes, errors).
 // Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`
-// (bun build --target=browser). Do not edit: change the TypeScript sources.
+// (Bun.build for browsers). Do not edit: change the TypeScript sources.
 // src/close_codes.ts
 var CloseCode = {
   Normal: 1000,
@@ -56,6 +56,15 @@ function assertCloseReason(reason) {
     throw new RangeError(`close reason is ${length} UTF-8 bytes; at most ${MAX_CLOSE_REASON_BYTES} fit in a close frame`);
   }
 }
+function truncateCloseReason(reason) {
+  if (utf8ByteLength(reason) <= MAX_CLOSE_REASON_BYTES)
+    return reason;
+  const bytes = encoder.encode(reason);
+  let end = MAX_CLOSE_REASON_BYTES;
+  while (end > 0 && (bytes[end] & 192) === 128)
+    end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
 function normalizeReceivedCloseCode(code) {
   if (code === undefined || !Number.isInteger(code) || code < 1000 || code > 4999) {
     return CloseCode.Abnormal;
@@ -83,6 +92,17 @@ class MessageDecodeError extends FullDuplexError {
 }
 
 class InvalidStateError extends FullDuplexError {
+}
+
+class QueueFullError extends FullDuplexError {
+}
+
+class RequestError extends FullDuplexError {
+  reason;
+  constructor(reason, message, options) {
+    super(message, options);
+    this.reason = reason;
+  }
 }
 
 // src/message.ts
@@ -147,8 +167,336 @@ class Message {
   }
 }
 
+// src/client/reconnect.ts
+var DEFAULT_RECONNECT = Object.freeze({
+  minDelay: 500,
+  maxDelay: 30000,
+  factor: 2,
+  maxRetries: Infinity,
+  stableAfter: 5000
+});
+function shouldReconnectByDefault(event) {
+  const code = event.code;
+  return !(code === 1008 || code === 1003 || code >= 4000 && code <= 4999);
+}
+function checkNumber(name, value, min, allowInfinity = false) {
+  if (typeof value !== "number" || Number.isNaN(value) || value < min || !allowInfinity && !Number.isFinite(value)) {
+    throw new RangeError(`reconnect.${name} must be a number ≥ ${min}${allowInfinity ? " (or Infinity)" : ""}, got ${String(value)}`);
+  }
+  return value;
+}
+function resolveReconnect(option) {
+  if (option === undefined || option === false)
+    return;
+  const o = option === true ? {} : option;
+  const minDelay = checkNumber("minDelay", o.minDelay ?? DEFAULT_RECONNECT.minDelay, 0);
+  const maxDelay = checkNumber("maxDelay", o.maxDelay ?? DEFAULT_RECONNECT.maxDelay, 0);
+  if (maxDelay < minDelay)
+    throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be smaller than minDelay (${minDelay})`);
+  const maxRetries = checkNumber("maxRetries", o.maxRetries ?? DEFAULT_RECONNECT.maxRetries, 0, true);
+  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))
+    throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== "function") {
+    throw new TypeError("reconnect.shouldReconnect must be a function (event) => boolean");
+  }
+  return {
+    minDelay,
+    maxDelay,
+    factor: checkNumber("factor", o.factor ?? DEFAULT_RECONNECT.factor, 1),
+    maxRetries,
+    stableAfter: checkNumber("stableAfter", o.stableAfter ?? DEFAULT_RECONNECT.stableAfter, 0),
+    shouldReconnect: o.shouldReconnect ?? shouldReconnectByDefault
+  };
+}
+function backoffDelay(attempt, policy, random = Math.random) {
+  const ceiling = Math.min(policy.maxDelay, policy.minDelay * policy.factor ** Math.max(1, attempt));
+  return Math.round(policy.minDelay + random() * (ceiling - policy.minDelay));
+}
+
+// src/client/queue.ts
+var DEFAULT_QUEUE = Object.freeze({
+  maxMessages: 1000,
+  maxBytes: 1024 * 1024,
+  whenFull: "throw"
+});
+function resolveQueue(option) {
+  if (option === false)
+    return;
+  const o = option === undefined || option === true ? {} : option;
+  const maxMessages = o.maxMessages ?? DEFAULT_QUEUE.maxMessages;
+  const maxBytes = o.maxBytes ?? DEFAULT_QUEUE.maxBytes;
+  if (!Number.isInteger(maxMessages) || maxMessages < 1)
+    throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 1)
+    throw new RangeError(`queue.maxBytes must be an integer ≥ 1, got ${String(maxBytes)}`);
+  const whenFull = o.whenFull ?? DEFAULT_QUEUE.whenFull;
+  if (whenFull !== "throw" && whenFull !== "drop-oldest")
+    throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  return { maxMessages, maxBytes, whenFull };
+}
+
+class OfflineQueue {
+  limits;
+  #items = [];
+  #head = 0;
+  #bytes = 0;
+  constructor(limits) {
+    this.limits = limits;
+  }
+  get length() {
+    return this.#items.length - this.#head;
+  }
+  get bytes() {
+    return this.#bytes;
+  }
+  push(data, requestId) {
+    const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
+    const { maxMessages, maxBytes, whenFull } = this.limits;
+    if (bytes > maxBytes) {
+      throw new QueueFullError(`cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`);
+    }
+    const dropped = [];
+    while (this.length >= maxMessages || this.#bytes + bytes > maxBytes) {
+      if (whenFull === "throw") {
+        throw new QueueFullError(`the offline queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: the message was not sent. Slow down (await client.drained()) or raise the limits`);
+      }
+      dropped.push(this.shift());
+    }
+    this.#items.push({ data: typeof data === "string" ? data : data.slice(), bytes, requestId });
+    this.#bytes += bytes;
+    return dropped;
+  }
+  shift() {
+    if (this.#head >= this.#items.length)
+      return;
+    const item = this.#items[this.#head++];
+    this.#bytes -= item.bytes;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+  takeAll() {
+    const all = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    return all;
+  }
+}
+
+// src/client/heartbeat.ts
+var DEFAULT_CLIENT_HEARTBEAT = Object.freeze({
+  interval: 30000,
+  timeout: 1e4,
+  message: "ping",
+  reply: "pong"
+});
+var HEARTBEAT_CLOSE_CODE = 4000;
+function resolveClientHeartbeat(option) {
+  if (option === undefined || option === false)
+    return;
+  const o = option === true ? {} : typeof option === "number" ? { interval: option } : option;
+  const interval = o.interval ?? DEFAULT_CLIENT_HEARTBEAT.interval;
+  const timeout = o.timeout ?? DEFAULT_CLIENT_HEARTBEAT.timeout;
+  for (const [name, value] of [["interval", interval], ["timeout", timeout]]) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 1) {
+      throw new RangeError(`heartbeat.${name} must be a number of ms ≥ 1, got ${String(value)}`);
+    }
+  }
+  const message = o.message ?? DEFAULT_CLIENT_HEARTBEAT.message;
+  const reply = o.reply ?? DEFAULT_CLIENT_HEARTBEAT.reply;
+  if (typeof message !== "string" || message === "" || typeof reply !== "string" || reply === "") {
+    throw new TypeError("heartbeat.message and heartbeat.reply must be non-empty strings");
+  }
+  return { interval, timeout, message, reply };
+}
+
+class HeartbeatMonitor {
+  options;
+  #now;
+  #sawData = false;
+  #lastReceived;
+  #pingSentAt;
+  #lastBuffered = 0;
+  #timer;
+  constructor(options, now = Date.now) {
+    this.options = options;
+    this.#now = now;
+    this.#lastReceived = now();
+  }
+  get awaitingReply() {
+    return this.#pingSentAt !== undefined;
+  }
+  received(data) {
+    this.#sawData = true;
+    if (this.#pingSentAt === undefined || typeof data !== "string")
+      return false;
+    if (data === this.options.reply || data === this.options.message) {
+      this.#pingSentAt = undefined;
+      return true;
+    }
+    return false;
+  }
+  tick(buffered = 0) {
+    const now = this.#now();
+    if (buffered < this.#lastBuffered)
+      this.#sawData = true;
+    this.#lastBuffered = buffered;
+    if (this.#sawData) {
+      this.#sawData = false;
+      this.#lastReceived = now;
+      this.#pingSentAt = undefined;
+    }
+    if (this.#pingSentAt !== undefined)
+      return now - this.#pingSentAt >= this.options.timeout ? "dead" : "ok";
+    if (now - this.#lastReceived >= this.options.interval) {
+      this.#pingSentAt = now;
+      return "ping";
+    }
+    return "ok";
+  }
+  start(ping, dead, buffered = () => 0) {
+    this.stop();
+    const every = Math.max(10, Math.min(this.options.interval, this.options.timeout) / 5);
+    this.#timer = setInterval(() => {
+      const state = this.tick(buffered());
+      if (state === "ping")
+        ping(this.options.message);
+      else if (state === "dead") {
+        this.stop();
+        dead();
+      }
+    }, every);
+  }
+  stop() {
+    if (this.#timer !== undefined)
+      clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+// src/client/request.ts
+var DEFAULT_REQUEST = Object.freeze({ idField: "id", timeout: 1e4 });
+function resolveRequestDefaults(option) {
+  const idField = option?.idField ?? DEFAULT_REQUEST.idField;
+  const timeout = option?.timeout ?? DEFAULT_REQUEST.timeout;
+  if (typeof idField !== "string" || idField === "" || idField.includes('"') || idField.includes("\\")) {
+    throw new TypeError(`request.idField must be a non-empty field name without quotes or backslashes, got ${JSON.stringify(idField)}`);
+  }
+  checkTimeout(timeout, "request.timeout");
+  return { idField, timeout };
+}
+function checkTimeout(timeout, name) {
+  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout <= 0) {
+    throw new RangeError(`${name} must be a number of ms > 0, got ${String(timeout)}`);
+  }
+  return timeout;
+}
+
+class PendingRequests {
+  idField;
+  defaultTimeout;
+  #pending = new Map;
+  #needle;
+  #prefix = Math.random().toString(36).slice(2, 8);
+  #counter = 0;
+  constructor(defaults) {
+    this.idField = defaults.idField;
+    this.defaultTimeout = defaults.timeout;
+    this.#needle = JSON.stringify(defaults.idField);
+  }
+  get size() {
+    return this.#pending.size;
+  }
+  create(value, options = {}) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new TypeError("request() takes a plain JSON object; the correlation id is added to it as a field");
+    }
+    const timeout = checkTimeout(options.timeout ?? this.defaultTimeout, "request timeout");
+    const id = `${this.#prefix}-${++this.#counter}`;
+    const text = JSON.stringify({ ...value, [this.idField]: id });
+    const reply = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new RequestError("timeout", `request ${id} got no reply within ${timeout} ms`));
+      }, timeout);
+      this.#pending.set(id, { resolve, reject, timer, sent: false });
+    });
+    return { text, id, reply };
+  }
+  fail(id, err) {
+    const p = this.#pending.get(id);
+    if (p === undefined)
+      return;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+  match(text) {
+    if (this.#pending.size === 0 || text.charCodeAt(0) !== 123 || !text.includes(this.#needle))
+      return false;
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof parsed !== "object" || parsed === null)
+      return false;
+    const id = parsed[this.idField];
+    if (typeof id !== "string")
+      return false;
+    const p = this.#pending.get(id);
+    if (p === undefined)
+      return false;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    p.resolve(parsed);
+    return true;
+  }
+  markSent(id) {
+    const p = this.#pending.get(id);
+    if (p !== undefined)
+      p.sent = true;
+  }
+  rejectSent(why, all = false) {
+    for (const [id, p] of this.#pending) {
+      if (!all && !p.sent)
+        continue;
+      this.#pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(new RequestError("closed", `request ${id} got no reply: ${why}`));
+    }
+  }
+}
+
+// src/client/websocket_global.ts
+function webSocketConstructor() {
+  const ctor = globalThis.WebSocket;
+  if (typeof ctor !== "function") {
+    throw new ConnectError("(none)", "this runtime has no global WebSocket (Node.js needs version 22, or --experimental-websocket on 20)");
+  }
+  return ctor;
+}
+
+// src/client/native_socket.browser.ts
+function createNativeSocket(href, options) {
+  if (options.headers)
+    throw new Error("custom headers cannot be sent from a browser (use a query parameter or a cookie)");
+  if (options.ca)
+    throw new Error("a custom CA cannot be set from a browser: it uses the system's trust store");
+  const WebSocketCtor = webSocketConstructor();
+  return { ws: new WebSocketCtor(href, options.protocols), release() {} };
+}
+
 // src/client/connect.ts
 var BACKLOG_LIMIT = 1e4;
+var DRAIN_POLL_MS = 10;
 var KNOWN_CAUSES = {
   ECONNREFUSED: "connection refused (ECONNREFUSED)",
   ENOTFOUND: "host not found (ENOTFOUND)",
@@ -168,36 +516,71 @@ function describeErrorEvent(ev) {
       return friendly;
   return text || "connection failed";
 }
+var CONNECTING = 0;
+var OPEN = 1;
+var CLOSING = 2;
+var CLOSED = 3;
 
 class Client {
-  url;
+  #source;
+  #options;
+  #reconnect;
+  #queue;
+  #heartbeatOptions;
+  #requests;
+  #heartbeat;
+  #url;
   #ws;
+  #protocol = "";
+  #state = CONNECTING;
   #closeInfo;
   #closed;
   #resolveClosed;
   #listeners = {
     message: new Set,
+    open: new Set,
+    reconnecting: new Set,
+    reconnected: new Set,
     close: new Set,
-    error: new Set
+    error: new Set,
+    drop: new Set
   };
   #iterators = new Set;
   #backlog = [];
-  constructor(url, ws) {
-    this.url = url;
-    this.#ws = ws;
+  #attempt = 0;
+  #openedAt = 0;
+  #everOpened = false;
+  #first;
+  #retryTimer;
+  #closeTimer;
+  #abortAttempt;
+  #lastFailure = "";
+  #lastDrop;
+  constructor(source, options, settings, first) {
+    this.#source = source;
+    this.#options = options;
+    this.#reconnect = settings.reconnect;
+    this.#queue = settings.queue;
+    this.#heartbeatOptions = settings.heartbeat;
+    this.#requests = settings.requests;
+    this.#first = first;
+    this.#url = typeof source === "function" ? "(url function)" : String(source);
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    ws.onmessage = (ev) => this.#deliver(Message.from(ev.data));
-    ws.onerror = (ev) => this.#emit("error", new Error(describeErrorEvent(ev)));
-    ws.onclose = (ev) => this.#finish({ code: normalizeReceivedCloseCode(ev.code), reason: ev.reason ?? "" });
+    this.#attemptConnection();
+  }
+  get url() {
+    return this.#url;
   }
   get protocol() {
-    return this.#ws.protocol;
+    return this.#ws?.protocol ?? this.#protocol;
   }
   get readyState() {
-    return this.#closeInfo ? 3 : this.#ws.readyState;
+    if (this.#state === OPEN)
+      return this.#ws.readyState;
+    return this.#state;
   }
   get bufferedAmount() {
-    return this.#ws.bufferedAmount;
+    return (this.#ws?.bufferedAmount ?? 0) + (this.#queue?.bytes ?? 0);
   }
   get closeCode() {
     return this.#closeInfo?.code;
@@ -209,30 +592,68 @@ class Client {
     return this.#closed;
   }
   send(data) {
-    if (this.readyState !== 1) {
-      throw new InvalidStateError(`cannot send: the connection to ${this.url} is ${this.#closeInfo ? "closed" : "not open"}`);
-    }
+    let payload;
     if (typeof data === "string")
-      this.#ws.send(data);
+      payload = data;
     else if (data instanceof Uint8Array || data instanceof ArrayBuffer)
-      this.#ws.send(toBytes(data));
+      payload = toBytes(data);
     else
       throw new TypeError("send() takes a string, a Uint8Array or an ArrayBuffer; use sendJson() for objects");
+    this.#send(payload, undefined);
   }
   sendJson(value) {
     const text = JSON.stringify(value);
     if (text === undefined)
       throw new TypeError(`sendJson() cannot encode ${typeof value}`);
-    this.send(text);
+    this.#send(text, undefined);
+  }
+  request(value, options) {
+    if (this.#state >= CLOSING)
+      return Promise.reject(new InvalidStateError(`cannot send a request: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`));
+    let created;
+    try {
+      created = this.#requests.create(value, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    try {
+      if (this.#send(created.text, created.id))
+        this.#requests.markSent(created.id);
+    } catch (err) {
+      this.#requests.fail(created.id, err instanceof Error ? err : new Error(String(err)));
+    }
+    return created.reply;
+  }
+  async drained(threshold = 0) {
+    while (this.bufferedAmount > threshold) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      if (this.#state === CLOSED) {
+        throw new InvalidStateError(`the connection to ${this.#url} closed for good before its buffered data was sent`);
+      }
+    }
   }
   close(code = 1000, reason = "") {
     assertCloseArgs(code, reason);
-    if (this.#closeInfo === undefined && this.#ws.readyState < 2)
-      this.#ws.close(code, reason);
+    if (this.#state >= CLOSING)
+      return this.#closed;
+    this.#state = CLOSING;
+    this.#cancelAttempt();
+    const ws = this.#ws;
+    if (ws === undefined) {
+      this.#finish({ code, reason });
+      return this.#closed;
+    }
+    this.#heartbeat?.stop();
+    if (ws.readyState < 2)
+      ws.close(code, reason);
+    const wait = this.#options.timeout ?? 1e4;
+    this.#closeTimer = setTimeout(() => this.#dropped(ws, { code: 1006, reason: "close handshake timed out" }, true), wait);
     return this.#closed;
   }
   on(event, listener) {
     const set = this.#listeners[event];
+    if (set === undefined)
+      throw new TypeError(`unknown client event ${JSON.stringify(event)}`);
     set.add(listener);
     if (event === "message")
       this.#flushBacklogTo(listener);
@@ -262,6 +683,181 @@ class Client {
     else
       this.#iterators.add(queue);
     return queue;
+  }
+  #send(payload, requestId) {
+    const ws = this.#ws;
+    if (this.#state === OPEN && ws.readyState === 1) {
+      ws.send(payload);
+      return true;
+    }
+    if (this.#state >= CLOSING || this.#queue === undefined) {
+      throw new InvalidStateError(`cannot send: the connection to ${this.#url} is ${this.#closeInfo ? "closed" : this.#state === CLOSING ? "closing" : "not open"}`);
+    }
+    for (const dropped of this.#queue.push(payload, requestId))
+      this.#reportDrop(dropped.data, dropped.requestId, 'dropped from the full offline queue to make room (queue.whenFull: "drop-oldest")');
+    return false;
+  }
+  #reportDrop(data, requestId, reason) {
+    if (requestId !== undefined)
+      this.#requests.fail(requestId, new RequestError("dropped", `request ${requestId} was not sent: ${reason}`));
+    this.#emit("drop", { data, reason });
+  }
+  #attemptConnection() {
+    this.#retryTimer = undefined;
+    const source = this.#source;
+    if (typeof source !== "function") {
+      this.#dial(String(source));
+      return;
+    }
+    let pending;
+    try {
+      pending = Promise.resolve(source());
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then((url) => this.#dial(String(url)), (err) => this.#attemptFailed(`the url function failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  #dial(href) {
+    if (this.#state >= CLOSING)
+      return;
+    this.#url = href;
+    try {
+      this.#abortAttempt = openSocket(href, this.#options, {
+        opened: (ws) => {
+          this.#abortAttempt = undefined;
+          this.#opened(ws);
+        },
+        failed: (reason) => {
+          this.#abortAttempt = undefined;
+          this.#attemptFailed(reason);
+        }
+      });
+    } catch (err) {
+      this.#fatal(err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }));
+    }
+  }
+  #cancelAttempt() {
+    if (this.#retryTimer !== undefined)
+      clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#abortAttempt?.();
+    this.#abortAttempt = undefined;
+  }
+  #opened(ws) {
+    if (this.#state >= CLOSING) {
+      ws.close();
+      return;
+    }
+    const reconnected = this.#everOpened;
+    this.#everOpened = true;
+    this.#ws = ws;
+    this.#protocol = ws.protocol;
+    this.#state = OPEN;
+    this.#openedAt = Date.now();
+    const heartbeat = this.#heartbeatOptions ? new HeartbeatMonitor(this.#heartbeatOptions) : undefined;
+    this.#heartbeat = heartbeat;
+    const requests = this.#requests;
+    ws.onmessage = (ev) => {
+      const data = ev.data;
+      if (heartbeat !== undefined && heartbeat.received(data))
+        return;
+      if (requests.size > 0 && typeof data === "string" && requests.match(data))
+        return;
+      this.#deliver(Message.from(data));
+    };
+    ws.onerror = (ev) => this.#emit("error", new Error(describeErrorEvent(ev)));
+    ws.onclose = (ev) => this.#dropped(ws, { code: normalizeReceivedCloseCode(ev.code), reason: ev.reason ?? "" }, false);
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0) {
+      for (const item of queue.takeAll()) {
+        ws.send(item.data);
+        if (item.requestId !== undefined)
+          requests.markSent(item.requestId);
+      }
+    }
+    heartbeat?.start((text) => {
+      if (ws.readyState === 1)
+        ws.send(text);
+    }, () => this.#dropped(ws, { code: HEARTBEAT_CLOSE_CODE, reason: `no heartbeat reply within ${heartbeat.options.timeout} ms` }, true), () => ws.bufferedAmount);
+    this.#emit("open", { url: this.#url });
+    if (reconnected)
+      this.#emit("reconnected", { url: this.#url, attempts: this.#attempt });
+    const first = this.#first;
+    this.#first = undefined;
+    first?.resolve(this);
+  }
+  #attemptFailed(reason) {
+    if (this.#state >= CLOSING)
+      return;
+    this.#lastFailure = reason;
+    if (this.#reconnect === undefined) {
+      this.#fatal(new ConnectError(this.#url, reason));
+      return;
+    }
+    if (this.#everOpened)
+      this.#emit("error", new ConnectError(this.#url, reason));
+    this.#scheduleRetry({ code: 1006, reason });
+  }
+  #dropped(ws, info, local) {
+    if (ws !== this.#ws)
+      return;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    this.#ws = undefined;
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    if (this.#closeTimer !== undefined)
+      clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    if (local && ws.readyState < 2) {
+      try {
+        ws.close(info.code === HEARTBEAT_CLOSE_CODE ? info.code : 1000, truncateCloseReason(info.reason));
+      } catch {}
+    }
+    this.#lastDrop = info;
+    const policy = this.#reconnect;
+    if (this.#state === CLOSING || policy === undefined || !local && !this.#wantsReconnect(policy, info)) {
+      this.#finish(info);
+      return;
+    }
+    this.#requests.rejectSent(`the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`);
+    if (Date.now() - this.#openedAt >= policy.stableAfter)
+      this.#attempt = 0;
+    this.#scheduleRetry(info);
+  }
+  #wantsReconnect(policy, info) {
+    try {
+      return policy.shouldReconnect(info) === true;
+    } catch (err) {
+      this.#emit("error", err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
+  }
+  #scheduleRetry(cause) {
+    const policy = this.#reconnect;
+    this.#state = CONNECTING;
+    if (this.#attempt >= policy.maxRetries) {
+      const n = this.#attempt;
+      const why = this.#lastFailure || `the connection closed (${cause.code})`;
+      this.#fatal(new ConnectError(this.#url, `${why}; gave up after ${n} reconnect attempt${n === 1 ? "" : "s"} (reconnect.maxRetries)`));
+      return;
+    }
+    this.#attempt++;
+    const delay = backoffDelay(this.#attempt, policy);
+    this.#emit("reconnecting", { attempt: this.#attempt, delay, code: cause.code, reason: cause.reason });
+    if (this.#state !== CONNECTING)
+      return;
+    this.#retryTimer = setTimeout(() => this.#attemptConnection(), delay);
+  }
+  #fatal(err) {
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      this.#state = CLOSED;
+      first.reject(err);
+      return;
+    }
+    this.#emit("error", err);
+    this.#finish(this.#lastDrop ?? { code: 1006, reason: err.message });
   }
   #deliver(msg) {
     const listeners = this.#listeners.message;
@@ -300,7 +896,15 @@ class Client {
   #finish(info) {
     if (this.#closeInfo)
       return;
+    this.#state = CLOSED;
     this.#closeInfo = info;
+    this.#cancelAttempt();
+    this.#heartbeat?.stop();
+    this.#requests.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true);
+    if (this.#queue !== undefined && this.#queue.length > 0) {
+      for (const item of this.#queue.takeAll())
+        this.#reportDrop(item.data, item.requestId, "the client closed for good before it could be sent");
+    }
     for (const queue of this.#iterators)
       queue.end();
     this.#iterators.clear();
@@ -347,80 +951,73 @@ class MessageQueue {
     return Promise.resolve({ value: undefined, done: true });
   }
 }
-function webSocketConstructor() {
-  const ctor = globalThis.WebSocket;
-  if (typeof ctor !== "function") {
-    throw new ConnectError("(none)", "this runtime has no global WebSocket (Node.js needs version 22, or --experimental-websocket on 20)");
+function openSocket(href, options, done) {
+  const parsed = new URL(href);
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
   }
-  return ctor;
-}
-function takesOptionsObject() {
-  const g = globalThis;
-  return typeof g.Deno === "object" || typeof g.Bun === "object";
+  const protocols = options.protocols === undefined ? [] : [].concat(options.protocols);
+  const { ws, release } = createNativeSocket(href, { protocols, headers: options.headers, ca: options.ca });
+  ws.binaryType = "arraybuffer";
+  let settled = false;
+  const giveUp = () => {
+    settled = true;
+    clearTimeout(timer);
+    release();
+    ws.onerror = ws.onclose = null;
+    ws.onopen = () => ws.close();
+  };
+  const fail = (reason) => {
+    if (settled)
+      return;
+    giveUp();
+    done.failed(reason);
+  };
+  const timeout = options.timeout ?? 1e4;
+  const timer = setTimeout(() => {
+    fail(`timed out after ${timeout} ms`);
+    try {
+      ws.close();
+    } catch {}
+  }, timeout);
+  ws.onerror = (ev) => fail(describeErrorEvent(ev));
+  ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
+  ws.onopen = () => {
+    if (settled)
+      return;
+    settled = true;
+    clearTimeout(timer);
+    release();
+    ws.onopen = ws.onerror = ws.onclose = null;
+    done.opened(ws);
+  };
+  return () => {
+    if (settled)
+      return;
+    giveUp();
+    try {
+      ws.close();
+    } catch {}
+  };
 }
 function connect(url, options = {}) {
-  const href = String(url);
   return new Promise((resolve, reject) => {
-    let ws;
-    let httpClient;
+    let settings;
     try {
-      const parsed = new URL(href);
-      if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-        throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
-      }
-      const WebSocketCtor = webSocketConstructor();
-      const protocols = options.protocols === undefined ? [] : [].concat(options.protocols);
-      if (takesOptionsObject()) {
-        const init = { protocols };
-        if (options.headers)
-          init.headers = options.headers;
-        if (options.ca) {
-          httpClient = denoHttpClient(options.ca);
-          if (httpClient !== undefined)
-            init.client = httpClient;
-          else
-            init.tls = { ca: options.ca };
-        }
-        ws = new WebSocketCtor(href, init);
-      } else {
-        if (options.headers)
-          throw new Error("custom headers need Deno or Bun: browsers and Node.js cannot send them");
-        ws = new WebSocketCtor(href, protocols);
-      }
+      const reconnect = resolveReconnect(options.reconnect);
+      const queueLimits = reconnect === undefined ? undefined : resolveQueue(options.queue);
+      settings = {
+        reconnect,
+        queue: queueLimits === undefined ? undefined : new OfflineQueue(queueLimits),
+        heartbeat: resolveClientHeartbeat(options.heartbeat),
+        requests: new PendingRequests(resolveRequestDefaults(options.request))
+      };
     } catch (err) {
-      httpClient?.close();
-      reject(err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }));
+      reject(err);
       return;
     }
-    ws.binaryType = "arraybuffer";
-    const timeout = options.timeout ?? 1e4;
-    const timer = setTimeout(() => {
-      fail(`timed out after ${timeout} ms`);
-      try {
-        ws.close();
-      } catch {}
-    }, timeout);
-    const fail = (reason) => {
-      clearTimeout(timer);
-      httpClient?.close();
-      ws.onerror = ws.onclose = null;
-      ws.onopen = () => ws.close();
-      reject(new ConnectError(href, reason));
-    };
-    ws.onerror = (ev) => fail(describeErrorEvent(ev));
-    ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
-    ws.onopen = () => {
-      clearTimeout(timer);
-      httpClient?.close();
-      resolve(new Client(href, ws));
-    };
+    new Client(url, options, settings, { resolve, reject });
   });
-}
-function denoHttpClient(ca) {
-  const deno = globalThis.Deno;
-  if (typeof deno?.createHttpClient !== "function")
-    return;
-  return deno.createHttpClient({ caCerts: [].concat(ca) });
 }
 export {
   Client,

@@ -18,14 +18,14 @@ const BROWSER_ENTRY = "src/client/mod.ts";
 const BROWSER_HEADER =
   "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
   "// Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`\n" +
-  "// (bun build --target=browser). Do not edit: change the TypeScript sources.\n";
+  "// (Bun.build for browsers). Do not edit: change the TypeScript sources.\n";
 
 /** Bundles the client for browsers into `outfile` (deterministic for one Bun version). */
 export function buildBrowser(outfile) {
   const tmp = `${outfile}.tmp-${process.pid}.js`;
   mkdirSync(dirname(outfile), { recursive: true });
   try {
-    execFileSync(bin("bun"), ["build", BROWSER_ENTRY, "--target=browser", "--format=esm", `--outfile=${tmp}`], {
+    execFileSync(bin("bun"), ["run", "scripts/build_browser.mjs", BROWSER_ENTRY, tmp], {
       cwd: root,
       stdio: ["ignore", "ignore", "inherit"],
     });

@@ -25,6 +25,8 @@ import { HEARTBEAT_CLOSE_CODE, HeartbeatMonitor, resolveClientHeartbeat } from "
 import type { HeartbeatOptions, ResolvedHeartbeat } from "./heartbeat.ts";
 import { PendingRequests, resolveRequestDefaults } from "./request.ts";
 import type { RequestDefaults, RequestOptions } from "./request.ts";
+import { createNativeSocket } from "./native_socket.ts";
+import type { StandardWebSocket } from "./native_socket.ts";
 
 /**
  * Where to connect: a `ws:`/`wss:` URL, or a function returning one (it may
@@ -157,21 +159,6 @@ export interface ClientEvents {
  */
 export type Listener<T> = (value: T) => void;
 
-/** The subset of the standard WebSocket the client uses. */
-interface StandardWebSocket {
-  readonly readyState: number;
-  readonly protocol: string;
-  readonly bufferedAmount: number;
-  binaryType: string;
-  onopen: ((ev: Event) => void) | null;
-  onmessage: ((ev: MessageEvent) => void) | null;
-  onclose: ((ev: CloseEvent) => void) | null;
-  onerror: ((ev: Event) => void) | null;
-  send(data: string | ArrayBufferLike | ArrayBufferView): void;
-  close(code?: number, reason?: string): void;
-}
-
-type WebSocketConstructor = new (url: string, init?: string | string[] | Record<string, unknown>) => StandardWebSocket;
 
 /** Most messages held for a consumer that has not started iterating yet. */
 const BACKLOG_LIMIT = 10_000;
@@ -777,20 +764,6 @@ class MessageQueue implements AsyncIterator<Message> {
   }
 }
 
-function webSocketConstructor(): WebSocketConstructor {
-  const ctor = (globalThis as { WebSocket?: unknown }).WebSocket;
-  if (typeof ctor !== "function") {
-    throw new ConnectError("(none)", "this runtime has no global WebSocket (Node.js needs version 22, or --experimental-websocket on 20)");
-  }
-  return ctor as WebSocketConstructor;
-}
-
-/** Whether the runtime's WebSocket takes an options object (Deno, Bun) rather than only protocols. */
-function takesOptionsObject(): boolean {
-  const g = globalThis as Record<string, unknown>;
-  return typeof g.Deno === "object" || typeof g.Bun === "object";
-}
-
 /**
  * One connection attempt with its timeout. Throws at once when no attempt
  * can work (bad URL, no WebSocket, headers where they cannot be sent);
@@ -806,36 +779,14 @@ function openSocket(
   if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
     throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
   }
-  const WebSocketCtor = webSocketConstructor();
   const protocols = options.protocols === undefined ? [] : ([] as string[]).concat(options.protocols);
-  let ws: StandardWebSocket;
-  let httpClient: { close(): void } | undefined;
-  try {
-    if (takesOptionsObject()) {
-      const init: Record<string, unknown> = { protocols };
-      if (options.headers) init.headers = options.headers;
-      if (options.ca) {
-        // Bun takes `tls: { ca }`; Deno takes an HttpClient with its own CA
-        // list (stable since Deno 2), which is only needed for the handshake.
-        httpClient = denoHttpClient(options.ca);
-        if (httpClient !== undefined) init.client = httpClient;
-        else init.tls = { ca: options.ca };
-      }
-      ws = new WebSocketCtor(href, init);
-    } else {
-      if (options.headers) throw new Error("custom headers need Deno or Bun: browsers and Node.js cannot send them");
-      ws = new WebSocketCtor(href, protocols);
-    }
-  } catch (err) {
-    httpClient?.close();
-    throw err;
-  }
+  const { ws, release } = createNativeSocket(href, { protocols, headers: options.headers, ca: options.ca });
   ws.binaryType = "arraybuffer";
   let settled = false;
   const giveUp = () => {
     settled = true;
     clearTimeout(timer);
-    httpClient?.close();
+    release();
     ws.onerror = ws.onclose = null;
     // A socket that opens after we gave up must not stay open unseen.
     ws.onopen = () => ws.close();
@@ -859,7 +810,7 @@ function openSocket(
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    httpClient?.close(); // the connection is up; closing the client does not end it
+    release(); // the connection is up; releasing Deno's HttpClient does not end it
     ws.onopen = ws.onerror = ws.onclose = null;
     done.opened(ws);
   };
@@ -915,11 +866,4 @@ export function connect(url: UrlSource, options: ConnectOptions = {}): Promise<C
     }
     new Client(url, options, settings, { resolve, reject });
   });
-}
-
-/** On Deno, an HttpClient that trusts `ca` (for the WebSocket's `client` option); elsewhere undefined. */
-function denoHttpClient(ca: string | string[]): { close(): void } | undefined {
-  const deno = (globalThis as { Deno?: { createHttpClient?(options: { caCerts: string[] }): { close(): void } } }).Deno;
-  if (typeof deno?.createHttpClient !== "function") return undefined;
-  return deno.createHttpClient({ caCerts: ([] as string[]).concat(ca) });
 }
