@@ -56,9 +56,9 @@ function logInvalid(problem: ProtocolProblem): void {
  * ws.send({ type: "greeting", content: "Hello Server" });
  * ```
  */
-export class TypedClient<P extends AnyProtocol> implements AsyncIterable<ServerMessage<P>> {
-  /** The wrapped client (raw frames, close codes, readyState, …). */
-  readonly client: TypedClientTransport;
+export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport = TypedClientTransport> implements AsyncIterable<ServerMessage<P>> {
+  /** The wrapped client, with its own type (raw frames, close codes, readyState, …). */
+  readonly client: T;
   /** The protocol. */
   readonly protocol: P;
   readonly #onInvalid: (problem: ProtocolProblem) => void;
@@ -66,7 +66,7 @@ export class TypedClient<P extends AnyProtocol> implements AsyncIterable<ServerM
   #offRaw: (() => void) | undefined;
 
   /** @internal Use {@link typedClient}. */
-  constructor(client: TypedClientTransport, protocol: P, options: TypedClientOptions = {}) {
+  constructor(client: T, protocol: P, options: TypedClientOptions = {}) {
     this.client = client;
     this.protocol = protocol;
     this.#onInvalid = options.onInvalid ?? logInvalid;
@@ -97,7 +97,7 @@ export class TypedClient<P extends AnyProtocol> implements AsyncIterable<ServerM
    * off();
    * ```
    */
-  on<T extends ServerMessageType<P>>(type: T, handler: (message: ServerMessage<P, T>) => void): () => void {
+  on<M extends ServerMessageType<P>>(type: M, handler: (message: ServerMessage<P, M>) => void): () => void {
     let set = this.#handlers[type];
     if (set === undefined) set = this.#handlers[type] = new Set();
     set.add(handler as AnyListener);
@@ -170,6 +170,6 @@ export class TypedClient<P extends AnyProtocol> implements AsyncIterable<ServerM
  * await ws.close();
  * ```
  */
-export function typedClient<P extends AnyProtocol>(client: TypedClientTransport, protocol: P, options: TypedClientOptions = {}): TypedClient<P> {
+export function typedClient<P extends AnyProtocol, T extends TypedClientTransport>(client: T, protocol: P, options: TypedClientOptions = {}): TypedClient<P, T> {
   return new TypedClient(client, protocol, options);
 }
