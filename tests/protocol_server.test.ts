@@ -327,6 +327,54 @@ describe(`router property on ${RUNTIME}`, () => {
   });
 });
 
+describe(`typed client property on ${RUNTIME}`, () => {
+  it("every frame from the server is delivered once as a valid message or reported once as a problem", async () => {
+    const ts = await startServer(); // echoes each frame back as is: the "server" sends what the test chooses
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let wake: (() => void) | undefined;
+    const record = (ok: boolean, value: unknown) => {
+      outcomes.push({ ok, value });
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const ws = typedClient(await connect(ts.url), chat, { onInvalid: (p) => record(false, p.message) });
+    ws.on("response", (m) => record(true, m));
+    ws.on("error", (m) => record(true, m));
+    const nextOutcome = async () => {
+      if (outcomes.length === 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve, reject) => {
+          wake = resolve;
+          timer = setTimeout(() => reject(new Error("no outcome within 5000 ms")), 5000);
+        }).finally(() => clearTimeout(timer));
+      }
+      return outcomes.shift()!;
+    };
+    const frames = fc.oneof(
+      fc.string({ maxLength: 120 }),
+      fc.uint8Array({ maxLength: 120 }),
+      fc.json({ maxDepth: 3 }),
+      fc.record({ type: fc.constantFrom("response", "error", "greeting"), content: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), error: fc.string({ maxLength: 20 }) })
+        .map((v) => JSON.stringify(v)),
+    );
+    try {
+      await fc.assert(fc.asyncProperty(frames, async (data) => {
+        ws.client.send(data);
+        const want = await chat.decodeServerMessage(data);
+        const got = await nextOutcome();
+        assert.deepEqual(got, want.ok ? { ok: true, value: want.message } : { ok: false, value: want.problem.message });
+      }), { numRuns: 150 });
+      ws.client.send('{"type":"response","content":"end"}');
+      assert.deepEqual(await nextOutcome(), { ok: true, value: { type: "response", content: "end" } });
+      assert.equal(outcomes.length, 0, "nothing delivered twice");
+    } finally {
+      await ws.close();
+      await ts.stop();
+    }
+  });
+});
+
 describe(`examples/typed_chat.ts on ${RUNTIME}`, () => {
   it("runs end to end and prints the typed conversation", async () => {
     const p = spawnScript(RUNTIME, "examples/typed_chat.ts");

@@ -153,8 +153,16 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
 /**
  * A message protocol made by {@link defineProtocol}: the schemas of both
  * sides, the discriminator, the codec and the decoding limits. It encodes
- * typed messages and decodes-and-validates received ones; {@link router}
- * and {@link typedClient} build on it.
+ * typed messages and decodes-and-validates received ones; `router()` and
+ * `typedClient()` build on it.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} });
+ * const result = p.decodeClientMessage('{"type":"ping","at":1}');
+ * if (!(result instanceof Promise)) console.log(result.ok ? result.message.at : result.problem.message);
+ * ```
  */
 export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K extends string = "type"> implements AnyProtocol {
   /** The field naming a message's type. */
