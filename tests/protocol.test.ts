@@ -154,6 +154,16 @@ describe("decoding limits", () => {
     });
   }
 
+  it("limits beyond 1000 levels use an explicit stack and report the same problems", () => {
+    const deep = defineProtocol({ client: { m: unchecked<object>() }, server: {} }, { limits: { maxDepth: 2000, maxStringLength: 10, maxArrayLength: 3 } });
+    const nested = `{"type":"m","a":${"[".repeat(2000)}${"]".repeat(2000)}}`;
+    assert.match(problemOf(deep.decodeClientMessage(nested)).message, /^JSON message refused: nesting deeper than 2000 levels at a\[0\]\[0\]…\[0\]\[0\]\[0\]\[0\]\[0\]$/);
+    assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":[{"s":"yyyyyyyyyyyy"}]}')).message, /string longer than 10 characters at a\[0\]\.s$/);
+    assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":{"b":[1,2,3,4]}}')).message, /array longer than 3 elements at a\.b$/);
+    assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":{"__proto__":1}}')).message, /forbidden key "__proto__" at a\.__proto__$/);
+    assert.ok(sync(deep.decodeClientMessage(`{"type":"m","a":${"[".repeat(1999)}${"]".repeat(1999)}}`)).ok);
+  });
+
   it("defaults: depth 32 and 10000-element arrays are refused, a 100k-deep document does not overflow", () => {
     assert.equal(DEFAULT_DECODE_LIMITS.maxDepth, 32);
     const deep = `{"type":"ping","at":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;

@@ -80,8 +80,21 @@ export function isForbiddenKey(key: string): boolean {
 /** How much of a key an error message quotes, at most. */
 const KEY_CHARS = 40;
 
-/** Formats a path for error messages: `items[2].name`; long keys are cut. */
+/** Most path segments an error message shows: the first few and the last ones. */
+const PATH_HEAD = 3;
+const PATH_TAIL = 5;
+
+/**
+ * Formats a path for error messages: `items[2].name`. Long keys are cut and
+ * a deep path shows its first and last segments around `…`, so a path
+ * never grows with the input.
+ */
 export function formatPath(path: ReadonlyArray<string | number>): string {
+  if (path.length > PATH_HEAD + PATH_TAIL + 1) {
+    const head = formatPath(path.slice(0, PATH_HEAD));
+    const tail = formatPath(path.slice(-PATH_TAIL));
+    return `${head}…${tail}`;
+  }
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
@@ -108,6 +121,63 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 export function checkDecodedValue(root: unknown, limits: ResolvedDecodeLimits): string | undefined {
   if (typeof root === "string") return root.length > limits.maxStringLength ? `string longer than ${limits.maxStringLength} characters` : undefined;
   if (typeof root !== "object" || root === null) return undefined;
+  if (limits.maxDepth <= RECURSION_SAFE_DEPTH) {
+    // The common case: a bounded depth makes recursion safe, and recursion
+    // allocates nothing for a message that passes.
+    const failure = walk(root, 1, limits);
+    return failure === undefined ? undefined : `${failure.problem} at ${failure.path.length === 0 ? "the message" : formatPath(failure.path)}`;
+  }
+  return checkIteratively(root, limits);
+}
+
+/** Deepest `maxDepth` checked by recursion; beyond it an explicit stack is used. */
+const RECURSION_SAFE_DEPTH = 1000;
+
+interface Failure {
+  problem: string;
+  /** Built while unwinding, so only a failing message pays for it. */
+  path: (string | number)[];
+}
+
+function childFailure(child: unknown, key: string | number, depth: number, limits: ResolvedDecodeLimits): Failure | undefined {
+  let failure: Failure | undefined;
+  if (typeof child === "string") {
+    if (child.length > limits.maxStringLength) failure = { problem: `string longer than ${limits.maxStringLength} characters`, path: [] };
+  } else if (typeof child === "object" && child !== null) failure = walk(child, depth + 1, limits);
+  if (failure !== undefined) failure.path.unshift(key);
+  return failure;
+}
+
+function walk(value: object, depth: number, limits: ResolvedDecodeLimits): Failure | undefined {
+  const isArray = Array.isArray(value);
+  if (!isArray && !isPlainObject(value)) return undefined;
+  if (depth > limits.maxDepth) return { problem: `nesting deeper than ${limits.maxDepth} levels`, path: [] };
+  if (isArray) {
+    if (value.length > limits.maxArrayLength) return { problem: `array longer than ${limits.maxArrayLength} elements`, path: [] };
+    for (let i = 0; i < value.length; i++) {
+      const failure = childFailure(value[i], i, depth, limits);
+      if (failure !== undefined) return failure;
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  const own = Object.keys(record);
+  if (own.length > limits.maxObjectKeys) return { problem: `object with more than ${limits.maxObjectKeys} keys`, path: [] };
+  for (const key of own) {
+    if (key.length > limits.maxStringLength) return { problem: `key longer than ${limits.maxStringLength} characters`, path: [] };
+    if (isForbiddenKey(key)) {
+      if (limits.forbiddenKeys === "reject") return { problem: `forbidden key "${key}"`, path: [key] };
+      delete record[key];
+      continue;
+    }
+    const failure = childFailure(record[key], key, depth, limits);
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
+}
+
+/** The same check with an explicit stack, for limits deep enough to overflow recursion. */
+function checkIteratively(root: object, limits: ResolvedDecodeLimits): string | undefined {
   // Nodes are kept in parallel arrays with a parent index, so the path of a
   // problem can be rebuilt when needed without building paths for every node.
   const values: object[] = [root];
