@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { defineProtocol, protocolError, router, unchecked } from "../mod.ts";
+import { defineProtocol, protocolError, router, serve, unchecked } from "../mod.ts";
 import type { ClientMessage, ClientMessageInput, Server, ServerMessage, ServerMessageInput, Socket, TypedClient } from "../mod.ts";
 
 const chat = defineProtocol({
@@ -79,6 +79,23 @@ export function routerChecks(server: Server): void {
   router(chat, { greeting() {}, move() {}, ping() {} }, { onInvalid: "ignore" });
   // @ts-expect-error errorReply must build a server message
   router(chat, { greeting() {}, move() {}, ping() {} }, { errorReply: (p) => ({ type: "oops", error: p.message }) });
+}
+
+/** A router written inline in serve<D>() gets the socket's data type from it. */
+export function socketDataChecks(): void {
+  serve<{ user: string }>({
+    port: 0,
+    message: router(chat, {
+      greeting(socket, msg) {
+        const user: string = socket.data.user;
+        // @ts-expect-error socket.data has no id
+        void socket.data.id;
+        chat.send(socket, { type: "response", content: `${user}: ${msg.content}` });
+      },
+      move() {},
+      ping() {},
+    }),
+  });
 }
 
 /** The typed client: client messages out, server messages in. */

@@ -109,7 +109,7 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
 
   /** Iterates valid server messages until the connection closes; invalid ones go to `onInvalid`. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ServerMessage<P>, void, undefined> {
-    for await (const raw of { [Symbol.asyncIterator]: () => this.client[Symbol.asyncIterator]() }) {
+    for await (const raw of this.client) {
       const decoded = this.protocol.decodeServerMessage(raw);
       const result = decoded instanceof Promise ? await decoded : decoded;
       if (result.ok) yield result.message as ServerMessage<P>;

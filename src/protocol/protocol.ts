@@ -36,7 +36,8 @@ export interface ProtocolOptions<K extends string> {
   limits?: DecodeLimits;
 }
 
-type Simplify<T> = { [P in keyof T]: T[P] } & {};
+// The mapped type flattens intersections so editors show `{ type: "greeting"; content: string }`.
+type Simplify<T> = { [P in keyof T]: T[P] };
 
 /** One message type of one side: the discriminator plus the schema's type. */
 type Tagged<K extends string, T extends string, V> = Simplify<{ [P in K]: T } & V>;
@@ -114,6 +115,9 @@ export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error
 
 /** The outcome of decoding a message: the validated message, or the problem. */
 export type DecodeResult<M> = { readonly ok: true; readonly message: M } | { readonly ok: false; readonly problem: ProtocolProblem };
+
+/** A decode result, or its promise when a schema validates asynchronously. */
+type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
 
 /** Something a message can be sent through: a server `Socket`, a `Client`, or your own. */
 export interface MessageSink<R> {
@@ -236,22 +240,22 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * ```
    */
   decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
-    return this.#decode(this.#fromClient, data);
+    return this.#decode(this.#fromClient, data) as Decoded<MessagesOf<C, K, "output">>;
   }
 
   /** Decodes and validates a message the server sent (what the client receives). Never throws. */
   decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
-    return this.#decode(this.#fromServer, data);
+    return this.#decode(this.#fromServer, data) as Decoded<MessagesOf<S, K, "output">>;
   }
 
   /** Validates an already decoded client message (limits, discriminator, schema). Never throws. */
   validateClientMessage(value: unknown): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
-    return this.#validate(this.#fromClient, value);
+    return this.#validate(this.#fromClient, value) as Decoded<MessagesOf<C, K, "output">>;
   }
 
   /** Validates an already decoded server message. Never throws. */
   validateServerMessage(value: unknown): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
-    return this.#validate(this.#fromServer, value);
+    return this.#validate(this.#fromServer, value) as Decoded<MessagesOf<S, K, "output">>;
   }
 
   /**
@@ -262,8 +266,7 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     return { [this.discriminator]: "error", error: problem.message } as ProtocolErrorMessage<K>;
   }
 
-  // deno-lint-ignore no-explicit-any
-  #decode(table: SideTable, data: string | Uint8Array | Message): DecodeResult<any> | Promise<DecodeResult<any>> {
+  #decode(table: SideTable, data: string | Uint8Array | Message): Decoded {
     let value: unknown;
     try {
       const payload = data instanceof Message ? (data.kind === "text" ? data.text() : data.bytes()) : data;
@@ -274,8 +277,7 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     return this.#validate(table, value);
   }
 
-  // deno-lint-ignore no-explicit-any
-  #validate(table: SideTable, value: unknown): DecodeResult<any> | Promise<DecodeResult<any>> {
+  #validate(table: SideTable, value: unknown): Decoded {
     const disc = this.discriminator;
     const refused = checkDecodedValue(value, this.limits);
     if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
@@ -302,8 +304,7 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     return this.#finish(type, result);
   }
 
-  // deno-lint-ignore no-explicit-any
-  #finish(type: string, result: StandardResult<unknown>): DecodeResult<any> {
+  #finish(type: string, result: StandardResult<unknown>): DecodeResult<unknown> {
     if (result.issues !== undefined) return { ok: false, problem: issuesProblem(type, result.issues) };
     const output = result.value;
     if (typeof output !== "object" || output === null || Array.isArray(output)) {
