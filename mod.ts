@@ -72,6 +72,45 @@ export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
 export { DEFAULT_REQUEST } from "./src/client/request.ts";
 export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
 
+export { defineProtocol, Protocol, protocolError, unchecked } from "./src/protocol/protocol.ts";
+export type {
+  AnyProtocol,
+  ClientMessage,
+  ClientMessageInput,
+  ClientMessageType,
+  DecodeResult,
+  MessageSchemas,
+  MessageSink,
+  MessagesOf,
+  ProtocolDefinition,
+  ProtocolErrorMessage,
+  ProtocolOptions,
+  ServerMessage,
+  ServerMessageInput,
+  ServerMessageType,
+} from "./src/protocol/protocol.ts";
+export { router } from "./src/protocol/router.ts";
+export type { InvalidMessagePolicy, RouterHandler, RouterHandlers, RouterOptions } from "./src/protocol/router.ts";
+export { TypedClient, typedClient } from "./src/protocol/client.ts";
+export type { TypedClientOptions, TypedClientTransport } from "./src/protocol/client.ts";
+export { jsonCodec } from "./src/protocol/codec.ts";
+export type { Codec } from "./src/protocol/codec.ts";
+export { DEFAULT_DECODE_LIMITS } from "./src/protocol/limits.ts";
+export type { DecodeLimits, ResolvedDecodeLimits } from "./src/protocol/limits.ts";
+export type { ProtocolIssue, ProtocolProblem } from "./src/protocol/problem.ts";
+export type {
+  InferInput,
+  InferOutput,
+  StandardFailureResult,
+  StandardIssue,
+  StandardPathSegment,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+  StandardSuccessResult,
+  StandardTypes,
+} from "./src/protocol/standard_schema.ts";
+
 export { Message } from "./src/message.ts";
 export type { MessageKind, SendData } from "./src/message.ts";
 export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/close_codes.ts";

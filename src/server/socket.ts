@@ -35,6 +35,17 @@ export type { SendResult };
  */
 export type ReadyState = 0 | 1 | 2 | 3;
 
+let reservedClose: (socket: Socket<unknown>, code: number, reason: string) => void;
+
+/**
+ * @internal Closes with a code only the library may send (1007, 1008 from
+ * the protocol router); the reason is cut to 123 bytes. Not exported from
+ * mod.ts: user code gets `socket.close()`, limited to 1000 and 3000–4999.
+ */
+export function closeWithReservedCode(socket: Socket<unknown>, code: number, reason: string): void {
+  reservedClose(socket, code, reason);
+}
+
 /**
  * One server-side connection. `data` is what the `upgrade` hook attached.
  * All methods are safe to call in any state: after close, `send` returns
@@ -62,6 +73,10 @@ export class Socket<D = unknown> {
   /** The subprotocol actually agreed in the handshake, or `""`. */
   readonly protocol: string;
   readonly #conn: Connection<D>;
+
+  static {
+    reservedClose = (socket, code, reason) => socket.#conn.closeInternal(code, reason);
+  }
 
   /** @internal Sockets are created by the server, not by user code. */
   constructor(conn: Connection<D>, data: D, remoteAddress: RemoteAddress, protocol: string) {

@@ -1,0 +1,400 @@
+/**
+ * `defineProtocol()`: the messages each side may send, keyed by a
+ * discriminator, each with a Standard Schema; typed encoding, and decoding
+ * that validates, shared by the server router and the typed client.
+ *
+ * @module
+ */
+
+import { Message } from "../message.ts";
+import { jsonCodec } from "./codec.ts";
+import type { Codec } from "./codec.ts";
+import { checkDecodedValue, isForbiddenKey, resolveDecodeLimits } from "./limits.ts";
+import type { DecodeLimits, ResolvedDecodeLimits } from "./limits.ts";
+import { cap, decodeProblem, issuesProblem, showType, validationProblem } from "./problem.ts";
+import type { ProtocolProblem } from "./problem.ts";
+import type { InferInput, InferOutput, StandardResult, StandardSchemaV1 } from "./standard_schema.ts";
+
+/** The schemas of one side's messages: message type → schema. */
+export type MessageSchemas = { readonly [type: string]: StandardSchemaV1 };
+
+/** What {@link defineProtocol} takes: the messages the client sends and those the server sends. */
+export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageSchemas> {
+  /** Messages the client sends (the server receives and validates them). */
+  client: C;
+  /** Messages the server sends (the typed client receives and validates them). */
+  server: S;
+}
+
+/** Options of {@link defineProtocol}. */
+export interface ProtocolOptions<K extends string> {
+  /** The field that names a message's type. Default `"type"`. */
+  discriminator?: K;
+  /** How messages are encoded. Default {@link jsonCodec}. */
+  codec?: Codec;
+  /** Decoding limits; see {@link DecodeLimits} for the defaults. */
+  limits?: DecodeLimits;
+}
+
+// The mapped type flattens intersections so editors show `{ type: "greeting"; content: string }`.
+type Simplify<T> = { [P in keyof T]: T[P] };
+
+/** One message type of one side: the discriminator plus the schema's type. */
+type Tagged<K extends string, T extends string, V> = Simplify<{ [P in K]: T } & V>;
+
+/**
+ * The union of a side's messages, as received (`"output"`: after the schema
+ * ran) or as sent (`"input"`: what the schema accepts).
+ */
+export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "input" | "output", T extends keyof M & string = keyof M & string> = {
+  [N in T]: Tagged<K, N, Use extends "input" ? InferInput<M[N]> : InferOutput<M[N]>>;
+}[T];
+
+/**
+ * What generic code (the router, the typed client) needs from any protocol:
+ * the members of {@link Protocol} with its type parameters erased. Every
+ * protocol `defineProtocol` returns is one.
+ */
+export interface AnyProtocol {
+  /** The field naming a message's type. */
+  readonly discriminator: string;
+  /** Schemas of the messages the client sends. */
+  readonly client: MessageSchemas;
+  /** Schemas of the messages the server sends. */
+  readonly server: MessageSchemas;
+  /** The codec. */
+  readonly codec: Codec;
+  /** The decoding limits, defaults applied. */
+  readonly limits: ResolvedDecodeLimits;
+  /** Decodes and validates a message a client sent. Never throws. */
+  decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
+  /** Decodes and validates a message the server sent. Never throws. */
+  decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
+  /** The default error reply for a problem. */
+  errorMessage(problem: ProtocolProblem): object;
+}
+
+/** The message types the client sends under protocol `P`. */
+export type ClientMessageType<P extends AnyProtocol> = keyof P["client"] & string;
+/** The message types the server sends under protocol `P`. */
+export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & string;
+
+/**
+ * A client message as the server's handlers receive it (validated), or one
+ * type of them.
+ *
+ * @example
+ * ```ts
+ * import type { ClientMessage } from "@fullduplex/fullduplex";
+ * type Greeting = ClientMessage<typeof chat, "greeting">; // { type: "greeting"; content: string }
+ * ```
+ */
+export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> = ClientMessageType<P>> = MessagesOf<
+  P["client"],
+  P["discriminator"],
+  "output",
+  T
+>;
+
+/** A server message as the typed client receives it (validated), or one type of them. */
+export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> = ServerMessageType<P>> = MessagesOf<
+  P["server"],
+  P["discriminator"],
+  "output",
+  T
+>;
+
+/** A client message as the client may send it (what the server's schema accepts). */
+export type ClientMessageInput<P extends AnyProtocol> = MessagesOf<P["client"], P["discriminator"], "input">;
+
+/** A server message as the server may send it (what the client's schema accepts). */
+export type ServerMessageInput<P extends AnyProtocol> = MessagesOf<P["server"], P["discriminator"], "input">;
+
+/** The default reply to a refused message: `{ type: "error", error: "…" }`. */
+export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error" } & { error: string };
+
+/** The outcome of decoding a message: the validated message, or the problem. */
+export type DecodeResult<M> = { readonly ok: true; readonly message: M } | { readonly ok: false; readonly problem: ProtocolProblem };
+
+/** A decode result, or its promise when a schema validates asynchronously. */
+type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
+
+/** Something a message can be sent through: a server `Socket`, a `Client`, or your own. */
+export interface MessageSink<R> {
+  /** Sends one encoded message (text or binary frame). */
+  send(data: string | Uint8Array): R;
+}
+
+/** Most message types an "unknown type" error lists. */
+const LISTED_TYPES = 10;
+
+/** One side's schemas, ready for decoding. */
+class SideTable {
+  /** Null-prototype, so `"constructor"` or `"__proto__"` as a type finds nothing. */
+  readonly schemas: Record<string, StandardSchemaV1 | undefined> = Object.create(null);
+  /** `this server understands "a", "b"`. */
+  readonly understands: string;
+  constructor(schemas: MessageSchemas, reader: "server" | "client") {
+    const types = Object.keys(schemas);
+    for (const type of types) {
+      const schema = schemas[type];
+      if (typeof schema?.["~standard"]?.validate !== "function") {
+        throw new TypeError(`the schema of ${reader === "server" ? "client" : "server"} message ${JSON.stringify(type)} is not a Standard Schema (it needs a "~standard".validate function)`);
+      }
+      this.schemas[type] = schema;
+    }
+    const listed = types.slice(0, LISTED_TYPES).map((t) => JSON.stringify(t)).join(", ");
+    this.understands = types.length === 0
+      ? `this ${reader} understands no messages`
+      : `this ${reader} understands ${listed}${types.length > LISTED_TYPES ? ", …" : ""}`;
+  }
+}
+
+function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * A message protocol made by {@link defineProtocol}: the schemas of both
+ * sides, the discriminator, the codec and the decoding limits. It encodes
+ * typed messages and decodes-and-validates received ones; `router()` and
+ * `typedClient()` build on it.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} });
+ * const result = p.decodeClientMessage('{"type":"ping","at":1}');
+ * if (!(result instanceof Promise)) console.log(result.ok ? result.message.at : result.problem.message);
+ * ```
+ */
+export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K extends string = "type"> implements AnyProtocol {
+  /** The field naming a message's type. */
+  readonly discriminator: K;
+  /** Schemas of the messages the client sends. */
+  readonly client: C;
+  /** Schemas of the messages the server sends. */
+  readonly server: S;
+  /** The codec. */
+  readonly codec: Codec;
+  /** The decoding limits, defaults applied. */
+  readonly limits: ResolvedDecodeLimits;
+  readonly #fromClient: SideTable;
+  readonly #fromServer: SideTable;
+
+  /** @internal Use {@link defineProtocol}. */
+  constructor(definition: ProtocolDefinition<C, S>, options: ProtocolOptions<K>) {
+    const discriminator = (options.discriminator ?? "type") as K;
+    if (typeof discriminator !== "string" || discriminator === "" || isForbiddenKey(discriminator)) {
+      throw new TypeError(`discriminator must be a non-empty field name other than __proto__, constructor or prototype; got ${JSON.stringify(discriminator)}`);
+    }
+    if (typeof definition !== "object" || definition === null || typeof definition.client !== "object" || typeof definition.server !== "object") {
+      throw new TypeError("defineProtocol() takes { client: { type: schema, … }, server: { type: schema, … } }");
+    }
+    this.discriminator = discriminator;
+    this.client = definition.client;
+    this.server = definition.server;
+    this.codec = options.codec ?? jsonCodec;
+    if (typeof this.codec.encode !== "function" || typeof this.codec.decode !== "function") {
+      throw new TypeError("codec must have encode(value) and decode(data) functions");
+    }
+    this.limits = resolveDecodeLimits(options.limits);
+    this.#fromClient = new SideTable(definition.client, "server");
+    this.#fromServer = new SideTable(definition.server, "client");
+  }
+
+  /**
+   * Encodes a server message and sends it through `socket` (a server
+   * `Socket`, or anything with `send(string | Uint8Array)`); returns what
+   * `socket.send` returns. Only messages of the protocol's server side
+   * type-check. Nothing is validated at run time: the types are the check.
+   *
+   * @example
+   * ```ts
+   * chat.send(socket, { type: "response", content: "Hello Client" });
+   * ```
+   */
+  send<R>(socket: MessageSink<R>, message: MessagesOf<S, K, "input">): R {
+    return socket.send(this.codec.encode(message));
+  }
+
+  /** Encodes a server message (e.g. to `publish` it to a topic). */
+  encodeServerMessage(message: MessagesOf<S, K, "input">): string | Uint8Array {
+    return this.codec.encode(message);
+  }
+
+  /** Encodes a client message. */
+  encodeClientMessage(message: MessagesOf<C, K, "input">): string | Uint8Array {
+    return this.codec.encode(message);
+  }
+
+  /**
+   * Decodes and validates a message a client sent (what the server receives).
+   * Returns a promise only when the message's schema validates asynchronously.
+   * Never throws.
+   *
+   * @example
+   * ```ts
+   * const result = chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
+   * if (!(result instanceof Promise) && result.ok) console.log(result.message.content);
+   * ```
+   */
+  decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
+    return this.#decode(this.#fromClient, data) as Decoded<MessagesOf<C, K, "output">>;
+  }
+
+  /** Decodes and validates a message the server sent (what the client receives). Never throws. */
+  decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
+    return this.#decode(this.#fromServer, data) as Decoded<MessagesOf<S, K, "output">>;
+  }
+
+  /** Validates an already decoded client message (limits, discriminator, schema). Never throws. */
+  validateClientMessage(value: unknown): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
+    return this.#validate(this.#fromClient, value) as Decoded<MessagesOf<C, K, "output">>;
+  }
+
+  /** Validates an already decoded server message. Never throws. */
+  validateServerMessage(value: unknown): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
+    return this.#validate(this.#fromServer, value) as Decoded<MessagesOf<S, K, "output">>;
+  }
+
+  /**
+   * The default reply to a refused message: `{ type: "error", error:
+   * problem.message }` (with this protocol's discriminator).
+   */
+  errorMessage(problem: ProtocolProblem): ProtocolErrorMessage<K> {
+    return { [this.discriminator]: "error", error: problem.message } as ProtocolErrorMessage<K>;
+  }
+
+  #decode(table: SideTable, data: string | Uint8Array | Message): Decoded {
+    let value: unknown;
+    try {
+      const payload = data instanceof Message ? (data.kind === "text" ? data.text() : data.bytes()) : data;
+      value = this.codec.decode(payload, this.limits);
+    } catch (err) {
+      return { ok: false, problem: decodeProblem(this.codec.name, err) };
+    }
+    return this.#validate(table, value);
+  }
+
+  #validate(table: SideTable, value: unknown): Decoded {
+    const disc = this.discriminator;
+    const refused = checkDecodedValue(value, this.limits);
+    if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return { ok: false, problem: validationProblem(`expected a ${this.codec.name} object with a string "${disc}"`) };
+    }
+    const type = (value as Record<string, unknown>)[disc];
+    if (typeof type !== "string") {
+      return { ok: false, problem: validationProblem(`missing "${disc}": expected a ${this.codec.name} object with a string "${disc}"`) };
+    }
+    const schema = table.schemas[type];
+    if (schema === undefined) {
+      return { ok: false, problem: validationProblem(`unknown message type ${showType(type)}: ${table.understands}`, type) };
+    }
+    let result: StandardResult<unknown> | Promise<StandardResult<unknown>>;
+    try {
+      result = schema["~standard"].validate(value);
+    } catch (err) {
+      return { ok: false, problem: schemaThrew(type, err) };
+    }
+    if (isThenable<StandardResult<unknown>>(result)) {
+      return Promise.resolve(result).then((r) => this.#finish(type, r), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+    }
+    return this.#finish(type, result);
+  }
+
+  #finish(type: string, result: StandardResult<unknown>): DecodeResult<unknown> {
+    if (result.issues !== undefined) return { ok: false, problem: issuesProblem(type, result.issues) };
+    const output = result.value;
+    if (typeof output !== "object" || output === null || Array.isArray(output)) {
+      return { ok: false, problem: validationProblem(`invalid ${showType(type)} message: its schema did not produce an object`, type) };
+    }
+    const disc = this.discriminator;
+    // Schemas that strip unknown keys (zod's z.object) drop the discriminator:
+    // put it back, first, so the message reads { type, …fields }.
+    const message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
+    return { ok: true, message };
+  }
+}
+
+/** A schema (or a transform in it) threw instead of returning issues: a bug on this side, not the peer's. */
+function schemaThrew(type: string, err: unknown): ProtocolProblem {
+  return { ...validationProblem(`invalid ${showType(type)} message: its schema failed (${cap(err instanceof Error ? err.name : "error", 40)})`, type), cause: err };
+}
+
+/**
+ * Declares a message protocol: the messages the client sends and those the
+ * server sends, each keyed by its type (the `discriminator` field, `"type"`
+ * by default) with a Standard Schema (zod, valibot, arktype, …) or
+ * {@link unchecked}. Each schema describes the message's fields; the
+ * discriminator is checked and added by fullduplex, so schemas need not
+ * mention it (a schema that does must accept it).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, protocolError } from "@fullduplex/fullduplex";
+ * import { z } from "zod";
+ *
+ * export const chat = defineProtocol({
+ *   client: { greeting: z.object({ content: z.string().max(1000) }) },
+ *   server: { response: z.object({ content: z.string() }), error: protocolError },
+ * });
+ * ```
+ */
+export function defineProtocol<C extends MessageSchemas, S extends MessageSchemas, K extends string = "type">(
+  definition: ProtocolDefinition<C, S>,
+  options: ProtocolOptions<K> = {},
+): Protocol<C, S, K> {
+  return new Protocol(definition, options);
+}
+
+/**
+ * A message type with NO run-time check: only TypeScript knows its shape.
+ * fullduplex still decodes the message, applies the decoding limits and
+ * checks that it is an object with the right discriminator, but it does not
+ * look at any other field: a peer can send anything there, so use it only
+ * for peers you trust, or check the fields yourself.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * const p = defineProtocol({
+ *   client: { ping: unchecked<{ at: number }>() }, // NOT validated
+ *   server: { pong: unchecked<{ at: number }>() },
+ * });
+ * ```
+ */
+export function unchecked<T extends object>(): StandardSchemaV1<T, T> {
+  return UNCHECKED as StandardSchemaV1<T, T>;
+}
+
+const UNCHECKED: StandardSchemaV1 = Object.freeze({
+  "~standard": Object.freeze({
+    version: 1 as const,
+    vendor: "fullduplex-unchecked",
+    validate: (value: unknown) => ({ value }),
+  }),
+});
+
+/**
+ * A small built-in schema for the default error reply's fields, `{ error:
+ * string }`: put `error: protocolError` among the server's messages so the
+ * typed client receives router errors as typed messages.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, protocolError, unchecked } from "@fullduplex/fullduplex";
+ * defineProtocol({ client: {}, server: { error: protocolError } });
+ * ```
+ */
+export const protocolError: StandardSchemaV1<{ error: string }> = Object.freeze({
+  "~standard": Object.freeze({
+    version: 1 as const,
+    vendor: "fullduplex",
+    validate(value: unknown): StandardResult<{ error: string }> {
+      const error = typeof value === "object" && value !== null ? (value as { error?: unknown }).error : undefined;
+      return typeof error === "string" ? { value: value as { error: string } } : { issues: [{ message: "expected a string", path: ["error"] }] };
+    },
+  }),
+});
