@@ -52,8 +52,11 @@ export interface BunServerWebSocket<T> {
   ping(data?: string | Uint8Array): number;
   /** Bytes queued and not yet written. */
   getBufferedAmount(): number;
+  /** Subscribes this socket to a native (uWS) topic. */
   subscribe(topic: string): void;
+  /** Unsubscribes this socket from a native topic. */
   unsubscribe(topic: string): void;
+  /** Sends to every subscriber of a topic but this socket; the byte length, 0 when nobody is subscribed. */
   publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
 }
 
@@ -79,7 +82,9 @@ export interface BunServer {
   requestIP(req: Request): { address: string; port: number; family?: string } | null;
   /** Stops listening; `true` also closes open connections. */
   stop(closeActiveConnections?: boolean): Promise<void>;
+  /** Sends to every subscriber of a native topic; the byte length, 0 when nobody is subscribed. */
   publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
+  /** How many sockets are subscribed to a native topic. */
   subscriberCount(topic: string): number;
 }
 

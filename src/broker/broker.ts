@@ -6,7 +6,15 @@
  * @module
  */
 
-/** One published message as it travels between servers. */
+/**
+ * One published message as it travels between servers.
+ *
+ * @example
+ * ```ts
+ * import type { BrokerMessage } from "@fullduplex/fullduplex";
+ * const message: BrokerMessage = { topic: "news", data: "hello", origin: "server-1" };
+ * ```
+ */
 export interface BrokerMessage {
   /** The topic it was published to. */
   topic: string;
@@ -20,7 +28,20 @@ export interface BrokerMessage {
   origin: string;
 }
 
-/** Receives messages of a topic the listener subscribed to. */
+/**
+ * Receives messages of a topic the listener subscribed to.
+ *
+ * @example Listening to a broker directly (servers do this for you)
+ * ```ts
+ * import { MemoryBroker } from "@fullduplex/fullduplex";
+ * import type { BrokerListener } from "@fullduplex/fullduplex";
+ * const broker = new MemoryBroker();
+ * const listener: BrokerListener = (message) => console.log(message.topic, message.data);
+ * await broker.subscribe("news", listener);
+ * await broker.publish({ topic: "news", data: "hello", origin: "script" });
+ * await broker.unsubscribe("news", listener);
+ * ```
+ */
 export type BrokerListener = (message: BrokerMessage) => void;
 
 /**

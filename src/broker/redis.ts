@@ -17,6 +17,16 @@
  * `disconnected` / `reconnected`). The order of one publisher's messages is
  * kept.
  *
+ * @example Two servers (any runtime, any machine) sharing a topic
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { createRedisBroker } from "@fullduplex/fullduplex/redis";
+ *
+ * const broker = await createRedisBroker({ url: "redis://localhost:6379" });
+ * const server = serve({ port: 8080, broker, open: (socket) => socket.subscribe("chat") });
+ * server.publishJson("chat", { from: "server", text: "hello everyone" });
+ * ```
+ *
  * @module
  */
 
@@ -31,7 +41,17 @@ import { ConnectError, FullDuplexError } from "../errors.ts";
 
 export type { RedisBrokerEvent };
 
-/** Options of {@link createRedisBroker}. */
+/**
+ * Options of {@link createRedisBroker}.
+ *
+ * @example
+ * ```ts
+ * import { createRedisBroker } from "@fullduplex/fullduplex/redis";
+ * import type { RedisBrokerOptions } from "@fullduplex/fullduplex/redis";
+ * const options: RedisBrokerOptions = { url: "redis://localhost:6379/0", prefix: "myapp:" };
+ * const broker = await createRedisBroker(options);
+ * ```
+ */
 export interface RedisBrokerOptions {
   /** Redis URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS). Default `"redis://localhost:6379"`. */
   url?: string;

@@ -97,13 +97,26 @@ class BunRedisPubSub implements RedisPubSub {
     // While down, the reconnect subscribes every noted channel (a Set's
     // iterator also visits channels added while it runs).
     if (this.#down) return;
-    await this.#subscriber.subscribe(channel, this.#onMessage);
+    try {
+      await this.#subscriber.subscribe(channel, this.#onMessage);
+    } catch (err) {
+      // close() rejects the commands still in flight ("Connection closed");
+      // a closed broker has no subscriptions left to get wrong.
+      if (!this.#closed) throw err;
+    }
   }
 
   async unsubscribe(channel: string): Promise<void> {
     this.#channels.delete(channel);
     if (this.#down) return;
-    await this.#subscriber.unsubscribe(channel);
+    try {
+      await this.#subscriber.unsubscribe(channel);
+    } catch (err) {
+      // A server shut down just before broker.close() leaves its last
+      // unsubscribe in flight; close() rejects it, and closing ends every
+      // subscription anyway: not an error to report.
+      if (!this.#closed) throw err;
+    }
   }
 
   close(): Promise<void> {

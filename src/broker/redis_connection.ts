@@ -6,7 +6,21 @@
  * @module
  */
 
-/** What a Redis broker reports about its connection. */
+/**
+ * What a Redis broker reports about its connection.
+ *
+ * @example Alerting while topics from other servers cannot arrive
+ * ```ts
+ * import { createRedisBroker } from "@fullduplex/fullduplex/redis";
+ * import type { RedisBrokerEvent } from "@fullduplex/fullduplex/redis";
+ * function onEvent(event: RedisBrokerEvent): void {
+ *   if (event.type === "disconnected") console.error("Redis lost: other servers' messages are missed", event.error);
+ *   else if (event.type === "reconnected") console.info("Redis back");
+ *   else console.warn("Redis broker:", event.error);
+ * }
+ * const broker = await createRedisBroker({ onEvent });
+ * ```
+ */
 export type RedisBrokerEvent =
   | {
     /** The subscriber connection was lost: messages published meanwhile are not delivered here. */

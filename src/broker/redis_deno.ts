@@ -11,7 +11,8 @@
  * `imports` (JSR rewrites it on publish, so a JSR install fetches it); in
  * this repository (`"nodeModulesDir": "manual"`) it resolves to
  * node_modules/redis, offline. From the npm package, `redis` must be in the
- * user's own dependencies.
+ * user's own dependencies (package.json lists it as an optional peer
+ * dependency, which npm does not install by itself).
  *
  * @module
  */

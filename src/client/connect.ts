@@ -31,6 +31,15 @@ import type { StandardWebSocket } from "./native_socket.ts";
 /**
  * Where to connect: a `ws:`/`wss:` URL, or a function returning one (it may
  * be async), called before every attempt so each can carry a fresh token.
+ *
+ * @example A fresh token in the URL on every reconnect
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { UrlSource } from "@fullduplex/fullduplex";
+ * const fetchToken = async (): Promise<string> => "t0ken";
+ * const url: UrlSource = async () => `ws://localhost:8080/live?token=${await fetchToken()}`;
+ * const ws = await connect(url, { reconnect: true });
+ * ```
  */
 export type UrlSource = string | URL | (() => string | URL | Promise<string | URL>);
 
@@ -85,7 +94,16 @@ export interface ConnectOptions {
   request?: RequestDefaults;
 }
 
-/** What a `reconnecting` event tells. */
+/**
+ * What a `reconnecting` event tells.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true });
+ * ws.on("reconnecting", ({ attempt, delay, code }) => console.log(`lost (${code}), attempt ${attempt} in ${delay} ms`));
+ * ```
+ */
 export interface ReconnectingEvent {
   /** Number of this attempt since the last stable connection (1, 2, …). */
   attempt: number;
@@ -97,7 +115,19 @@ export interface ReconnectingEvent {
   reason: string;
 }
 
-/** What a `reconnected` event tells. */
+/**
+ * What a `reconnected` event tells.
+ *
+ * @example Subscribing again after a reconnect
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true });
+ * ws.on("reconnected", ({ url, attempts }) => {
+ *   console.log(`back on ${url} after ${attempts} attempt(s)`);
+ *   ws.sendJson({ type: "subscribe", topic: "news" });
+ * });
+ * ```
+ */
 export interface ReconnectedEvent {
   /** The URL now connected to. */
   url: string;
@@ -105,7 +135,16 @@ export interface ReconnectedEvent {
   attempts: number;
 }
 
-/** What a `drop` event tells: a message that was accepted by `send()` and will never be sent. */
+/**
+ * What a `drop` event tells: a message that was accepted by `send()` and will never be sent.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true, queue: { maxMessages: 100, whenFull: "drop-oldest" } });
+ * ws.on("drop", ({ data, reason }) => console.warn(`not sent (${reason}):`, data));
+ * ```
+ */
 export interface DropEvent {
   /** The message itself. */
   data: string | Uint8Array;
@@ -385,6 +424,9 @@ export class Client implements AsyncIterable<Message> {
    *
    * @example
    * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080");
+   * const chunks = [new Uint8Array(65536), new Uint8Array(65536)];
    * for (const chunk of chunks) {
    *   ws.send(chunk);
    *   if (ws.bufferedAmount > 1 << 20) await ws.drained();

@@ -12,7 +12,15 @@
  * @module
  */
 
-/** Options of `connect(url, { heartbeat })`. Every field is optional. */
+/**
+ * Options of `connect(url, { heartbeat })`. Every field is optional.
+ *
+ * @example Ping after 15 s of silence, reconnect if nothing arrives within 5 s
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true, heartbeat: { interval: 15_000, timeout: 5_000 } });
+ * ```
+ */
 export interface HeartbeatOptions {
   /** Ms without any received message before a ping is sent. Default 30000. */
   interval?: number;

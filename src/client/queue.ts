@@ -9,7 +9,15 @@
 import { QueueFullError } from "../errors.ts";
 import { utf8ByteLength } from "../close_codes.ts";
 
-/** Options of `connect(url, { queue })`. Every field is optional. */
+/**
+ * Options of `connect(url, { queue })`. Every field is optional.
+ *
+ * @example Keep at most 64 KiB of unsent messages, dropping the oldest
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { reconnect: true, queue: { maxBytes: 65536, whenFull: "drop-oldest" } });
+ * ```
+ */
 export interface QueueOptions {
   /** Most messages held while disconnected. Default 1000. */
   maxMessages?: number;

@@ -9,7 +9,17 @@
 
 import type { CloseInfo } from "../server/options.ts";
 
-/** Options of `connect(url, { reconnect })`. Every field is optional. */
+/**
+ * Options of `connect(url, { reconnect })`. Every field is optional.
+ *
+ * @example Faster first retries, give up after ten
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", {
+ *   reconnect: { minDelay: 200, maxDelay: 10_000, maxRetries: 10, shouldReconnect: ({ code }) => code !== 4001 },
+ * });
+ * ```
+ */
 export interface ReconnectOptions {
   /** Smallest delay before an attempt, in ms. Default 500. */
   minDelay?: number;
@@ -37,7 +47,17 @@ export interface ReconnectOptions {
   shouldReconnect?: (event: CloseInfo) => boolean;
 }
 
-/** Reconnect options with defaults applied (what {@link resolveReconnect} returns). */
+/**
+ * Reconnect options with defaults applied (what {@link resolveReconnect} returns).
+ *
+ * @example
+ * ```ts
+ * import { resolveReconnect } from "@fullduplex/fullduplex";
+ * import type { ResolvedReconnect } from "@fullduplex/fullduplex";
+ * const policy: ResolvedReconnect | undefined = resolveReconnect({ maxRetries: 5 });
+ * console.log(policy?.minDelay, policy?.maxRetries); // 500 5
+ * ```
+ */
 export type ResolvedReconnect = Required<ReconnectOptions>;
 
 /**

@@ -10,7 +10,16 @@
 
 import { RequestError } from "../errors.ts";
 
-/** Options of `connect(url, { request })`. Every field is optional. */
+/**
+ * Options of `connect(url, { request })`. Every field is optional.
+ *
+ * @example A server whose replies carry the id in `"rid"`
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { request: { idField: "rid", timeout: 3000 } });
+ * const reply = await ws.request<{ ok: boolean }>({ type: "ping" });
+ * ```
+ */
 export interface RequestDefaults {
   /** Name of the correlation id field in requests and replies. Default `"id"`. */
   idField?: string;
@@ -18,7 +27,16 @@ export interface RequestDefaults {
   timeout?: number;
 }
 
-/** Options of one `client.request(value, options)`. */
+/**
+ * Options of one `client.request(value, options)`.
+ *
+ * @example A request that may take longer than the default
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080");
+ * const report = await ws.request<{ rows: number }>({ type: "export" }, { timeout: 60_000 });
+ * ```
+ */
 export interface RequestOptions {
   /** Ms to wait for the reply before rejecting with a {@link RequestError} ("timeout"). Default: the client's `request.timeout`. */
   timeout?: number;

@@ -9,7 +9,17 @@
 
 import type { Message } from "../message.ts";
 
-/** The texts of the application-level heartbeat. */
+/**
+ * The texts of the application-level heartbeat.
+ *
+ * @example Answering clients that send "hb?" and expect "hb!"
+ * ```ts
+ * import { connect, serve } from "@fullduplex/fullduplex";
+ * const server = serve({ port: 0, heartbeat: { ping: "hb?", pong: "hb!" } });
+ * await server.ready;
+ * const ws = await connect(server.url, { heartbeat: { message: "hb?", reply: "hb!" } });
+ * ```
+ */
 export interface ServerHeartbeatOptions {
   /** A received text message equal to this is answered and not passed to `message`. Default `"ping"`. */
   ping?: string;
@@ -17,7 +27,15 @@ export interface ServerHeartbeatOptions {
   pong?: string;
 }
 
-/** The `heartbeat` option of a server endpoint (mixed into its options). */
+/**
+ * The `heartbeat` option of a server endpoint (mixed into its options).
+ *
+ * @example An echo server that echoes "ping" too (no heartbeat answer)
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({ port: 0, heartbeat: false, message: (socket, msg) => socket.send(msg.text()) });
+ * ```
+ */
 export interface ServerHeartbeatOption {
   /**
    * Answers the client heartbeat: a text message equal to `ping` gets `pong`

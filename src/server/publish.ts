@@ -24,7 +24,18 @@ export function publishText(value: unknown): string {
   return text;
 }
 
-/** The topic methods of a server or endpoint. */
+/**
+ * The topic methods of a server or endpoint.
+ *
+ * @example Publishing from outside any handler
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * const server = serve({ port: 0, open: (socket) => socket.subscribe("clock") });
+ * setInterval(() => {
+ *   if (server.subscriberCount("clock") > 0) server.publishJson("clock", { now: Date.now() });
+ * }, 1000);
+ * ```
+ */
 export interface TopicMethods {
   /**
    * Publishes text or bytes to every subscriber of `topic` on this server

@@ -12,7 +12,17 @@ import type { Connection } from "./connection.ts";
 import { InProcessTopics } from "./topics.ts";
 import type { TopicEngine } from "./topics.ts";
 
-/** The topic option of `serve()` and `createHandler()`. */
+/**
+ * The topic option of `serve()` and `createHandler()`.
+ *
+ * @example Servers sharing one broker share their topics
+ * ```ts
+ * import { MemoryBroker, serve } from "@fullduplex/fullduplex";
+ * import type { TopicOptions } from "@fullduplex/fullduplex";
+ * const topics: TopicOptions = { broker: new MemoryBroker() };
+ * const server = serve({ port: 0, ...topics, open: (socket) => socket.subscribe("news") });
+ * ```
+ */
 export interface TopicOptions {
   /**
    * Carries `publish` to the subscribers of every server sharing it (Redis,
@@ -21,7 +31,19 @@ export interface TopicOptions {
   broker?: Broker;
 }
 
-/** Options of `socket.publish`. */
+/**
+ * Options of `socket.publish` and `socket.publishJson`.
+ *
+ * @example A chat room where the sender sees its own message too
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * serve({
+ *   port: 0,
+ *   open: (socket) => socket.subscribe("room"),
+ *   message: (socket, msg) => socket.publish("room", msg.text(), { includeSelf: true }),
+ * });
+ * ```
+ */
 export interface PublishOptions {
   /** Deliver to the publishing socket too, if it is subscribed. Default false. */
   includeSelf?: boolean;

@@ -145,7 +145,9 @@ export class Socket<D = unknown> {
    *
    * @example
    * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
    * serve({
+   *   port: 0,
    *   message(socket, msg) {
    *     const req = msg.json<{ type: string; values: number[] }>();
    *     if (req.type === "sum") socket.reply(msg, { sum: req.values.reduce((a, b) => a + b, 0) });

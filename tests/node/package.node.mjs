@@ -1,12 +1,15 @@
 // npm package smoke tests: build and pack the tarball ONCE, install it into
 // fresh scratch projects in a temp dir without the registry
-// (npm install --offline of the .tgz file: the package has no dependencies),
-// then use it from Bun, Deno and Node.js the way a user would.
+// (npm install --offline of the .tgz file: the package has no dependencies,
+// only an optional peer, node-redis, that npm does not install by itself),
+// then use it from Bun, Deno and Node.js the way a user would, including
+// `fullduplex/redis` against a real redis-server.
 //
 //   node --test tests/node/package.node.mjs
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bin, ROOT, run, start } from "./helpers.mjs";
@@ -15,6 +18,8 @@ let tmp = "";
 let tarball = "";
 let packedFiles = [];
 const apps = {};
+/** The redis-server the `fullduplex/redis` tests use. */
+let redis;
 
 /** The echo round trip each runtime runs: text, JSON and binary, then a clean shutdown. */
 const echoScript = (specifier) => `import { connect, detectRuntime, serve } from "${specifier}";
@@ -56,6 +61,67 @@ await server.ready;
 console.log(\`listening \${server.url}\`);
 `;
 
+/**
+ * Two servers, each with its own Redis broker: a message published on the
+ * first reaches a client of the second only through Redis.
+ */
+const redisScript = (specifier, url) => `import { connect, detectRuntime, serve } from "${specifier}";
+import { createRedisBroker, RedisBroker } from "${specifier}/redis";
+
+const timer = setTimeout(() => {
+  throw new Error("Redis round trip timed out");
+}, 20_000);
+const url = "${url}";
+const prefix = \`smoke-\${crypto.randomUUID()}:\`;
+const [brokerA, brokerB] = await Promise.all([createRedisBroker({ url, prefix }), createRedisBroker({ url, prefix })]);
+const a = serve({ hostname: "127.0.0.1", port: 0, broker: brokerA });
+const b = serve({ hostname: "127.0.0.1", port: 0, broker: brokerB, open: (socket) => socket.subscribe("news") });
+await Promise.all([a.ready, b.ready]);
+const ws = await connect(b.url, { timeout: 5000 });
+// b's broker subscribes the Redis channel asynchronously: publish on a until it arrives on b.
+const publisher = setInterval(() => a.publish("news", "hello from the other server"), 50);
+let received = "";
+for await (const msg of ws) {
+  received = msg.text();
+  break;
+}
+clearInterval(publisher);
+await ws.close();
+await Promise.all([a.shutdown(), b.shutdown()]);
+await Promise.all([brokerA.close(), brokerB.close()]);
+clearTimeout(timer);
+console.log(\`\${detectRuntime()}: \${brokerA instanceof RedisBroker} \${received}\`);
+`;
+const REDIS_REPLY = "true hello from the other server";
+
+/** Deno without node-redis installed: createRedisBroker says what to install. */
+const redisMissingScript = `import { FullDuplexError } from "npm:fullduplex";
+import { createRedisBroker } from "npm:fullduplex/redis";
+try {
+  await createRedisBroker({ url: "redis://127.0.0.1:1" });
+  console.log("created");
+} catch (err) {
+  console.log(JSON.stringify({ fullduplex: err instanceof FullDuplexError, message: String(err.message) }));
+}
+`;
+
+/** Starts a throwaway redis-server (Debian package redis-server) on a free port. */
+async function startRedisServer() {
+  const port = await new Promise((resolve, reject) => {
+    const srv = createServer().once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+  const server = start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+  server.child.once("error", () => {}); // ENOENT shows up as the waitFor failure below
+  await server.waitFor(/Ready to accept connections/, 10_000).catch((err) => {
+    throw new Error(`cannot start redis-server (apt-get install redis-server; scripts/install-system-deps.sh does it): ${err.message}`);
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill("SIGTERM") };
+}
+
 /** Makes a scratch project and installs the tarball into it, offline. */
 async function scratchApp(name, files) {
   const dir = join(tmp, name);
@@ -71,13 +137,15 @@ async function scratchApp(name, files) {
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "fullduplex-pack-"));
+  redis = await startRedisServer();
   // npm pack runs the `prepack` script: the build (tsc + browser bundle) into dist/.
   const packed = await run("npm", ["pack", "--json", "--loglevel=error", "--pack-destination", tmp], { env: { npm_config_update_notifier: "false" } });
   const info = JSON.parse(packed.stdout)[0];
   tarball = join(tmp, info.filename);
   packedFiles = info.files.map((f) => f.path).sort();
-  const [bunApp, denoApp, nodeApp] = await Promise.all([
-    scratchApp("bun-app", { "echo.ts": echoScript("fullduplex"), "server.ts": serverScript("fullduplex") }),
+  const [bunApp, denoApp, denoRedisApp, nodeApp] = await Promise.all([
+    // Bun: fullduplex/redis uses Bun's built-in Redis client, no package needed.
+    scratchApp("bun-app", { "echo.ts": echoScript("fullduplex"), "server.ts": serverScript("fullduplex"), "redis.ts": redisScript("fullduplex", redis.url) }),
     // Deno: the `npm:` specifier resolves from the project's node_modules
     // ("nodeModulesDir": "manual", what Deno calls bring-your-own-node-modules),
     // so nothing is fetched from the registry.
@@ -85,6 +153,12 @@ before(async () => {
       "deno.json": JSON.stringify({ nodeModulesDir: "manual" }),
       "echo.ts": echoScript("npm:fullduplex"),
       "server.ts": serverScript("npm:fullduplex"),
+      "redis-missing.ts": redisMissingScript,
+    }),
+    // Deno with the optional peer node-redis installed next to fullduplex.
+    scratchApp("deno-redis-app", {
+      "deno.json": JSON.stringify({ nodeModulesDir: "manual" }),
+      "redis.ts": redisScript("npm:fullduplex", redis.url),
     }),
     scratchApp("node-app", {
       "tsconfig.json": JSON.stringify({
@@ -94,6 +168,11 @@ before(async () => {
       "consumer.ts": `import { connect, serve, Message, UnsupportedRuntimeError } from "fullduplex";
 import type { Client, ServeOptions, Socket } from "fullduplex";
 import { connect as clientOnlyConnect } from "fullduplex/client";
+import { createRedisBroker } from "fullduplex/redis";
+import type { RedisBroker, RedisBrokerOptions } from "fullduplex/redis";
+const redisOptions: RedisBrokerOptions = { url: "redis://localhost:6379", prefix: "app:" };
+export const broker = (): Promise<RedisBroker> => createRedisBroker(redisOptions);
+export const startShared = async () => serve({ broker: await broker(), open: (socket) => socket.subscribe("news") });
 const options: ServeOptions<{ user: string }> = { message: (socket: Socket<{ user: string }>, msg: Message) => socket.send(msg.text()) };
 export const start = () => serve(options);
 export const open = (url: string): Promise<Client> => (Math.random() > 0.5 ? connect(url) : clientOnlyConnect(url));
@@ -121,10 +200,14 @@ console.log("closed " + ws.closeCode);
 `,
     }),
   ]);
-  Object.assign(apps, { bunApp, denoApp, nodeApp });
+  Object.assign(apps, { bunApp, denoApp, denoRedisApp, nodeApp });
+  // The user's own `npm install redis`: this repository's node-redis (a
+  // devDependency), linked so that nothing is fetched from the registry.
+  symlinkSync(join(ROOT, "node_modules", "redis"), join(denoRedisApp, "node_modules", "redis"), "dir");
 });
 
-after(() => {
+after(async () => {
+  await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -167,6 +250,35 @@ describe("npm package (npm pack, installed offline into scratch projects)", () =
     await run(bin("deno"), ["check", "--quiet", "echo.ts"], { cwd: apps.denoApp }, 60_000);
     const r = await run(bin("deno"), ["run", "-A", "--cached-only", "echo.ts"], { cwd: apps.denoApp }, 30_000);
     assert.equal(r.stdout.trim(), `deno: ${EXPECTED_REPLIES}`);
+  });
+
+  it('the npm install of the tarball does not pull in the optional peer "redis"', () => {
+    assert.equal(existsSync(join(apps.bunApp, "node_modules", "redis")), false);
+    const pkg = JSON.parse(readFileSync(join(apps.bunApp, "node_modules", "fullduplex", "package.json"), "utf8"));
+    assert.deepEqual(pkg.dependencies ?? {}, {});
+    assert.match(pkg.peerDependencies?.redis ?? "", /^\^6/);
+    assert.equal(pkg.peerDependenciesMeta?.redis?.optional, true);
+  });
+
+  it('Bun: import { createRedisBroker } from "fullduplex/redis" (Bun\'s built-in client), two servers share a topic', async () => {
+    const r = await run(bin("bun"), ["run", "redis.ts"], { cwd: apps.bunApp }, 30_000);
+    assert.equal(r.stdout.trim(), `bun: ${REDIS_REPLY}`);
+    // A clean shutdown (servers, then brokers) reports nothing.
+    assert.doesNotMatch(r.stderr, /fullduplex:|error/i);
+  });
+
+  it('Deno: "npm:fullduplex/redis" with node-redis installed, type-checks, two servers share a topic', async () => {
+    await run(bin("deno"), ["check", "--quiet", "redis.ts"], { cwd: apps.denoRedisApp }, 60_000);
+    const r = await run(bin("deno"), ["run", "-A", "--cached-only", "redis.ts"], { cwd: apps.denoRedisApp }, 30_000);
+    assert.equal(r.stdout.trim(), `deno: ${REDIS_REPLY}`);
+    assert.doesNotMatch(r.stderr, /fullduplex:|error/i);
+  });
+
+  it('Deno: "npm:fullduplex/redis" without node-redis says to install it', async () => {
+    const r = await run(bin("deno"), ["run", "-A", "--cached-only", "redis-missing.ts"], { cwd: apps.denoApp }, 30_000);
+    const result = JSON.parse(r.stdout.trim());
+    assert.equal(result.fullduplex, true);
+    assert.match(result.message, /needs the npm package "redis" v6/);
   });
 
   it("TypeScript (nodenext): the package's types and exports resolve for a consumer", async () => {
