@@ -30,17 +30,32 @@ export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageS
 export interface ProtocolOptions<K extends string> {
   /** The field that names a message's type. Default `"type"`. */
   discriminator?: K;
+  /**
+   * The field that carries a request's correlation id: `typedClient(…).request()`
+   * adds it to the request, `protocol.reply()` copies it into the reply, and
+   * the router copies it into its error reply to a refused request. No message
+   * schema may use this field for anything else. Default `"id"` (the same as
+   * `client.request()` and `socket.reply()`).
+   */
+  idField?: string;
   /** How messages are encoded. Default {@link jsonCodec}. */
   codec?: Codec;
   /** Decoding limits; see {@link DecodeLimits} for the defaults. */
   limits?: DecodeLimits;
 }
 
-// The mapped type flattens intersections so editors show `{ type: "greeting"; content: string }`.
-type Simplify<T> = { [P in keyof T]: T[P] };
-
-/** One message type of one side: the discriminator plus the schema's type. */
-type Tagged<K extends string, T extends string, V> = Simplify<{ [P in K]: T } & V>;
+/**
+ * One message type of one side: the discriminator `K` set to the type name
+ * `T`, plus the fields `V` of its schema. (The mapped type flattens the
+ * intersection, so editors show `{ type: "greeting"; content: string }`.)
+ *
+ * @example
+ * ```ts
+ * import type { Tagged } from "@fullduplex/fullduplex";
+ * const greeting: Tagged<"type", "greeting", { content: string }> = { type: "greeting", content: "hi" };
+ * ```
+ */
+export type Tagged<K extends string, T extends string, V> = { [P in keyof ({ [Q in K]: T } & V)]: ({ [Q in K]: T } & V)[P] };
 
 /**
  * The union of a side's messages, as received (`"output"`: after the schema
@@ -58,6 +73,8 @@ export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "
 export interface AnyProtocol {
   /** The field naming a message's type. */
   readonly discriminator: string;
+  /** The field carrying a request's correlation id. */
+  readonly idField: string;
   /** Schemas of the messages the client sends. */
   readonly client: MessageSchemas;
   /** Schemas of the messages the server sends. */
@@ -70,6 +87,8 @@ export interface AnyProtocol {
   decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
   /** Decodes and validates a message the server sent. Never throws. */
   decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
+  /** Validates an already decoded server message (limits, discriminator, schema). Never throws. */
+  validateServerMessage(value: unknown): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
   /** The default error reply for a problem. */
   errorMessage(problem: ProtocolProblem): object;
 }
@@ -113,8 +132,15 @@ export type ServerMessageInput<P extends AnyProtocol> = MessagesOf<P["server"], 
 /** The default reply to a refused message: `{ type: "error", error: "…" }`. */
 export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error" } & { error: string };
 
-/** The outcome of decoding a message: the validated message, or the problem. */
-export type DecodeResult<M> = { readonly ok: true; readonly message: M } | { readonly ok: false; readonly problem: ProtocolProblem };
+/**
+ * The outcome of decoding a message: the validated message, or the problem.
+ * A refused message that carried a correlation id (a string of at most 128
+ * characters, or a finite number, under the protocol's `idField`) keeps it
+ * in `id`, so an error reply can answer the request.
+ */
+export type DecodeResult<M> =
+  | { readonly ok: true; readonly message: M }
+  | { readonly ok: false; readonly problem: ProtocolProblem; readonly id?: string | number };
 
 /** A decode result, or its promise when a schema validates asynchronously. */
 type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
@@ -127,6 +153,16 @@ export interface MessageSink<R> {
 
 /** Most message types an "unknown type" error lists. */
 const LISTED_TYPES = 10;
+/** Longest correlation id a refused message's error reply repeats (ids from `request()` are ~10 characters). */
+const MAX_ECHOED_ID = 128;
+
+/** The correlation id of a decoded value, when it has one worth repeating in an error reply. */
+function echoableId(value: unknown, idField: string): string | number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const id = (value as Record<string, unknown>)[idField];
+  if (typeof id === "string") return id.length <= MAX_ECHOED_ID ? id : undefined;
+  return typeof id === "number" && Number.isFinite(id) ? id : undefined;
+}
 
 /** One side's schemas, ready for decoding. */
 class SideTable {
@@ -171,6 +207,8 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
 export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K extends string = "type"> implements AnyProtocol {
   /** The field naming a message's type. */
   readonly discriminator: K;
+  /** The field carrying a request's correlation id. Default `"id"`. */
+  readonly idField: string;
   /** Schemas of the messages the client sends. */
   readonly client: C;
   /** Schemas of the messages the server sends. */
@@ -191,7 +229,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     if (typeof definition !== "object" || definition === null || typeof definition.client !== "object" || typeof definition.server !== "object") {
       throw new TypeError("defineProtocol() takes { client: { type: schema, … }, server: { type: schema, … } }");
     }
+    const idField = options.idField ?? "id";
+    if (typeof idField !== "string" || idField === "" || idField === discriminator || isForbiddenKey(idField)) {
+      throw new TypeError(`idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${JSON.stringify(idField)}`);
+    }
     this.discriminator = discriminator;
+    this.idField = idField;
     this.client = definition.client;
     this.server = definition.server;
     this.codec = options.codec ?? jsonCodec;
@@ -216,6 +259,40 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    */
   send<R>(socket: MessageSink<R>, message: MessagesOf<S, K, "input">): R {
     return socket.send(this.codec.encode(message));
+  }
+
+  /**
+   * Answers a request: encodes `reply` (a server message) with the request's
+   * correlation id copied under the protocol's `idField`, and sends it
+   * through `socket`; returns what `socket.send` returns. `request` is the
+   * message a router handler received (the id survives schemas that strip
+   * unknown keys). Throws a TypeError when the request carries no id (it was
+   * sent with `send()`, not `request()`).
+   *
+   * @example
+   * ```ts
+   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+   * const calc = defineProtocol({
+   *   client: { sum: unchecked<{ values: number[] }>() },
+   *   server: { total: unchecked<{ total: number }>() },
+   * });
+   * serve({
+   *   port: 8080,
+   *   protocol: calc,
+   *   on: {
+   *     sum(socket, msg) {
+   *       calc.reply(socket, msg, { type: "total", total: msg.values.reduce((a, b) => a + b, 0) });
+   *     },
+   *   },
+   * });
+   * ```
+   */
+  reply<R>(socket: MessageSink<R>, request: object, reply: MessagesOf<S, K, "input">): R {
+    const id = (request as Record<string, unknown>)[this.idField];
+    if (id === undefined || id === null) {
+      throw new TypeError(`reply(): the request has no "${this.idField}" field to answer (was it sent with request(), not send()?)`);
+    }
+    return socket.send(this.codec.encode({ ...reply, [this.idField]: id }));
   }
 
   /** Encodes a server message (e.g. to `publish` it to a topic). */
@@ -278,6 +355,19 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   }
 
   #validate(table: SideTable, value: unknown): Decoded {
+    const result = this.#check(table, value);
+    // Only a refused message pays for the id lookup.
+    if (!(result instanceof Promise) && !result.ok) return this.#withId(result, value);
+    if (result instanceof Promise) return result.then((r) => (r.ok ? r : this.#withId(r, value)));
+    return result;
+  }
+
+  #withId(result: DecodeResult<unknown>, value: unknown): DecodeResult<unknown> {
+    const id = echoableId(value, this.idField);
+    return id === undefined ? result : { ...result, id } as DecodeResult<unknown>;
+  }
+
+  #check(table: SideTable, value: unknown): Decoded {
     const disc = this.discriminator;
     const refused = checkDecodedValue(value, this.limits);
     if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
@@ -299,12 +389,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
       return { ok: false, problem: schemaThrew(type, err) };
     }
     if (isThenable<StandardResult<unknown>>(result)) {
-      return Promise.resolve(result).then((r) => this.#finish(type, r), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+      return Promise.resolve(result).then((r) => this.#finish(type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
     }
-    return this.#finish(type, result);
+    return this.#finish(type, result, value);
   }
 
-  #finish(type: string, result: StandardResult<unknown>): DecodeResult<unknown> {
+  #finish(type: string, result: StandardResult<unknown>, value: object): DecodeResult<unknown> {
     if (result.issues !== undefined) return { ok: false, problem: issuesProblem(type, result.issues) };
     const output = result.value;
     if (typeof output !== "object" || output === null || Array.isArray(output)) {
@@ -313,7 +403,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     const disc = this.discriminator;
     // Schemas that strip unknown keys (zod's z.object) drop the discriminator:
     // put it back, first, so the message reads { type, …fields }.
-    const message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
+    let message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
+    // The correlation id too, so `protocol.reply(socket, msg, …)` can answer a
+    // request whose schema stripped it (checked only when the schema dropped it).
+    const idField = this.idField;
+    const id = (value as Record<string, unknown>)[idField];
+    if (id !== undefined && (message as Record<string, unknown>)[idField] === undefined) message = { ...message, [idField]: id };
     return { ok: true, message };
   }
 }

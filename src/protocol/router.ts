@@ -17,7 +17,8 @@ import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, Serve
  * What the router does with a message that fails to decode or validate:
  *
  * - `"reply"` (default): send the peer an error message (`{ type: "error",
- *   error: "…" }`, or what `errorReply` builds) and keep the connection;
+ *   error: "…" }`, or what `errorReply` builds; with the request's
+ *   correlation id when the message had one) and keep the connection;
  * - `"drop"`: ignore it silently;
  * - `"close"`: close the connection, 1007 for a decode problem, 1008 for a
  *   validation problem, with the problem as the (truncated) reason.
@@ -96,16 +97,20 @@ export function router<P extends AnyProtocol, D = unknown>(
   const errorReply = options.errorReply ?? ((problem: ProtocolProblem) => protocol.errorMessage(problem));
   const discriminator = protocol.discriminator;
 
-  const refuse = (socket: Socket<D>, problem: ProtocolProblem): void | Promise<void> => {
+  const idField = protocol.idField;
+  const refuse = (socket: Socket<D>, problem: ProtocolProblem, id: string | number | undefined): void | Promise<void> => {
     if (typeof onInvalid === "function") return onInvalid(socket, problem);
-    if (onInvalid === "reply") socket.send(protocol.codec.encode(errorReply(problem)));
-    else if (onInvalid === "close") {
+    if (onInvalid === "reply") {
+      // A refused request gets its id back, so the caller's request() settles now, not at its timeout.
+      const reply: object = errorReply(problem);
+      socket.send(protocol.codec.encode(id === undefined ? reply : { ...reply, [idField]: id }));
+    } else if (onInvalid === "close") {
       const code = problem.kind === "decode" ? CloseCode.InvalidPayload : CloseCode.PolicyViolation;
       closeWithReservedCode(socket as Socket<unknown>, code, problem.message);
     }
   };
   const dispatch = (socket: Socket<D>, result: DecodeResult<unknown>): void | Promise<void> => {
-    if (!result.ok) return refuse(socket, result.problem);
+    if (!result.ok) return refuse(socket, result.problem, result.id);
     const message = result.message as Record<string, unknown>;
     // The protocol validated the type against the same keys as the table.
     return table[message[discriminator] as string]!(socket, message);
