@@ -170,7 +170,10 @@ class SideTable {
   readonly schemas: Record<string, StandardSchemaV1 | undefined> = Object.create(null);
   /** `this server understands "a", "b"`. */
   readonly understands: string;
+  /** Whether validated messages keep their correlation id when the schema strips it: on the server, which replies with it. */
+  readonly keepsId: boolean;
   constructor(schemas: MessageSchemas, reader: "server" | "client") {
+    this.keepsId = reader === "server";
     const types = Object.keys(schemas);
     for (const type of types) {
       const schema = schemas[type];
@@ -389,12 +392,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
       return { ok: false, problem: schemaThrew(type, err) };
     }
     if (isThenable<StandardResult<unknown>>(result)) {
-      return Promise.resolve(result).then((r) => this.#finish(type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+      return Promise.resolve(result).then((r) => this.#finish(table, type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
     }
-    return this.#finish(type, result, value);
+    return this.#finish(table, type, result, value);
   }
 
-  #finish(type: string, result: StandardResult<unknown>, value: object): DecodeResult<unknown> {
+  #finish(table: SideTable, type: string, result: StandardResult<unknown>, value: object): DecodeResult<unknown> {
     if (result.issues !== undefined) return { ok: false, problem: issuesProblem(type, result.issues) };
     const output = result.value;
     if (typeof output !== "object" || output === null || Array.isArray(output)) {
@@ -404,11 +407,13 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     // Schemas that strip unknown keys (zod's z.object) drop the discriminator:
     // put it back, first, so the message reads { type, …fields }.
     let message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
-    // The correlation id too, so `protocol.reply(socket, msg, …)` can answer a
-    // request whose schema stripped it (checked only when the schema dropped it).
-    const idField = this.idField;
-    const id = (value as Record<string, unknown>)[idField];
-    if (id !== undefined && (message as Record<string, unknown>)[idField] === undefined) message = { ...message, [idField]: id };
+    // On the server, the correlation id too, so `protocol.reply(socket, msg, …)`
+    // can answer a request whose schema stripped it.
+    if (table.keepsId) {
+      const idField = this.idField;
+      const id = (value as Record<string, unknown>)[idField];
+      if (id !== undefined && (message as Record<string, unknown>)[idField] === undefined) message = { ...message, [idField]: id };
+    }
     return { ok: true, message };
   }
 }
