@@ -16,7 +16,18 @@ import type { ProtocolProblem } from "./problem.ts";
 import type { AnyProtocol, ClientMessageInput, DecodeResult, ServerMessage, ServerMessageType } from "./protocol.ts";
 import { InvalidReplyError, PendingReplies } from "./requests.ts";
 
-/** What {@link typedClient} needs from a client: the subset of `Client` it uses. */
+/**
+ * What {@link typedClient} needs from a client: the subset of `Client` it uses.
+ *
+ * @example
+ * ```ts
+ * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
+ * import type { TypedClientTransport } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const transport: TypedClientTransport = await connect("ws://localhost:8080");
+ * const ws = typedClient(transport, chat);
+ * ```
+ */
 export interface TypedClientTransport {
   /** Sends one frame. */
   send(data: string | Uint8Array): void;
@@ -42,6 +53,10 @@ export interface TypedClientTransport {
  *
  * @example
  * ```ts
+ * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { TypedRequestOptions } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const ws = await connectTyped("ws://localhost:8080", chat);
  * const options: TypedRequestOptions<"response"> = { timeout: 2000, reply: "response" };
  * const reply = await ws.request({ type: "greeting", content: "hi" }, options);
  * ```
@@ -57,7 +72,18 @@ export interface TypedRequestOptions<R extends string> {
   reply?: R | readonly R[];
 }
 
-/** Options of {@link typedClient}. */
+/**
+ * Options of {@link typedClient}.
+ *
+ * @example
+ * ```ts
+ * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
+ * import type { TypedClientOptions } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const options: TypedClientOptions = { requestTimeout: 5000, onInvalid: (problem) => console.warn(problem.message) };
+ * const ws = typedClient(await connect("ws://localhost:8080"), chat, options);
+ * ```
+ */
 export interface TypedClientOptions {
   /**
    * Called for every message from the server that fails to decode or
@@ -92,7 +118,8 @@ function logInvalid(problem: ProtocolProblem): void {
  *
  * @example
  * ```ts
- * import { connect, typedClient } from "@fullduplex/fullduplex";
+ * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.on("response", (msg) => console.log(msg.content));
  * ws.send({ type: "greeting", content: "Hello Server" });
@@ -146,6 +173,9 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    *
    * @example
    * ```ts
+   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * const ws = await connectTyped("ws://localhost:8080", chat);
    * const reply = await ws.request({ type: "greeting", content: "hi" }, { reply: "response", timeout: 2000 });
    * console.log(reply.content); // typed: the "response" message
    * ```
@@ -195,6 +225,9 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    *
    * @example
    * ```ts
+   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * const ws = await connectTyped("ws://localhost:8080", chat);
    * const off = ws.on("response", (msg) => console.log(msg.content));
    * off();
    * ```
@@ -353,7 +386,8 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
  *
  * @example
  * ```ts
- * import { connect, typedClient } from "@fullduplex/fullduplex";
+ * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.send({ type: "greeting", content: "Hello Server" });
  * for await (const msg of ws) {

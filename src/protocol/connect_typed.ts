@@ -31,7 +31,8 @@ export interface ConnectTypedOptions extends ConnectOptions, TypedClientOptions 
  *
  * @example
  * ```ts
- * import { connectTyped } from "@fullduplex/fullduplex";
+ * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const ws = await connectTyped("ws://localhost:8080", chat, { reconnect: true });
  * const reply = await ws.request({ type: "greeting", content: "Hello Server" }, { reply: "response" });
  * console.log(reply.content);

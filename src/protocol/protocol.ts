@@ -15,10 +15,32 @@ import { cap, decodeProblem, issuesProblem, showType, validationProblem } from "
 import type { ProtocolProblem } from "./problem.ts";
 import type { InferInput, InferOutput, StandardResult, StandardSchemaV1 } from "./standard_schema.ts";
 
-/** The schemas of one side's messages: message type → schema. */
+/**
+ * The schemas of one side's messages: message type → schema.
+ *
+ * @example
+ * ```ts
+ * import { unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSchemas } from "@fullduplex/fullduplex";
+ * const client = { greeting: unchecked<{ content: string }>() } satisfies MessageSchemas;
+ * ```
+ */
 export type MessageSchemas = { readonly [type: string]: StandardSchemaV1 };
 
-/** What {@link defineProtocol} takes: the messages the client sends and those the server sends. */
+/**
+ * What {@link defineProtocol} takes: the messages the client sends and those the server sends.
+ *
+ * @example
+ * ```ts
+ * import { protocolError, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSchemas, ProtocolDefinition } from "@fullduplex/fullduplex";
+ * // Usually written inline: defineProtocol({ client: {…}, server: {…} }).
+ * const definition: ProtocolDefinition<MessageSchemas, MessageSchemas> = {
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { error: protocolError },
+ * };
+ * ```
+ */
 export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageSchemas> {
   /** Messages the client sends (the server receives and validates them). */
   client: C;
@@ -26,7 +48,18 @@ export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageS
   server: S;
 }
 
-/** Options of {@link defineProtocol}. */
+/**
+ * Options of {@link defineProtocol}.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, jsonCodec, unchecked } from "@fullduplex/fullduplex";
+ * import type { ProtocolOptions } from "@fullduplex/fullduplex";
+ * const options: ProtocolOptions<"kind"> = { discriminator: "kind", idField: "rid", codec: jsonCodec, limits: { maxDepth: 8 } };
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} }, options);
+ * p.encodeClientMessage({ kind: "ping", at: 1 });
+ * ```
+ */
 export interface ProtocolOptions<K extends string> {
   /** The field that names a message's type. Default `"type"`. */
   discriminator?: K;
@@ -60,6 +93,14 @@ export type Tagged<K extends string, T extends string, V> = { [P in keyof ({ [Q 
 /**
  * The union of a side's messages, as received (`"output"`: after the schema
  * ran) or as sent (`"input"`: what the schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessagesOf } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * type Sent = MessagesOf<typeof chat.client, "type", "input">; // { type: "greeting"; content: string }
+ * ```
  */
 export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "input" | "output", T extends keyof M & string = keyof M & string> = {
   [N in T]: Tagged<K, N, Use extends "input" ? InferInput<M[N]> : InferOutput<M[N]>>;
@@ -69,6 +110,14 @@ export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "
  * What generic code (the router, the typed client) needs from any protocol:
  * the members of {@link Protocol} with its type parameters erased. Every
  * protocol `defineProtocol` returns is one.
+ *
+ * @example
+ * ```ts
+ * import type { AnyProtocol } from "@fullduplex/fullduplex";
+ * function describe(protocol: AnyProtocol): string {
+ *   return `${Object.keys(protocol.client).length} client messages, ${protocol.codec.name}`;
+ * }
+ * ```
  */
 export interface AnyProtocol {
   /** The field naming a message's type. */
@@ -93,9 +142,29 @@ export interface AnyProtocol {
   errorMessage(problem: ProtocolProblem): object;
 }
 
-/** The message types the client sends under protocol `P`. */
+/**
+ * The message types the client sends under protocol `P`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessageType } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const type: ClientMessageType<typeof chat> = "greeting";
+ * ```
+ */
 export type ClientMessageType<P extends AnyProtocol> = keyof P["client"] & string;
-/** The message types the server sends under protocol `P`. */
+/**
+ * The message types the server sends under protocol `P`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessageType } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const type: ServerMessageType<typeof chat> = "response";
+ * ```
+ */
 export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & string;
 
 /**
@@ -104,7 +173,9 @@ export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & strin
  *
  * @example
  * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
  * import type { ClientMessage } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * type Greeting = ClientMessage<typeof chat, "greeting">; // { type: "greeting"; content: string }
  * ```
  */
@@ -115,7 +186,19 @@ export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> 
   T
 >;
 
-/** A server message as the typed client receives it (validated), or one type of them. */
+/**
+ * A server message as the typed client receives it (validated), or one type of them.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessage } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * function show(msg: ServerMessage<typeof chat>): string {
+ *   return msg.content;
+ * }
+ * ```
+ */
 export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> = ServerMessageType<P>> = MessagesOf<
   P["server"],
   P["discriminator"],
@@ -123,13 +206,41 @@ export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> 
   T
 >;
 
-/** A client message as the client may send it (what the server's schema accepts). */
+/**
+ * A client message as the client may send it (what the server's schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessageInput } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const greeting: ClientMessageInput<typeof chat> = { type: "greeting", content: "hi" };
+ * ```
+ */
 export type ClientMessageInput<P extends AnyProtocol> = MessagesOf<P["client"], P["discriminator"], "input">;
 
-/** A server message as the server may send it (what the client's schema accepts). */
+/**
+ * A server message as the server may send it (what the client's schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessageInput } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const response: ServerMessageInput<typeof chat> = { type: "response", content: "hi" };
+ * ```
+ */
 export type ServerMessageInput<P extends AnyProtocol> = MessagesOf<P["server"], P["discriminator"], "input">;
 
-/** The default reply to a refused message: `{ type: "error", error: "…" }`. */
+/**
+ * The default reply to a refused message: `{ type: "error", error: "…" }`.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolErrorMessage } from "@fullduplex/fullduplex";
+ * const error: ProtocolErrorMessage = { type: "error", error: "invalid \"greeting\" message: content: expected string" };
+ * ```
+ */
 export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error" } & { error: string };
 
 /**
@@ -137,6 +248,15 @@ export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error
  * A refused message that carried a correlation id (a string of at most 128
  * characters, or a finite number, under the protocol's `idField`) keeps it
  * in `id`, so an error reply can answer the request.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessage, DecodeResult } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const result: DecodeResult<ClientMessage<typeof chat>> = await chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
+ * console.log(result.ok ? result.message.content : result.problem.message);
+ * ```
  */
 export type DecodeResult<M> =
   | { readonly ok: true; readonly message: M }
@@ -145,7 +265,19 @@ export type DecodeResult<M> =
 /** A decode result, or its promise when a schema validates asynchronously. */
 type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
 
-/** Something a message can be sent through: a server `Socket`, a `Client`, or your own. */
+/**
+ * Something a message can be sent through: a server `Socket`, a `Client`, or your own.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSink } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const frames: (string | Uint8Array)[] = [];
+ * const sink: MessageSink<number> = { send: (data) => frames.push(data) };
+ * chat.send(sink, { type: "response", content: "hi" });
+ * ```
+ */
 export interface MessageSink<R> {
   /** Sends one encoded message (text or binary frame). */
   send(data: string | Uint8Array): R;
@@ -257,7 +389,9 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
-   * chat.send(socket, { type: "response", content: "Hello Client" });
+   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * serve({ port: 8080, open: (socket) => chat.send(socket, { type: "response", content: "Hello Client" }) });
    * ```
    */
   send<R>(socket: MessageSink<R>, message: MessagesOf<S, K, "input">): R {
@@ -315,6 +449,8 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
    * const result = chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
    * if (!(result instanceof Promise) && result.ok) console.log(result.message.content);
    * ```

@@ -18,7 +18,9 @@ import type { ProtocolProblem } from "./problem.ts";
  *
  * @example
  * ```ts
- * import { InvalidReplyError } from "@fullduplex/fullduplex";
+ * import { connectTyped, defineProtocol, InvalidReplyError, unchecked } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const ws = await connectTyped("ws://localhost:8080", chat);
  * try {
  *   await ws.request({ type: "greeting", content: "hi" }, { reply: "response" });
  * } catch (err) {

@@ -22,15 +22,49 @@ import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, Serve
  * - `"drop"`: ignore it silently;
  * - `"close"`: close the connection, 1007 for a decode problem, 1008 for a
  *   validation problem, with the problem as the (truncated) reason.
+ *
+ * @example
+ * ```ts
+ * import { router } from "@fullduplex/fullduplex";
+ * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex";
+ * const onInvalid: InvalidMessagePolicy = "close"; // 1007 / 1008
+ * ```
  */
 export type InvalidMessagePolicy = "reply" | "drop" | "close";
 
-/** One handler per client message type: gets the socket and the validated, typed message. */
+/**
+ * One handler per client message type: gets the socket and the validated, typed message.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterHandlers } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const handlers: RouterHandlers<typeof chat> = {
+ *   greeting(socket, msg) {
+ *     chat.send(socket, { type: "response", content: msg.content });
+ *   },
+ * };
+ * ```
+ */
 export type RouterHandlers<P extends AnyProtocol, D = unknown> = {
   [T in ClientMessageType<P>]: (socket: Socket<D>, message: ClientMessage<P, T>) => void | Promise<void>;
 };
 
-/** Options of {@link router}. */
+/**
+ * Options of {@link router}.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterOptions } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const options: RouterOptions<typeof chat> = {
+ *   onInvalid: "reply",
+ *   errorReply: (problem) => ({ type: "response", content: `refused: ${problem.message}` }),
+ * };
+ * ```
+ */
 export interface RouterOptions<P extends AnyProtocol, D = unknown> {
   /**
    * What to do with a message that fails to decode or validate: a
@@ -45,7 +79,18 @@ export interface RouterOptions<P extends AnyProtocol, D = unknown> {
   errorReply?: (problem: ProtocolProblem) => ServerMessageInput<P>;
 }
 
-/** The message handler {@link router} returns: pass it as `message` to `serve` or `createHandler`. */
+/**
+ * The message handler {@link router} returns: pass it as `message` to `serve` or `createHandler`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, router, serve, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterHandler } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const message: RouterHandler = router(chat, { greeting() {} });
+ * serve({ port: 8080, message });
+ * ```
+ */
 export type RouterHandler<D = unknown> = (socket: Socket<D>, message: Message) => void | Promise<void>;
 
 type AnyHandler<D> = (socket: Socket<D>, message: unknown) => void | Promise<void>;
