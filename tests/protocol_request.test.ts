@@ -164,6 +164,19 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       }
     });
 
+    it("reply() to a message sent without request() sends a plain message to on() handlers", async () => {
+      const ws = typedClient(await connect(url()), calc);
+      try {
+        const results: unknown[] = [];
+        ws.on("result", (m) => results.push(m));
+        ws.send({ type: "wait", ms: 0, n: 4 });
+        await until(() => results.length === 1, "the plain reply");
+        assert.deepEqual(results, [{ type: "result", n: 4, doubled: 8 }]);
+      } finally {
+        await ws.close();
+      }
+    });
+
     it("refuses a message that already uses the id field, and bad timeouts", async () => {
       const ws = typedClient(await connect(url()), calc);
       try {

@@ -403,8 +403,8 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * correlation id copied under the protocol's `idField`, and sends it
    * through `socket`; returns what `socket.send` returns. `request` is the
    * message a router handler received (the id survives schemas that strip
-   * unknown keys). Throws a TypeError when the request carries no id (it was
-   * sent with `send()`, not `request()`).
+   * unknown keys). A message without an id (sent with `send()`, not
+   * `request()`) gets `reply` as a plain message, so one handler serves both.
    *
    * @example
    * ```ts
@@ -426,10 +426,9 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    */
   reply<R>(socket: MessageSink<R>, request: object, reply: MessagesOf<S, K, "input">): R {
     const id = (request as Record<string, unknown>)[this.idField];
-    if (id === undefined || id === null) {
-      throw new TypeError(`reply(): the request has no "${this.idField}" field to answer (was it sent with request(), not send()?)`);
-    }
-    return socket.send(this.codec.encode({ ...reply, [this.idField]: id }));
+    // A message sent with send(), not request(), has no id: the answer goes out as a plain message,
+    // so one handler serves both kinds of caller.
+    return socket.send(this.codec.encode(id === undefined || id === null ? reply : { ...reply, [this.idField]: id }));
   }
 
   /** Encodes a server message (e.g. to `publish` it to a topic). */
