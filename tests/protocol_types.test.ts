@@ -9,7 +9,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { connectTyped, createHandler, defineProtocol, InvalidReplyError, protocolError, RequestError, router, serve, unchecked } from "../mod.ts";
+import { connectTyped, createHandler, defineProtocol, InvalidReplyError, protocolError, router, serve, unchecked } from "../mod.ts";
+import type { RequestError } from "../mod.ts";
 import type { ClientMessage, ClientMessageInput, Server, ServerMessage, ServerMessageInput, Socket, TypedClient } from "../mod.ts";
 
 const chat = defineProtocol({
@@ -36,6 +37,10 @@ proves<Equal<ClientMessage<Chat, "ping">, { type: "ping"; at: number }>>();
 proves<Equal<ServerMessage<Chat>, { type: "response"; content: string } | { type: "error"; error: string }>>();
 proves<Equal<Extract<ClientMessageInput<Chat>, { type: "move" }>, { type: "move"; x: number; y?: number | undefined }>>();
 proves<Equal<ServerMessageInput<Chat>, ServerMessage<Chat>>>();
+// A message without fields (zod 4 types z.object({}) as Record<string, never>) is just its tag.
+const empty = defineProtocol({ client: { leave: z.object({}) }, server: {} });
+proves<Equal<ClientMessageInput<typeof empty>, { type: "leave" }>>();
+proves<Equal<ClientMessage<typeof empty>, { type: "leave" }>>();
 
 /** Sending through the protocol: only server messages, only right shapes. */
 export function serverSendChecks(socket: Socket): void {

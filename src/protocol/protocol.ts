@@ -80,7 +80,9 @@ export interface ProtocolOptions<K extends string> {
 /**
  * One message type of one side: the discriminator `K` set to the type name
  * `T`, plus the fields `V` of its schema. (The mapped type flattens the
- * intersection, so editors show `{ type: "greeting"; content: string }`.)
+ * intersection, so editors show `{ type: "greeting"; content: string }`;
+ * a `V` with only a `never` index signature, zod's `z.object({})`, adds no
+ * fields.)
  *
  * @example
  * ```ts
@@ -88,7 +90,12 @@ export interface ProtocolOptions<K extends string> {
  * const greeting: Tagged<"type", "greeting", { content: string }> = { type: "greeting", content: "hi" };
  * ```
  */
-export type Tagged<K extends string, T extends string, V> = { [P in keyof ({ [Q in K]: T } & V)]: ({ [Q in K]: T } & V)[P] };
+export type Tagged<K extends string, T extends string, V> = {
+  // A message without fields: zod 4 types `z.object({})` as Record<string, never>, whose
+  // index signature would make even the discriminator `never`; such a V adds nothing.
+  [P in keyof ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+    ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[P];
+};
 
 /**
  * The union of a side's messages, as received (`"output"`: after the schema
