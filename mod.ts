@@ -88,11 +88,16 @@ export type {
   ServerMessage,
   ServerMessageInput,
   ServerMessageType,
+  Tagged,
 } from "./src/protocol/protocol.ts";
 export { router } from "./src/protocol/router.ts";
 export type { InvalidMessagePolicy, RouterHandler, RouterHandlers, RouterOptions } from "./src/protocol/router.ts";
 export { TypedClient, typedClient } from "./src/protocol/client.ts";
-export type { TypedClientOptions, TypedClientTransport } from "./src/protocol/client.ts";
+export type { TypedClientOptions, TypedClientTransport, TypedRequestOptions } from "./src/protocol/client.ts";
+export { connectTyped } from "./src/protocol/connect_typed.ts";
+export type { ConnectTypedOptions } from "./src/protocol/connect_typed.ts";
+export { InvalidReplyError } from "./src/protocol/requests.ts";
+export type { ProtocolHandlersOption } from "./src/protocol/serve_options.ts";
 export { jsonCodec } from "./src/protocol/codec.ts";
 export type { Codec } from "./src/protocol/codec.ts";
 export { DEFAULT_DECODE_LIMITS } from "./src/protocol/limits.ts";

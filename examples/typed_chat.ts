@@ -1,7 +1,8 @@
 /**
  * A typed chat, end to end in one file: a protocol declared once with zod
- * schemas, a server that routes validated messages to typed handlers, and
- * two typed clients. Sending a wrong shape is a compile error; receiving one
+ * schemas, a server that routes validated messages to typed handlers
+ * (`serve({ protocol, on })`), and two typed clients (`join` is a typed
+ * request/reply). Sending a wrong shape is a compile error; receiving one
  * gets the peer an error message naming the field.
  *
  *   deno run -A examples/typed_chat.ts
@@ -17,7 +18,7 @@
  */
 
 import { z } from "zod";
-import { connect, defineProtocol, protocolError, router, serve, typedClient } from "../mod.ts";
+import { connectTyped, defineProtocol, protocolError, serve } from "../mod.ts";
 import type { ServerMessage, ServerMessageType, Socket, TypedClient } from "../mod.ts";
 
 // The protocol, shared by both sides (in an app: its own module).
@@ -39,17 +40,18 @@ const members = new Map<Socket<unknown>, string>();
 const server = serve({
   hostname: "127.0.0.1",
   port: 0,
-  message: router(chat, {
+  protocol: chat,
+  on: {
     join(socket, msg) {
       members.set(socket, msg.name);
-      chat.send(socket, { type: "welcome", name: msg.name, online: members.size });
+      chat.reply(socket, msg, { type: "welcome", name: msg.name, online: members.size });
     },
     say(socket, msg) {
       const from = members.get(socket);
       if (from === undefined) return void chat.send(socket, { type: "error", error: "join first" });
       for (const peer of members.keys()) chat.send(peer, { type: "said", from, text: msg.text });
     },
-  }),
+  },
   close(socket) {
     members.delete(socket);
   },
@@ -67,10 +69,8 @@ function next<T extends ServerMessageType<Chat>>(ws: TypedClient<Chat>, type: T)
 }
 
 async function join(name: string): Promise<TypedClient<Chat>> {
-  const ws = typedClient(await connect(`ws://127.0.0.1:${server.port}`), chat);
-  const welcome = next(ws, "welcome");
-  ws.send({ type: "join", name });
-  const { online } = await welcome;
+  const ws = await connectTyped(`ws://127.0.0.1:${server.port}`, chat);
+  const { online } = await ws.request({ type: "join", name }, { reply: "welcome" });
   console.log(`${name} joined (${online} online)`);
   return ws;
 }

@@ -106,7 +106,9 @@ export class QueueFullError extends FullDuplexError {}
  * A `client.request()` got no reply: `reason` is `"timeout"` when none came
  * within its timeout, `"closed"` when the connection it was sent on closed
  * first (the reply can no longer arrive), `"dropped"` when it waited in the
- * offline queue and was dropped (`queue.whenFull: "drop-oldest"`).
+ * offline queue and was dropped (`queue.whenFull: "drop-oldest"`), and
+ * `"invalid"` when a typed client's request got a reply its protocol
+ * refuses (an `InvalidReplyError`).
  *
  * @example
  * ```ts
@@ -121,9 +123,9 @@ export class QueueFullError extends FullDuplexError {}
  */
 export class RequestError extends FullDuplexError {
   /** Why the request failed. */
-  readonly reason: "timeout" | "closed" | "dropped";
+  readonly reason: "timeout" | "closed" | "dropped" | "invalid";
   /** Creates the error: `reason` for code, `message` for people. */
-  constructor(reason: "timeout" | "closed" | "dropped", message: string, options?: ErrorOptions) {
+  constructor(reason: "timeout" | "closed" | "dropped" | "invalid", message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;
   }

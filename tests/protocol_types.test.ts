@@ -9,7 +9,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { defineProtocol, protocolError, router, serve, unchecked } from "../mod.ts";
+import { connectTyped, createHandler, defineProtocol, InvalidReplyError, protocolError, router, serve, unchecked } from "../mod.ts";
+import type { RequestError } from "../mod.ts";
 import type { ClientMessage, ClientMessageInput, Server, ServerMessage, ServerMessageInput, Socket, TypedClient } from "../mod.ts";
 
 const chat = defineProtocol({
@@ -36,6 +37,10 @@ proves<Equal<ClientMessage<Chat, "ping">, { type: "ping"; at: number }>>();
 proves<Equal<ServerMessage<Chat>, { type: "response"; content: string } | { type: "error"; error: string }>>();
 proves<Equal<Extract<ClientMessageInput<Chat>, { type: "move" }>, { type: "move"; x: number; y?: number | undefined }>>();
 proves<Equal<ServerMessageInput<Chat>, ServerMessage<Chat>>>();
+// A message without fields (zod 4 types z.object({}) as Record<string, never>) is just its tag.
+const empty = defineProtocol({ client: { leave: z.object({}) }, server: {} });
+proves<Equal<ClientMessageInput<typeof empty>, { type: "leave" }>>();
+proves<Equal<ClientMessage<typeof empty>, { type: "leave" }>>();
 
 /** Sending through the protocol: only server messages, only right shapes. */
 export function serverSendChecks(socket: Socket): void {
@@ -121,6 +126,80 @@ export async function clientChecks(ws: TypedClient<Chat>): Promise<void> {
       void msg.error;
     }
   }
+}
+
+/** serve({ protocol, on }): handlers typed per message, all of them required, not with `message`. */
+export function serveOnChecks(): void {
+  serve({
+    port: 0,
+    protocol: chat,
+    on: {
+      greeting(socket, msg) {
+        const content: string = msg.content;
+        // @ts-expect-error greeting has no x
+        void msg.x;
+        chat.reply(socket, msg, { type: "response", content });
+        // @ts-expect-error a reply is a server message
+        chat.reply(socket, msg, { type: "greeting", content });
+      },
+      move(_socket, msg) {
+        const sum: number = msg.x + msg.y;
+        void sum;
+      },
+      ping() {},
+    },
+    router: { onInvalid: "close" },
+  });
+  // The socket's data type still comes from serve<D>() (or upgrade).
+  serve<{ user: string }, Chat>({
+    protocol: chat,
+    on: {
+      greeting(socket) {
+        const user: string = socket.data.user;
+        void user;
+      },
+      move() {},
+      ping() {},
+    },
+  });
+  // @ts-expect-error the handler for "ping" is missing
+  serve({ protocol: chat, on: { greeting() {}, move() {} } });
+  // @ts-expect-error an unknown message type
+  serve({ protocol: chat, on: { greeting() {}, move() {}, ping() {}, nope() {} } });
+  // @ts-expect-error `on` needs `protocol`
+  serve({ on: { greeting() {} } });
+  // @ts-expect-error `message` and `on` exclude each other
+  serve({ protocol: chat, on: { greeting() {}, move() {}, ping() {} }, message() {} });
+  // @ts-expect-error not a policy
+  createHandler({ protocol: chat, on: { greeting() {}, move() {}, ping() {} }, router: { onInvalid: "ignore" } });
+  // The plain form is untouched: msg is a Message.
+  serve({ port: 0, message: (socket, msg) => socket.send(msg.text()) });
+}
+
+/** Typed request/reply: client messages out, the reply typed by `reply`. */
+export async function requestChecks(ws: TypedClient<Chat>): Promise<void> {
+  const any = await ws.request({ type: "greeting", content: "hi" });
+  proves<Equal<typeof any, ServerMessage<Chat>>>();
+  const response = await ws.request({ type: "greeting", content: "hi" }, { reply: "response", timeout: 1000 });
+  proves<Equal<typeof response, ServerMessage<Chat, "response">>>();
+  const either = await ws.request({ type: "move", x: 1 }, { reply: ["response", "error"] });
+  proves<Equal<typeof either, ServerMessage<Chat>>>();
+  // @ts-expect-error a request is a client message
+  await ws.request({ type: "response", content: "hi" });
+  // @ts-expect-error wrong field type
+  await ws.request({ type: "greeting", content: 1 });
+  // @ts-expect-error the server never sends greeting
+  await ws.request({ type: "greeting", content: "hi" }, { reply: "greeting" });
+  // @ts-expect-error timeout is in ms
+  await ws.request({ type: "greeting", content: "hi" }, { timeout: "1s" });
+  const typed = await connectTyped("ws://localhost:1", chat, { requestTimeout: 500, reconnect: true });
+  const r = await typed.request({ type: "ping", at: 1 }, { reply: "error" });
+  const error: string = r.error;
+  void error;
+  const closeCode: number | undefined = typed.client.closeCode; // the untyped client stays reachable
+  void closeCode;
+  const err: RequestError = new InvalidReplyError("x", { kind: "validation", message: "m", issues: [] });
+  void err;
 }
 
 describe("protocol types", () => {

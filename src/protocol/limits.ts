@@ -10,6 +10,14 @@
  * Limits on a decoded message. A message over a limit is refused as a
  * decode problem before any schema or handler sees it. `Infinity` turns a
  * limit off (the message size is still bounded by `maxMessageBytes`).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { DecodeLimits } from "@fullduplex/fullduplex";
+ * const limits: DecodeLimits = { maxDepth: 8, maxStringLength: 4096, forbiddenKeys: "strip" };
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} }, { limits });
+ * ```
  */
 export interface DecodeLimits {
   /** Deepest nesting of objects and arrays (the top-level object is depth 1). Default 32. */
@@ -29,7 +37,18 @@ export interface DecodeLimits {
   forbiddenKeys?: "reject" | "strip";
 }
 
-/** {@link DecodeLimits} with every default applied. */
+/**
+ * {@link DecodeLimits} with every default applied.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ResolvedDecodeLimits } from "@fullduplex/fullduplex";
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} });
+ * const limits: ResolvedDecodeLimits = p.limits;
+ * console.log(limits.maxDepth); // 32
+ * ```
+ */
 export type ResolvedDecodeLimits = Readonly<Required<DecodeLimits>>;
 
 /**

@@ -9,7 +9,17 @@ import { MessageDecodeError } from "../errors.ts";
 import { formatPath } from "./limits.ts";
 import type { StandardIssue } from "./standard_schema.ts";
 
-/** One validation issue: where and what. */
+/**
+ * One validation issue: where and what.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolIssue, ProtocolProblem } from "@fullduplex/fullduplex";
+ * function fields(problem: ProtocolProblem): string[] {
+ *   return problem.issues.map((issue: ProtocolIssue) => `${issue.path}: ${issue.message}`);
+ * }
+ * ```
+ */
 export interface ProtocolIssue {
   /** Where the problem is, e.g. `"items[2].name"`; `""` for the message itself. */
   readonly path: string;

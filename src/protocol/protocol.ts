@@ -15,10 +15,32 @@ import { cap, decodeProblem, issuesProblem, showType, validationProblem } from "
 import type { ProtocolProblem } from "./problem.ts";
 import type { InferInput, InferOutput, StandardResult, StandardSchemaV1 } from "./standard_schema.ts";
 
-/** The schemas of one side's messages: message type → schema. */
+/**
+ * The schemas of one side's messages: message type → schema.
+ *
+ * @example
+ * ```ts
+ * import { unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSchemas } from "@fullduplex/fullduplex";
+ * const client = { greeting: unchecked<{ content: string }>() } satisfies MessageSchemas;
+ * ```
+ */
 export type MessageSchemas = { readonly [type: string]: StandardSchemaV1 };
 
-/** What {@link defineProtocol} takes: the messages the client sends and those the server sends. */
+/**
+ * What {@link defineProtocol} takes: the messages the client sends and those the server sends.
+ *
+ * @example
+ * ```ts
+ * import { protocolError, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSchemas, ProtocolDefinition } from "@fullduplex/fullduplex";
+ * // Usually written inline: defineProtocol({ client: {…}, server: {…} }).
+ * const definition: ProtocolDefinition<MessageSchemas, MessageSchemas> = {
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { error: protocolError },
+ * };
+ * ```
+ */
 export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageSchemas> {
   /** Messages the client sends (the server receives and validates them). */
   client: C;
@@ -26,25 +48,66 @@ export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageS
   server: S;
 }
 
-/** Options of {@link defineProtocol}. */
+/**
+ * Options of {@link defineProtocol}.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, jsonCodec, unchecked } from "@fullduplex/fullduplex";
+ * import type { ProtocolOptions } from "@fullduplex/fullduplex";
+ * const options: ProtocolOptions<"kind"> = { discriminator: "kind", idField: "rid", codec: jsonCodec, limits: { maxDepth: 8 } };
+ * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} }, options);
+ * p.encodeClientMessage({ kind: "ping", at: 1 });
+ * ```
+ */
 export interface ProtocolOptions<K extends string> {
   /** The field that names a message's type. Default `"type"`. */
   discriminator?: K;
+  /**
+   * The field that carries a request's correlation id: `typedClient(…).request()`
+   * adds it to the request, `protocol.reply()` copies it into the reply, and
+   * the router copies it into its error reply to a refused request. No message
+   * schema may use this field for anything else. Default `"id"` (the same as
+   * `client.request()` and `socket.reply()`).
+   */
+  idField?: string;
   /** How messages are encoded. Default {@link jsonCodec}. */
   codec?: Codec;
   /** Decoding limits; see {@link DecodeLimits} for the defaults. */
   limits?: DecodeLimits;
 }
 
-// The mapped type flattens intersections so editors show `{ type: "greeting"; content: string }`.
-type Simplify<T> = { [P in keyof T]: T[P] };
-
-/** One message type of one side: the discriminator plus the schema's type. */
-type Tagged<K extends string, T extends string, V> = Simplify<{ [P in K]: T } & V>;
+/**
+ * One message type of one side: the discriminator `K` set to the type name
+ * `T`, plus the fields `V` of its schema. (The mapped type flattens the
+ * intersection, so editors show `{ type: "greeting"; content: string }`;
+ * a `V` with only a `never` index signature, zod's `z.object({})`, adds no
+ * fields.)
+ *
+ * @example
+ * ```ts
+ * import type { Tagged } from "@fullduplex/fullduplex";
+ * const greeting: Tagged<"type", "greeting", { content: string }> = { type: "greeting", content: "hi" };
+ * ```
+ */
+export type Tagged<K extends string, T extends string, V> = {
+  // A message without fields: zod 4 types `z.object({})` as Record<string, never>, whose
+  // index signature would make even the discriminator `never`; such a V adds nothing.
+  [P in keyof ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+    ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[P];
+};
 
 /**
  * The union of a side's messages, as received (`"output"`: after the schema
  * ran) or as sent (`"input"`: what the schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessagesOf } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * type Sent = MessagesOf<typeof chat.client, "type", "input">; // { type: "greeting"; content: string }
+ * ```
  */
 export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "input" | "output", T extends keyof M & string = keyof M & string> = {
   [N in T]: Tagged<K, N, Use extends "input" ? InferInput<M[N]> : InferOutput<M[N]>>;
@@ -54,10 +117,20 @@ export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "
  * What generic code (the router, the typed client) needs from any protocol:
  * the members of {@link Protocol} with its type parameters erased. Every
  * protocol `defineProtocol` returns is one.
+ *
+ * @example
+ * ```ts
+ * import type { AnyProtocol } from "@fullduplex/fullduplex";
+ * function describe(protocol: AnyProtocol): string {
+ *   return `${Object.keys(protocol.client).length} client messages, ${protocol.codec.name}`;
+ * }
+ * ```
  */
 export interface AnyProtocol {
   /** The field naming a message's type. */
   readonly discriminator: string;
+  /** The field carrying a request's correlation id. */
+  readonly idField: string;
   /** Schemas of the messages the client sends. */
   readonly client: MessageSchemas;
   /** Schemas of the messages the server sends. */
@@ -70,13 +143,35 @@ export interface AnyProtocol {
   decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
   /** Decodes and validates a message the server sent. Never throws. */
   decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
+  /** Validates an already decoded server message (limits, discriminator, schema). Never throws. */
+  validateServerMessage(value: unknown): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
   /** The default error reply for a problem. */
   errorMessage(problem: ProtocolProblem): object;
 }
 
-/** The message types the client sends under protocol `P`. */
+/**
+ * The message types the client sends under protocol `P`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessageType } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const type: ClientMessageType<typeof chat> = "greeting";
+ * ```
+ */
 export type ClientMessageType<P extends AnyProtocol> = keyof P["client"] & string;
-/** The message types the server sends under protocol `P`. */
+/**
+ * The message types the server sends under protocol `P`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessageType } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const type: ServerMessageType<typeof chat> = "response";
+ * ```
+ */
 export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & string;
 
 /**
@@ -85,7 +180,9 @@ export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & strin
  *
  * @example
  * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
  * import type { ClientMessage } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * type Greeting = ClientMessage<typeof chat, "greeting">; // { type: "greeting"; content: string }
  * ```
  */
@@ -96,7 +193,19 @@ export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> 
   T
 >;
 
-/** A server message as the typed client receives it (validated), or one type of them. */
+/**
+ * A server message as the typed client receives it (validated), or one type of them.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessage } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * function show(msg: ServerMessage<typeof chat>): string {
+ *   return msg.content;
+ * }
+ * ```
+ */
 export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> = ServerMessageType<P>> = MessagesOf<
   P["server"],
   P["discriminator"],
@@ -104,22 +213,78 @@ export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> 
   T
 >;
 
-/** A client message as the client may send it (what the server's schema accepts). */
+/**
+ * A client message as the client may send it (what the server's schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessageInput } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const greeting: ClientMessageInput<typeof chat> = { type: "greeting", content: "hi" };
+ * ```
+ */
 export type ClientMessageInput<P extends AnyProtocol> = MessagesOf<P["client"], P["discriminator"], "input">;
 
-/** A server message as the server may send it (what the client's schema accepts). */
+/**
+ * A server message as the server may send it (what the client's schema accepts).
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ServerMessageInput } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const response: ServerMessageInput<typeof chat> = { type: "response", content: "hi" };
+ * ```
+ */
 export type ServerMessageInput<P extends AnyProtocol> = MessagesOf<P["server"], P["discriminator"], "input">;
 
-/** The default reply to a refused message: `{ type: "error", error: "…" }`. */
+/**
+ * The default reply to a refused message: `{ type: "error", error: "…" }`.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolErrorMessage } from "@fullduplex/fullduplex";
+ * const error: ProtocolErrorMessage = { type: "error", error: "invalid \"greeting\" message: content: expected string" };
+ * ```
+ */
 export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error" } & { error: string };
 
-/** The outcome of decoding a message: the validated message, or the problem. */
-export type DecodeResult<M> = { readonly ok: true; readonly message: M } | { readonly ok: false; readonly problem: ProtocolProblem };
+/**
+ * The outcome of decoding a message: the validated message, or the problem.
+ * A refused message that carried a correlation id (a string of at most 128
+ * characters, or a finite number, under the protocol's `idField`) keeps it
+ * in `id`, so an error reply can answer the request.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { ClientMessage, DecodeResult } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const result: DecodeResult<ClientMessage<typeof chat>> = await chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
+ * console.log(result.ok ? result.message.content : result.problem.message);
+ * ```
+ */
+export type DecodeResult<M> =
+  | { readonly ok: true; readonly message: M }
+  | { readonly ok: false; readonly problem: ProtocolProblem; readonly id?: string | number };
 
 /** A decode result, or its promise when a schema validates asynchronously. */
 type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
 
-/** Something a message can be sent through: a server `Socket`, a `Client`, or your own. */
+/**
+ * Something a message can be sent through: a server `Socket`, a `Client`, or your own.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { MessageSink } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const frames: (string | Uint8Array)[] = [];
+ * const sink: MessageSink<number> = { send: (data) => frames.push(data) };
+ * chat.send(sink, { type: "response", content: "hi" });
+ * ```
+ */
 export interface MessageSink<R> {
   /** Sends one encoded message (text or binary frame). */
   send(data: string | Uint8Array): R;
@@ -127,6 +292,16 @@ export interface MessageSink<R> {
 
 /** Most message types an "unknown type" error lists. */
 const LISTED_TYPES = 10;
+/** Longest correlation id a refused message's error reply repeats (ids from `request()` are ~10 characters). */
+const MAX_ECHOED_ID = 128;
+
+/** The correlation id of a decoded value, when it has one worth repeating in an error reply. */
+function echoableId(value: unknown, idField: string): string | number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const id = (value as Record<string, unknown>)[idField];
+  if (typeof id === "string") return id.length <= MAX_ECHOED_ID ? id : undefined;
+  return typeof id === "number" && Number.isFinite(id) ? id : undefined;
+}
 
 /** One side's schemas, ready for decoding. */
 class SideTable {
@@ -134,7 +309,10 @@ class SideTable {
   readonly schemas: Record<string, StandardSchemaV1 | undefined> = Object.create(null);
   /** `this server understands "a", "b"`. */
   readonly understands: string;
+  /** Whether validated messages keep their correlation id when the schema strips it: on the server, which replies with it. */
+  readonly keepsId: boolean;
   constructor(schemas: MessageSchemas, reader: "server" | "client") {
+    this.keepsId = reader === "server";
     const types = Object.keys(schemas);
     for (const type of types) {
       const schema = schemas[type];
@@ -171,6 +349,8 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
 export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K extends string = "type"> implements AnyProtocol {
   /** The field naming a message's type. */
   readonly discriminator: K;
+  /** The field carrying a request's correlation id. Default `"id"`. */
+  readonly idField: string;
   /** Schemas of the messages the client sends. */
   readonly client: C;
   /** Schemas of the messages the server sends. */
@@ -191,7 +371,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     if (typeof definition !== "object" || definition === null || typeof definition.client !== "object" || typeof definition.server !== "object") {
       throw new TypeError("defineProtocol() takes { client: { type: schema, … }, server: { type: schema, … } }");
     }
+    const idField = options.idField ?? "id";
+    if (typeof idField !== "string" || idField === "" || idField === discriminator || isForbiddenKey(idField)) {
+      throw new TypeError(`idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${JSON.stringify(idField)}`);
+    }
     this.discriminator = discriminator;
+    this.idField = idField;
     this.client = definition.client;
     this.server = definition.server;
     this.codec = options.codec ?? jsonCodec;
@@ -211,11 +396,46 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
-   * chat.send(socket, { type: "response", content: "Hello Client" });
+   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * serve({ port: 8080, open: (socket) => chat.send(socket, { type: "response", content: "Hello Client" }) });
    * ```
    */
   send<R>(socket: MessageSink<R>, message: MessagesOf<S, K, "input">): R {
     return socket.send(this.codec.encode(message));
+  }
+
+  /**
+   * Answers a request: encodes `reply` (a server message) with the request's
+   * correlation id copied under the protocol's `idField`, and sends it
+   * through `socket`; returns what `socket.send` returns. `request` is the
+   * message a router handler received (the id survives schemas that strip
+   * unknown keys). A message without an id (sent with `send()`, not
+   * `request()`) gets `reply` as a plain message, so one handler serves both.
+   *
+   * @example
+   * ```ts
+   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+   * const calc = defineProtocol({
+   *   client: { sum: unchecked<{ values: number[] }>() },
+   *   server: { total: unchecked<{ total: number }>() },
+   * });
+   * serve({
+   *   port: 8080,
+   *   protocol: calc,
+   *   on: {
+   *     sum(socket, msg) {
+   *       calc.reply(socket, msg, { type: "total", total: msg.values.reduce((a, b) => a + b, 0) });
+   *     },
+   *   },
+   * });
+   * ```
+   */
+  reply<R>(socket: MessageSink<R>, request: object, reply: MessagesOf<S, K, "input">): R {
+    const id = (request as Record<string, unknown>)[this.idField];
+    // A message sent with send(), not request(), has no id: the answer goes out as a plain message,
+    // so one handler serves both kinds of caller.
+    return socket.send(this.codec.encode(id === undefined || id === null ? reply : { ...reply, [this.idField]: id }));
   }
 
   /** Encodes a server message (e.g. to `publish` it to a topic). */
@@ -235,6 +455,8 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
    * const result = chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
    * if (!(result instanceof Promise) && result.ok) console.log(result.message.content);
    * ```
@@ -278,6 +500,19 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   }
 
   #validate(table: SideTable, value: unknown): Decoded {
+    const result = this.#check(table, value);
+    // Only a refused message pays for the id lookup.
+    if (!(result instanceof Promise) && !result.ok) return this.#withId(result, value);
+    if (result instanceof Promise) return result.then((r) => (r.ok ? r : this.#withId(r, value)));
+    return result;
+  }
+
+  #withId(result: DecodeResult<unknown>, value: unknown): DecodeResult<unknown> {
+    const id = echoableId(value, this.idField);
+    return id === undefined ? result : { ...result, id } as DecodeResult<unknown>;
+  }
+
+  #check(table: SideTable, value: unknown): Decoded {
     const disc = this.discriminator;
     const refused = checkDecodedValue(value, this.limits);
     if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
@@ -299,12 +534,12 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
       return { ok: false, problem: schemaThrew(type, err) };
     }
     if (isThenable<StandardResult<unknown>>(result)) {
-      return Promise.resolve(result).then((r) => this.#finish(type, r), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+      return Promise.resolve(result).then((r) => this.#finish(table, type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
     }
-    return this.#finish(type, result);
+    return this.#finish(table, type, result, value);
   }
 
-  #finish(type: string, result: StandardResult<unknown>): DecodeResult<unknown> {
+  #finish(table: SideTable, type: string, result: StandardResult<unknown>, value: object): DecodeResult<unknown> {
     if (result.issues !== undefined) return { ok: false, problem: issuesProblem(type, result.issues) };
     const output = result.value;
     if (typeof output !== "object" || output === null || Array.isArray(output)) {
@@ -313,7 +548,14 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     const disc = this.discriminator;
     // Schemas that strip unknown keys (zod's z.object) drop the discriminator:
     // put it back, first, so the message reads { type, …fields }.
-    const message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
+    let message = (output as Record<string, unknown>)[disc] === type ? output : { [disc]: type, ...output };
+    // On the server, the correlation id too, so `protocol.reply(socket, msg, …)`
+    // can answer a request whose schema stripped it.
+    if (table.keepsId) {
+      const idField = this.idField;
+      const id = (value as Record<string, unknown>)[idField];
+      if (id !== undefined && (message as Record<string, unknown>)[idField] === undefined) message = { ...message, [idField]: id };
+    }
     return { ok: true, message };
   }
 }

@@ -17,19 +17,54 @@ import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, Serve
  * What the router does with a message that fails to decode or validate:
  *
  * - `"reply"` (default): send the peer an error message (`{ type: "error",
- *   error: "…" }`, or what `errorReply` builds) and keep the connection;
+ *   error: "…" }`, or what `errorReply` builds; with the request's
+ *   correlation id when the message had one) and keep the connection;
  * - `"drop"`: ignore it silently;
  * - `"close"`: close the connection, 1007 for a decode problem, 1008 for a
  *   validation problem, with the problem as the (truncated) reason.
+ *
+ * @example
+ * ```ts
+ * import { router } from "@fullduplex/fullduplex";
+ * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex";
+ * const onInvalid: InvalidMessagePolicy = "close"; // 1007 / 1008
+ * ```
  */
 export type InvalidMessagePolicy = "reply" | "drop" | "close";
 
-/** One handler per client message type: gets the socket and the validated, typed message. */
+/**
+ * One handler per client message type: gets the socket and the validated, typed message.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterHandlers } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const handlers: RouterHandlers<typeof chat> = {
+ *   greeting(socket, msg) {
+ *     chat.send(socket, { type: "response", content: msg.content });
+ *   },
+ * };
+ * ```
+ */
 export type RouterHandlers<P extends AnyProtocol, D = unknown> = {
   [T in ClientMessageType<P>]: (socket: Socket<D>, message: ClientMessage<P, T>) => void | Promise<void>;
 };
 
-/** Options of {@link router}. */
+/**
+ * Options of {@link router}.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterOptions } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const options: RouterOptions<typeof chat> = {
+ *   onInvalid: "reply",
+ *   errorReply: (problem) => ({ type: "response", content: `refused: ${problem.message}` }),
+ * };
+ * ```
+ */
 export interface RouterOptions<P extends AnyProtocol, D = unknown> {
   /**
    * What to do with a message that fails to decode or validate: a
@@ -44,7 +79,18 @@ export interface RouterOptions<P extends AnyProtocol, D = unknown> {
   errorReply?: (problem: ProtocolProblem) => ServerMessageInput<P>;
 }
 
-/** The message handler {@link router} returns: pass it as `message` to `serve` or `createHandler`. */
+/**
+ * The message handler {@link router} returns: pass it as `message` to `serve` or `createHandler`.
+ *
+ * @example
+ * ```ts
+ * import { defineProtocol, router, serve, unchecked } from "@fullduplex/fullduplex";
+ * import type { RouterHandler } from "@fullduplex/fullduplex";
+ * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const message: RouterHandler = router(chat, { greeting() {} });
+ * serve({ port: 8080, message });
+ * ```
+ */
 export type RouterHandler<D = unknown> = (socket: Socket<D>, message: Message) => void | Promise<void>;
 
 type AnyHandler<D> = (socket: Socket<D>, message: unknown) => void | Promise<void>;
@@ -96,16 +142,20 @@ export function router<P extends AnyProtocol, D = unknown>(
   const errorReply = options.errorReply ?? ((problem: ProtocolProblem) => protocol.errorMessage(problem));
   const discriminator = protocol.discriminator;
 
-  const refuse = (socket: Socket<D>, problem: ProtocolProblem): void | Promise<void> => {
+  const idField = protocol.idField;
+  const refuse = (socket: Socket<D>, problem: ProtocolProblem, id: string | number | undefined): void | Promise<void> => {
     if (typeof onInvalid === "function") return onInvalid(socket, problem);
-    if (onInvalid === "reply") socket.send(protocol.codec.encode(errorReply(problem)));
-    else if (onInvalid === "close") {
+    if (onInvalid === "reply") {
+      // A refused request gets its id back, so the caller's request() settles now, not at its timeout.
+      const reply: object = errorReply(problem);
+      socket.send(protocol.codec.encode(id === undefined ? reply : { ...reply, [idField]: id }));
+    } else if (onInvalid === "close") {
       const code = problem.kind === "decode" ? CloseCode.InvalidPayload : CloseCode.PolicyViolation;
       closeWithReservedCode(socket as Socket<unknown>, code, problem.message);
     }
   };
   const dispatch = (socket: Socket<D>, result: DecodeResult<unknown>): void | Promise<void> => {
-    if (!result.ok) return refuse(socket, result.problem);
+    if (!result.ok) return refuse(socket, result.problem, result.id);
     const message = result.message as Record<string, unknown>;
     // The protocol validated the type against the same keys as the table.
     return table[message[discriminator] as string]!(socket, message);

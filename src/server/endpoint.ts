@@ -8,6 +8,9 @@
 import { ServerCore } from "./core.ts";
 import type { ShutdownOptions } from "./core.ts";
 import type { WebSocketOptions } from "./options.ts";
+import { withProtocolHandlers } from "../protocol/serve_options.ts";
+import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
+import type { AnyProtocol } from "../protocol/protocol.ts";
 import type { ServerStats } from "./stats.ts";
 import { topicMethods } from "./publish.ts";
 import type { TopicMethods } from "./publish.ts";
@@ -114,9 +117,11 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
  * });
  * ```
  */
-export function createHandler<D = unknown>(options: WebSocketOptions<D> = {}): WebSocketEndpoint<D> {
+export function createHandler<D = unknown, P extends AnyProtocol = AnyProtocol>(
+  options: WebSocketOptions<D> & ProtocolHandlersOption<P, D> = {},
+): WebSocketEndpoint<D> {
   const runtime = serverRuntime();
-  const core = new ServerCore<D>(options, runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
+  const core = new ServerCore<D>(withProtocolHandlers(options), runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
   return endpointFor(core, runtime);
 }
 

@@ -15,6 +15,9 @@ import { isWebSocketUpgrade } from "./upgrade.ts";
 import { serverRuntime } from "./endpoint.ts";
 import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
 import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
+import { withProtocolHandlers } from "../protocol/serve_options.ts";
+import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
+import type { AnyProtocol } from "../protocol/protocol.ts";
 import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
 
 /**
@@ -128,12 +131,12 @@ function checkPort(port: unknown): number {
  * // later: await server.shutdown();
  * ```
  */
-export function serve<D = unknown>(options: ServeOptions<D> = {}): Server {
+export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {}): Server {
   const runtime = serverRuntime();
   const port = checkPort(options.port ?? 8080);
   const hostname = options.hostname ?? "0.0.0.0";
   const scheme = options.tls ? "wss" : "ws";
-  const core = new ServerCore<D>(options, runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
+  const core = new ServerCore<D>(withProtocolHandlers(options), runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
 
   const plainHttp = async (req: Request): Promise<Response> => {
     if (options.fetch === undefined) {
