@@ -151,29 +151,11 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options:
   };
 
   if (runtime === "deno") {
-    const deno = denoNamespace();
-    const server = deno.serve(
+    const server = denoNamespace().serve(
       { port, hostname, cert: options.tls?.cert, key: options.tls?.key, onListen() {} },
       (req, info) => (isWebSocketUpgrade(req) ? denoUpgrade(core, req, info) : plainHttp(req)),
     );
-    const bound = server.addr;
-    let stopped: Promise<void> | undefined;
-    return {
-      ready: Promise.resolve(),
-      url: urlFor(scheme, bound.hostname, bound.port),
-      port: bound.port,
-      hostname: bound.hostname,
-      get connections() {
-        return core.connections.size;
-      },
-      get stats() {
-        return core.stats;
-      },
-      ...topicMethods(core.topics),
-      shutdown(opts) {
-        return (stopped ??= core.shutdown(opts).then(() => server.shutdown()));
-      },
-    };
+    return runningServer(core, scheme, server.addr, () => server.shutdown());
   }
 
   const bun = (globalThis as unknown as { Bun: { serve(options: BunServeOptions<D>): BunServer } }).Bun;
@@ -184,12 +166,25 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options:
     fetch: (req, srv) => (isWebSocketUpgrade(req) ? bunUpgrade(core, req, srv) : plainHttp(req)),
     websocket: bunWebSocketHandler(core),
   });
+  return runningServer(core, scheme, server, () => server.stop(true));
+}
+
+/**
+ * The `Server` object, the same for both runtimes: `stopListening` is the
+ * runtime's own stop, run once every peer is closed.
+ */
+function runningServer<D>(
+  core: ServerCore<D>,
+  scheme: string,
+  bound: { hostname: string; port: number },
+  stopListening: () => Promise<void>,
+): Server {
   let stopped: Promise<void> | undefined;
   return {
     ready: Promise.resolve(),
-    url: urlFor(scheme, server.hostname, server.port),
-    port: server.port,
-    hostname: server.hostname,
+    url: urlFor(scheme, bound.hostname, bound.port),
+    port: bound.port,
+    hostname: bound.hostname,
     get connections() {
       return core.connections.size;
     },
@@ -198,7 +193,7 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options:
     },
     ...topicMethods(core.topics),
     shutdown(opts) {
-      return (stopped ??= core.shutdown(opts).then(() => server.stop(true)));
+      return (stopped ??= core.shutdown(opts).then(stopListening));
     },
   };
 }
