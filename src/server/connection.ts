@@ -73,7 +73,14 @@ export class Connection<D = unknown> {
       return;
     }
     const handler = this.core.handlers.message;
-    if (handler !== undefined) this.guard(() => handler(this.socket, Message.from(data)));
+    if (handler === undefined) return;
+    // guard() inlined: its closure per message costs ~7–13 ns on Deno (bench/micro.ts).
+    try {
+      const result = handler(this.socket, Message.from(data));
+      if (isThenable(result)) result.then(undefined, (err) => this.failed(err, true));
+    } catch (err) {
+      this.failed(err, true);
+    }
   }
 
   /** A pong (or any frame the engine reports as liveness) arrived. */
