@@ -7,7 +7,8 @@
  * exits non-zero otherwise (`npm run bench:quick`, run by CI).
  *
  * Usage: `deno run -A bench/runner.ts [quick]`. Env: BENCH_ROUNDS = rounds
- * of the floor and fullduplex targets in the small and large echo (default 5).
+ * of the floor and fullduplex targets in the small and large echo (default 4;
+ * 9 takes about 14 minutes).
  *
  * @module
  */
@@ -92,7 +93,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   try {
     if (!quick) {
       for (const [id, server] of servers) {
-        const warm = await load(scenario, server, { steadyMs: 1000, warmupMs: 300 });
+        const warm = await load(scenario, server, { steadyMs: 500, warmupMs: 300 });
         log(`${id} warm-up: ${describe(warm)}`);
         if (!warm.ok) results.get(id)!.failure = `warm-up failed: ${warm.error}`;
       }

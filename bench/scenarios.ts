@@ -42,7 +42,7 @@ const BUN_LARGE = "for 64 KiB messages a Bun client keeps every server at a full
 /** The scenarios, full size or quick (a seconds-long correctness smoke run). */
 export function scenarios(options: ScenarioOptions): Scenario[] {
   const q = options.quick;
-  const echoRounds = q ? 1 : options.headlineRounds ?? 5;
+  const echoRounds = q ? 1 : options.headlineRounds ?? 4;
   return [
     {
       id: "small",
@@ -51,7 +51,7 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       serverMode: "echo",
       client: "deno",
       clientWhy: DENO_SMALL,
-      load: { mode: "echo", connections: q ? 10 : 100, size: 32, binary: false, window: 8, warmupMs: q ? 100 : 700, steadyMs: q ? 300 : 5000 },
+      load: { mode: "echo", connections: q ? 10 : 100, size: 32, binary: false, window: 8, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 5000 },
       headlineRounds: echoRounds,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
@@ -64,7 +64,7 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       serverMode: "echo",
       client: "bun",
       clientWhy: BUN_LARGE,
-      load: { mode: "echo", connections: q ? 5 : 50, size: 65536, binary: true, window: 8, warmupMs: q ? 100 : 700, steadyMs: q ? 300 : 5000 },
+      load: { mode: "echo", connections: q ? 5 : 50, size: 65536, binary: true, window: 8, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 5000 },
       headlineRounds: echoRounds,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
@@ -77,7 +77,7 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       serverMode: "json",
       client: "deno",
       clientWhy: DENO_SMALL,
-      load: { mode: "json", connections: q ? 10 : 100, window: 8, warmupMs: q ? 100 : 500, steadyMs: q ? 300 : 3000 },
+      load: { mode: "json", connections: q ? 10 : 100, window: 8, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 2000 },
       headlineRounds: q ? 1 : 3,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
@@ -91,7 +91,7 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       client: "bun",
       clientWhy:
         "a Deno client receiving for 1,000 sockets caps a Bun server near 70k deliveries/s at half a core; a Bun client takes it past 300k/s (measured while building this harness)",
-      load: { mode: "fanout", connections: q ? 20 : 1000, window: 4, warmupMs: q ? 100 : 500, steadyMs: q ? 300 : 3000 },
+      load: { mode: "fanout", connections: q ? 20 : 1000, window: 4, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 2000 },
       headlineRounds: q ? 1 : 3,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
