@@ -7,7 +7,7 @@
  * exits non-zero otherwise (`npm run bench:quick`, run by CI).
  *
  * Usage: `deno run -A bench/runner.ts [quick]`. Env: BENCH_ROUNDS = rounds
- * of the floor and fullduplex targets in the small and large echo (default 4;
+ * of the floor and fullduplex targets in the small and large echo (default 5;
  * 9 takes about 14 minutes).
  *
  * @module

@@ -42,7 +42,7 @@ const BUN_LARGE = "for 64 KiB messages a Bun client keeps every server at a full
 /** The scenarios, full size or quick (a seconds-long correctness smoke run). */
 export function scenarios(options: ScenarioOptions): Scenario[] {
   const q = options.quick;
-  const echoRounds = q ? 1 : options.headlineRounds ?? 4;
+  const echoRounds = q ? 1 : options.headlineRounds ?? 5;
   return [
     {
       id: "small",
