@@ -188,6 +188,7 @@ export function renderResults(r: Report): string {
     "",
     "## Conditions",
     "",
+    ...(i.note ? [`**${i.note}**`, ""] : []),
     `- Machine: ${i.cpu}, ${i.cores} cores, ${i.memory}, ${i.kernel}. Client and server share the cores; loopback (127.0.0.1) only.`,
     `- Load average (1/5/15 min) at start: ${i.loadavg}; at end: ${i.loadavgEnd}. On a shared machine, anything above ~0 means other work competed with the run.`,
     `- Runtimes: ${i.deno}; ${i.bun}; ${i.node}. Peers: ${i.peers}. fullduplex ${i.fullduplex}.`,

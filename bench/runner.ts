@@ -6,7 +6,8 @@
  * `quick` only checks that every target ran and answered correctly and
  * exits non-zero otherwise (`npm run bench:quick`, run by CI).
  *
- * Usage: `deno run -A bench/runner.ts [quick]`. Env: BENCH_ROUNDS = rounds
+ * Usage: `deno run -A bench/runner.ts [quick]`. Env: BENCH_NOTE = a line
+ * about the conditions for RESULTS.md (e.g. "quiet machine"); BENCH_ROUNDS = rounds
  * of the floor and fullduplex targets in the small and large echo (default 5;
  * 9 takes about 14 minutes).
  *
@@ -167,7 +168,14 @@ async function machine(): Promise<Record<string, string>> {
     peers: `crossws ${pkg("crossws")}, ws ${pkg("ws")} (no bufferutil)`,
     fullduplex: `${JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`)).version} @ ${commit}${dirty ? " (with uncommitted changes in src/)" : ""}`,
     loadavg: (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" "),
+    note: Deno.env.get("BENCH_NOTE") ?? "",
   };
+}
+
+/** The command as typed, with the environment variables that shaped the run. */
+function commandLine(): string {
+  const env = [roundsEnv !== undefined ? `BENCH_ROUNDS=${roundsEnv}` : "", Deno.env.get("BENCH_NOTE") !== undefined ? `BENCH_NOTE=${JSON.stringify(Deno.env.get("BENCH_NOTE"))}` : ""];
+  return [...env.filter((e) => e !== ""), "npm run bench"].join(" ");
 }
 
 async function main(): Promise<void> {
@@ -190,7 +198,7 @@ async function main(): Promise<void> {
     console.log(`bench:quick ok: every target ran and answered correctly (${seconds.toFixed(0)} s)`);
     return;
   }
-  const markdown = renderResults({ info, micro, results, seconds, command: roundsEnv !== undefined ? `BENCH_ROUNDS=${roundsEnv} npm run bench` : "npm run bench", problems: found });
+  const markdown = renderResults({ info, micro, results, seconds, command: commandLine(), problems: found });
   await Deno.writeTextFile(`${ROOT}bench/RESULTS.md`, markdown);
   log(`wrote bench/RESULTS.md in ${seconds.toFixed(0)} s${found.length > 0 ? ` with ${found.length} problem(s)` : ""}`);
   if (found.length > 0) Deno.exit(1);
