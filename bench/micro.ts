@@ -65,6 +65,11 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   getBufferedAmount(): number {
     return 0;
   }
+  subscribe(): void {}
+  unsubscribe(): void {}
+  publish(): number {
+    return 0;
+  }
 }
 
 /** What DenoTransport does per send, over the stub. */

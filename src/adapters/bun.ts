@@ -102,7 +102,7 @@ export interface BunServer {
  */
 export interface BunSocketData<D> {
   /** @ignore Internal: the accepted upgrade, until the socket opens. */
-  accepted: AcceptedUpgrade<D>;
+  accepted?: AcceptedUpgrade<D>;
   /** @ignore Internal: the connection once open. */
   conn?: Connection<D>;
 }
@@ -201,8 +201,11 @@ export function bunWebSocketHandler<D>(core: ServerCore<D>): BunWebSocketHandler
     backpressureLimit: core.limits.backpressureLimit,
     open(ws) {
       ws.binaryType = "uint8array";
-      const conn = core.connection(new BunTransport(ws), ws.data.accepted);
+      const conn = core.connection(new BunTransport(ws), ws.data.accepted!);
       ws.data.conn = conn;
+      // Bun keeps ws.data for the connection's life: drop what open() no
+      // longer needs (the 101's headers object and friends, ~150-200 B).
+      ws.data.accepted = undefined;
       conn.opened();
     },
     message(ws, message) {

@@ -64,8 +64,7 @@ export function closeWithReservedCode(socket: Socket<unknown>, code: number, rea
  * ```
  */
 export class Socket<D = unknown> {
-  /** A unique id for this connection (a UUID). */
-  readonly id: string;
+  #id: string | undefined;
   /** Per-connection data returned by the `upgrade` hook. */
   data: D;
   /** The peer's address and port. */
@@ -81,10 +80,17 @@ export class Socket<D = unknown> {
   /** @internal Sockets are created by the server, not by user code. */
   constructor(conn: Connection<D>, data: D, remoteAddress: RemoteAddress, protocol: string) {
     this.#conn = conn;
-    this.id = crypto.randomUUID();
     this.data = data;
     this.remoteAddress = remoteAddress;
     this.protocol = protocol;
+  }
+
+  /**
+   * A unique id for this connection (a UUID), made on first use: an idle
+   * connection that nobody names costs no string (bench/FINDINGS.md).
+   */
+  get id(): string {
+    return (this.#id ??= crypto.randomUUID());
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed: the same on both runtimes. */
