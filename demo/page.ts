@@ -3,12 +3,12 @@
  * browser through fullduplex's own client, the browser bundle served at
  * `/client.js` (demo/client.js, built from src/client/mod.ts).
  *
- * It reconnects by itself: a loop around `connect()` with exponential
- * backoff and jitter, so it keeps working whether or not `connect()` has a
- * `reconnect` option of its own.
+ * It uses the client's own `reconnect` (backoff with jitter), offline queue
+ * (what is sent while the server is away goes out on reconnect) and
+ * heartbeat, and logs the `reconnecting`/`reconnected`/`error`/`drop` events.
  *
  * Stable hooks for the browser test: `#state` (and `data-state` on
- * `<body>`): `connecting` | `open` | `reconnecting`; every log line is a
+ * `<body>`): `connecting` | `open` | `reconnecting` | `closed`; every log line is a
  * `<div>` in `#log` with a class `state`, `sent`, `received` or `error`.
  *
  * @module
@@ -68,11 +68,7 @@ export const DEMO_PAGE = `<!doctype html>
     document.body.dataset.state = state;
   }
   const bytesText = (bytes) => "[" + Array.from(bytes).join(", ") + "]";
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  // 250 ms, 500 ms, 1 s … up to 5 s, with ±20% jitter so many tabs do not reconnect in step.
-  const backoff = (attempt) => Math.round(Math.min(250 * 2 ** (attempt - 1), 5000) * (0.8 + Math.random() * 0.4));
-
-  let current; // the open Client, or undefined
+  let current; // the Client once the first connection is open
 
   function describe(msg) {
     if (msg.kind === "binary") return "binary " + bytesText(msg.bytes());
@@ -83,43 +79,42 @@ export const DEMO_PAGE = `<!doctype html>
     return "text " + text;
   }
 
+  // The library does the reconnecting: backoff with jitter, an offline queue
+  // (what you send while the server is away goes out, in order, on reconnect)
+  // and a heartbeat that notices a dead link.
   async function run() {
-    let attempt = 0;
-    let everOpen = false;
-    for (;;) {
-      setState(attempt === 0 ? "connecting" : "reconnecting");
-      log("state", (attempt === 0 ? "connecting to " : "reconnecting to ") + url + (attempt ? " (attempt " + attempt + ")" : ""));
-      let ws;
-      try {
-        ws = await connect(url, { timeout: 5000 });
-      } catch (err) {
-        attempt++;
-        const wait = backoff(attempt);
-        log("error", "connect failed: " + err.message + "; retrying in " + wait + " ms");
-        setState("reconnecting");
-        await sleep(wait);
-        continue;
-      }
-      current = ws;
-      attempt = 0;
-      setState("open");
-      log("state", everOpen ? "reconnected" : "connected");
-      everOpen = true;
-      for await (const msg of ws) log("received", "received " + describe(msg));
-      current = undefined;
-      attempt = 1;
-      const wait = backoff(attempt);
-      log("state", "closed (" + ws.closeCode + (ws.closeReason ? " " + ws.closeReason : "") + "), reconnecting in " + wait + " ms");
+    setState("connecting");
+    log("state", "connecting to " + url);
+    const ws = await connect(url, {
+      timeout: 5000,
+      reconnect: { minDelay: 250, maxDelay: 5000 },
+      heartbeat: { interval: 15000, timeout: 5000 },
+    });
+    current = ws;
+    setState("open");
+    log("state", "connected");
+    ws.on("reconnecting", (e) => {
       setState("reconnecting");
-      await sleep(wait);
-    }
+      const why = e.attempt === 1 ? "closed (" + e.code + (e.reason ? " " + e.reason : "") + "), " : "";
+      log("state", why + "reconnecting in " + e.delay + " ms (attempt " + e.attempt + ")");
+    });
+    ws.on("reconnected", () => {
+      setState("open");
+      log("state", "reconnected");
+    });
+    ws.on("error", (err) => log("error", err.message));
+    ws.on("drop", (e) => log("error", "not delivered (" + e.reason + ")"));
+    for await (const msg of ws) log("received", "received " + describe(msg));
+    setState("closed");
+    log("state", "closed for good (" + ws.closeCode + ")");
   }
 
   function send(label, data, shown) {
-    if (!current) return log("error", "not connected: " + label + " not sent");
+    if (!current) return log("error", "not connected yet: " + label + " not sent");
     try {
-      current.send(data);
-      log("sent", "sent " + label + " " + shown);
+      const queued = current.readyState !== 1;
+      current.send(data); // queued while reconnecting, sent in order once back
+      log("sent", (queued ? "queued " : "sent ") + label + " " + shown);
     } catch (err) {
       log("error", label + " not sent: " + err.message);
     }

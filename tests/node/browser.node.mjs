@@ -114,13 +114,19 @@ for (const runtime of ["deno", "bun"]) {
       assert.equal(await stopServer(server), 0);
       // The graceful shutdown sends 1001 "server shutting down" to the page.
       await logLine("state", "closed (1001 server shutting down)");
-      // While the server is down the page keeps trying, with backoff.
+      // While the server is down the client keeps trying, with backoff, and
+      // queues what the page sends.
       await waitState("reconnecting");
-      await logLine("error", "connect failed");
+      await logLine("error", "could not connect");
+      await page.fill("#text", "offline");
+      await page.click("#send-text");
+      await logLine("sent", "queued text offline");
       server = startServer(runtime, port);
       await server.waitFor(new RegExp(`listening on ws://127\\.0\\.0\\.1:${port}\\b`));
       await logLine("state", "reconnected");
       await waitState("open");
+      // The offline queue was flushed on reconnect.
+      await logLine("received", "received text Echo: offline");
       await page.fill("#text", "again");
       await page.click("#send-text");
       await logLine("received", "received text Echo: again");
