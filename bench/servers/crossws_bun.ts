@@ -6,40 +6,14 @@
  */
 
 import crossws from "crossws/adapters/bun";
-import type { Hooks } from "crossws";
+import { crosswsHooks } from "./crossws_hooks.ts";
 import { bunArgs, bunGlobal } from "./bun_types.ts";
 import type { BunServerLike } from "./bun_types.ts";
-import { isPublisher, readyLine, serverMode, TOPIC } from "./mode.ts";
+import { readyLine, serverMode } from "./mode.ts";
 
 const mode = serverMode(bunArgs());
 
-function hooksFor(): Partial<Hooks> {
-  if (mode === "echo") {
-    return {
-      message(peer, msg) {
-        peer.send(typeof msg.rawData === "string" ? msg.text() : msg.uint8Array());
-      },
-    };
-  }
-  if (mode === "json") {
-    return {
-      message(peer, msg) {
-        peer.send(JSON.stringify(msg.json()));
-      },
-    };
-  }
-  return {
-    open(peer) {
-      if (!isPublisher(peer.request.url)) peer.subscribe(TOPIC);
-    },
-    // The publisher is not subscribed, so Bun's native ws.publish reaches every subscriber.
-    message(peer, msg) {
-      peer.publish(TOPIC, msg.text());
-    },
-  };
-}
-
-const ws = crossws({ hooks: hooksFor() });
+const ws = crossws({ hooks: crosswsHooks(mode) });
 const server = bunGlobal().serve({
   port: 0,
   hostname: "127.0.0.1",

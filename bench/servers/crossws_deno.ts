@@ -6,37 +6,11 @@
  */
 
 import crossws from "crossws/adapters/deno";
-import type { Hooks } from "crossws";
-import { isPublisher, readyLine, serverMode, TOPIC } from "./mode.ts";
+import { crosswsHooks } from "./crossws_hooks.ts";
+import { readyLine, serverMode } from "./mode.ts";
 
 const mode = serverMode(Deno.args);
 
-function hooksFor(): Partial<Hooks> {
-  if (mode === "echo") {
-    return {
-      message(peer, msg) {
-        peer.send(typeof msg.rawData === "string" ? msg.text() : msg.uint8Array());
-      },
-    };
-  }
-  if (mode === "json") {
-    return {
-      message(peer, msg) {
-        peer.send(JSON.stringify(msg.json()));
-      },
-    };
-  }
-  return {
-    open(peer) {
-      if (!isPublisher(peer.request.url)) peer.subscribe(TOPIC);
-    },
-    // The publisher is not subscribed, so peer.publish (a loop over peers on Deno) reaches every subscriber.
-    message(peer, msg) {
-      peer.publish(TOPIC, msg.text());
-    },
-  };
-}
-
-const ws = crossws({ hooks: hooksFor() });
+const ws = crossws({ hooks: crosswsHooks(mode) });
 const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req, info) => ws.handleUpgrade(req, info));
 console.log(readyLine(server.addr.port));
