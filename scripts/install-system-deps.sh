@@ -10,6 +10,13 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+  # A mirror can fail for a moment: try three times before giving up.
+  for try in 1 2 3; do
+    if $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"; then
+      exit 0
+    fi
+    echo "install-system-deps: apt-get failed (try $try of 3)" >&2
+    sleep $((try * 5))
+  done
+  exit 1
 fi
