@@ -22,6 +22,8 @@ interface Variant {
   detach?: boolean;
   env?: Record<string, string>;
   window?: number;
+  /** Run bench/servers/fullduplex.ts (echo mode) instead of the raw instrumented server. */
+  fullduplex?: boolean;
 }
 
 const VARIANTS: Variant[] = [
@@ -31,12 +33,17 @@ const VARIANTS: Variant[] = [
   { name: "MALLOC_ARENA_MAX=1 (one glibc arena)", env: { MALLOC_ARENA_MAX: "1" } },
   { name: "young generation capped: --max-semi-space-size=1 (MB)", v8flags: "--max-semi-space-size=1" },
   { name: "each received ArrayBuffer detached after the echo (transfer(0))", detach: true },
+  { name: "fullduplex, defaults", fullduplex: true },
+  { name: "fullduplex, releaseReceivedBuffers: true", fullduplex: true, env: { BENCH_RELEASE_BUFFERS: "1" } },
 ];
 
 const bin = `${ROOT}node_modules/.bin/`;
 
 async function run(v: Variant): Promise<string> {
-  const args = ["run", "-A", "--no-check", ...(v.v8flags ? [`--v8-flags=${v.v8flags}`] : []), `${ROOT}bench/investigate/deno_rss_server.ts`, String(v.gcEveryMs ?? 0), v.detach ? "detach" : "keep"];
+  const server = v.fullduplex
+    ? [`${ROOT}bench/servers/fullduplex.ts`, "echo"]
+    : [`${ROOT}bench/investigate/deno_rss_server.ts`, String(v.gcEveryMs ?? 0), v.detach ? "detach" : "keep"];
+  const args = ["run", "-A", "--no-check", ...(v.v8flags ? [`--v8-flags=${v.v8flags}`] : []), ...server];
   const child = new Deno.Command(`${bin}deno`, { args, stdout: "piped", stderr: "inherit", env: v.env ?? {} }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -65,8 +72,9 @@ async function run(v: Variant): Promise<string> {
   await child.status;
   await collect.catch(() => {});
   const stats = [...text.matchAll(/STATS (.*)/g)].at(-1)?.[1];
+  // fullduplex's server prints no STATS line: only RSS, rate and CPU there.
   const s = stats ? (JSON.parse(stats) as { buffered: number; external: number; heapUsed: number }) : { buffered: NaN, external: NaN, heapUsed: NaN };
-  const m = (b: number) => (b / 1e6).toFixed(0);
+  const m = (b: number) => (Number.isNaN(b) ? "–" : (b / 1e6).toFixed(0));
   return `| ${v.name} | ${m(hwm)} | ${m(s.external)} | ${m(s.heapUsed)} | ${m(s.buffered)} | ${result?.ok ? Math.round(result.messagesPerSecond) : "failed"} | ${result?.ok ? result.cpuPer100k.toFixed(2) : "–"} |`;
 }
 

@@ -1,42 +1,32 @@
 /**
  * fullduplex's server on whichever runtime runs this file, with its
  * defaults (limits, keep-alive and accounting on). Fan-out uses the topics
- * API (`socket.subscribe(topic)`, `server.publish(topic, data)`); while the
- * library has no `publish`, the READY line says `fanout=unavailable` and
- * the runner skips that target. Run: `deno run -A fullduplex.ts <mode>` or
- * `bun run fullduplex.ts <mode>`.
+ * API (`socket.subscribe(topic)`, `server.publish(topic, data)`).
+ * `BENCH_RELEASE_BUFFERS=1` turns on `releaseReceivedBuffers` (used by
+ * bench/investigate/deno_rss.ts; the benchmark itself runs the defaults).
+ * Run: `deno run -A fullduplex.ts <mode>` or `bun run fullduplex.ts <mode>`.
  *
  * @module
  */
 
+import process from "node:process";
 import { serve } from "../../mod.ts";
-import type { Server, Socket } from "../../mod.ts";
+import type { Socket } from "../../mod.ts";
 import { isPublisher, readyLine, serverMode, TOPIC } from "./mode.ts";
 
-/** The topics API, typed structurally: it is being added in parallel. */
-interface Publisher {
-  publish?(topic: string, data: string | Uint8Array): unknown;
-}
-interface Subscriber {
-  subscribe?(topic: string): unknown;
-}
+const mode = serverMode(process.argv.slice(2));
 
-const g = globalThis as unknown as { Deno?: { args: string[] }; Bun?: { argv: string[] } };
-const mode = serverMode(g.Deno !== undefined ? g.Deno.args : g.Bun!.argv.slice(2));
-
-let server: Server;
-const publish = (topic: string, data: string | Uint8Array) => (server as unknown as Publisher).publish!(topic, data);
-
-server = serve<{ publisher: boolean }>({
+const server = serve<{ publisher: boolean }>({
   port: 0,
   hostname: "127.0.0.1",
+  releaseReceivedBuffers: process.env.BENCH_RELEASE_BUFFERS === "1",
   upgrade(_req, info) {
     return { data: { publisher: isPublisher(info.url.href) } };
   },
   open:
     mode === "fanout"
       ? (socket: Socket<{ publisher: boolean }>) => {
-        if (!socket.data.publisher) (socket as unknown as Subscriber).subscribe!(TOPIC);
+        if (!socket.data.publisher) socket.subscribe(TOPIC);
       }
       : undefined,
   message:
@@ -49,9 +39,8 @@ server = serve<{ publisher: boolean }>({
         socket.sendJson(msg.json());
       }
       : (socket, msg) => {
-        if (socket.data.publisher) publish(TOPIC, msg.text());
+        if (socket.data.publisher) server.publish(TOPIC, msg.text());
       },
 });
 await server.ready;
-const topics = typeof (server as unknown as Publisher).publish === "function";
-console.log(readyLine(server.port, mode === "fanout" && !topics ? "fanout=unavailable" : ""));
+console.log(readyLine(server.port));

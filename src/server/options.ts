@@ -222,6 +222,20 @@ export interface WebSocketLimits {
    * Default `"drop"`.
    */
   onBackpressureLimit?: "close" | "drop";
+  /**
+   * Deno only: free a binary message's memory as soon as a synchronous
+   * `message` handler returns, instead of when V8's garbage collector gets
+   * to it. Under heavy binary traffic Deno otherwise holds hundreds of MB
+   * of dead received buffers (bench/investigate/DENO_RSS.md: 64 KiB echo,
+   * 290 MB → 76 MB). The price: a handler must not keep `msg.bytes()` (or
+   * the Message) past its own return; copy what it keeps
+   * (`msg.bytes().slice()`). Async handlers (returning a promise) are left
+   * alone. Everything fullduplex does with the bytes during the handler is
+   * safe (Deno's send() copies them; the Redis broker encodes them at once);
+   * a custom Broker must not hold `data` past its `publish` call. No effect
+   * on Bun, which manages that memory itself. Default false.
+   */
+  releaseReceivedBuffers?: boolean;
 }
 
 /**
@@ -288,6 +302,8 @@ export interface ResolvedLimits {
   backpressureLimit: number;
   /** What a send past the limit does besides being refused. */
   onBackpressureLimit: "close" | "drop";
+  /** Free binary messages' buffers after a synchronous handler returns (Deno). */
+  releaseReceivedBuffers: boolean;
 }
 
 /**
@@ -311,6 +327,7 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   lowWaterMark: 64 * 1024,
   backpressureLimit: 16 * 1024 * 1024,
   onBackpressureLimit: "drop",
+  releaseReceivedBuffers: false,
 });
 
 function checkNumber(name: string, value: unknown, min: number, max: number, integer = false): number {
@@ -341,7 +358,13 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
     lowWaterMark: checkNumber("lowWaterMark", options.lowWaterMark ?? DEFAULT_LIMITS.lowWaterMark, 0, 2 ** 31 - 1, true),
     backpressureLimit: checkNumber("backpressureLimit", options.backpressureLimit ?? DEFAULT_LIMITS.backpressureLimit, 1, 2 ** 31 - 1, true),
     onBackpressureLimit: checkChoice("onBackpressureLimit", options.onBackpressureLimit ?? DEFAULT_LIMITS.onBackpressureLimit),
+    releaseReceivedBuffers: checkBoolean("releaseReceivedBuffers", options.releaseReceivedBuffers ?? DEFAULT_LIMITS.releaseReceivedBuffers),
   };
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function checkChoice(name: string, value: unknown): "close" | "drop" {
