@@ -31,15 +31,13 @@
 
 export { serve } from "./src/server/serve.ts";
 export type { ServeOptions, Server, TlsOptions } from "./src/server/serve.ts";
-export { createHandler, NODE_SERVER_UNSUPPORTED, UnsupportedRuntimeError } from "./src/server/endpoint.ts";
+export { createHandler, NODE_SERVER_UNSUPPORTED } from "./src/server/endpoint.ts";
 export type { WebSocketEndpoint } from "./src/server/endpoint.ts";
 export type { ShutdownOptions } from "./src/server/core.ts";
 export type { ServerStats } from "./src/server/stats.ts";
 export { DEFAULT_LIMITS } from "./src/server/options.ts";
 export type {
-  CloseInfo,
   RateLimitOptions,
-  RemoteAddress,
   ResolvedLimits,
   UpgradeAccept,
   UpgradeInfo,
@@ -55,7 +53,6 @@ export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.
 export { MemoryBroker } from "./src/broker/memory.ts";
 export { DEFAULT_SERVER_HEARTBEAT, replyText } from "./src/server/heartbeat.ts";
 export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
-export type { ReadyState, SendResult } from "./src/server/socket.ts";
 export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno.ts";
 export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
@@ -116,10 +113,12 @@ export type {
   StandardTypes,
 } from "./src/protocol/standard_schema.ts";
 
-export { Message } from "./src/message.ts";
-export type { MessageKind, SendData } from "./src/message.ts";
-export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/close_codes.ts";
-export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/errors.ts";
-export { QueueFullError, RequestError } from "./src/errors.ts";
-export { detectRuntime } from "./src/runtime.ts";
-export type { RuntimeName } from "./src/runtime.ts";
+export { Message } from "./src/shared/message.ts";
+export type { MessageKind, SendData } from "./src/shared/message.ts";
+export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/shared/close_codes.ts";
+export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/shared/errors.ts";
+export { QueueFullError, RequestError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
+export { ReadyStates } from "./src/shared/types.ts";
+export type { CloseInfo, ReadyState, RemoteAddress, SendResult } from "./src/shared/types.ts";
+export { detectRuntime } from "./src/shared/runtime.ts";
+export type { RuntimeName } from "./src/shared/runtime.ts";

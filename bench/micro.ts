@@ -22,7 +22,8 @@
 import { ServerCore } from "../src/server/core.ts";
 import type { AcceptedUpgrade } from "../src/server/core.ts";
 import type { WebSocketOptions } from "../src/server/options.ts";
-import type { SendResult, Transport } from "../src/server/transport.ts";
+import type { Transport } from "../src/server/transport.ts";
+import type { SendResult } from "../src/shared/types.ts";
 import { DENO_CAPABILITIES } from "../src/adapters/deno.ts";
 import { BUN_CAPABILITIES, bunWebSocketHandler } from "../src/adapters/bun.ts";
 import type { BunServerWebSocket, BunSocketData } from "../src/adapters/bun.ts";

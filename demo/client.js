@@ -1,7 +1,7 @@
 // fullduplex client for browsers (connect, Client, Message, close codes, errors).
 // Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`
 // (Bun.build for browsers). Do not edit: change the TypeScript sources.
-// src/close_codes.ts
+// src/shared/close_codes.ts
 var CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
@@ -72,7 +72,7 @@ function normalizeReceivedCloseCode(code) {
   return code;
 }
 
-// src/errors.ts
+// src/shared/errors.ts
 class FullDuplexError extends Error {
   constructor(message, options) {
     super(message, options);
@@ -105,13 +105,26 @@ class RequestError extends FullDuplexError {
   }
 }
 
-// src/message.ts
+// src/shared/message.ts
 var decoder = new TextDecoder("utf-8");
 var encoder2 = new TextEncoder;
 var QUOTE_CHARS = 40;
 function quoteInput(text) {
   const cut = text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text;
-  return JSON.stringify(cut);
+  return escapeControls(JSON.stringify(cut));
+}
+var ENGINE_MESSAGE_CHARS = 100;
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const raw = err instanceof Error ? err.message : String(err);
+    const why = raw.length > ENGINE_MESSAGE_CHARS ? `${raw.slice(0, ENGINE_MESSAGE_CHARS)}…` : raw;
+    throw new MessageDecodeError(`invalid JSON: ${escapeControls(why)} (input ${quoteInput(text)})`, { cause: err });
+  }
+}
+function escapeControls(text) {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function toBytes(data) {
   if (data instanceof Uint8Array) {
@@ -152,19 +165,26 @@ class Message {
     return this.#bytes;
   }
   json() {
-    const text = this.text();
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      const raw = err instanceof Error ? err.message : String(err);
-      const line = raw.slice(0, 101).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-      const why = line.length > 100 ? `${line.slice(0, 100)}…` : line;
-      throw new MessageDecodeError(`invalid JSON: ${why} (input ${quoteInput(text)})`, { cause: err });
-    }
+    return parseJson(this.text());
   }
   toString() {
     return `Message(${this.kind}, ${this.size} bytes)`;
   }
+}
+
+// src/shared/payload.ts
+function framePayload(data, method) {
+  if (typeof data === "string")
+    return data;
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer)
+    return toBytes(data);
+  throw new TypeError(`${method}() takes a string, a Uint8Array or an ArrayBuffer; use ${method}Json() for objects`);
+}
+function jsonPayload(value, method) {
+  const text = JSON.stringify(value);
+  if (text === undefined)
+    throw new TypeError(`${method}() cannot encode ${typeof value}`);
+  return text;
 }
 
 // src/client/reconnect.ts
@@ -592,20 +612,10 @@ class Client {
     return this.#closed;
   }
   send(data) {
-    let payload;
-    if (typeof data === "string")
-      payload = data;
-    else if (data instanceof Uint8Array || data instanceof ArrayBuffer)
-      payload = toBytes(data);
-    else
-      throw new TypeError("send() takes a string, a Uint8Array or an ArrayBuffer; use sendJson() for objects");
-    this.#send(payload, undefined);
+    this.#send(framePayload(data, "send"), undefined);
   }
   sendJson(value) {
-    const text = JSON.stringify(value);
-    if (text === undefined)
-      throw new TypeError(`sendJson() cannot encode ${typeof value}`);
-    this.#send(text, undefined);
+    this.#send(jsonPayload(value, "send"), undefined);
   }
   request(value, options) {
     if (this.#state >= CLOSING)

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { assertCloseArgs, isApplicationCloseCode, Message, MessageDecodeError, parseProtocols, utf8ByteLength } from "../mod.ts";
-import { normalizeReceivedCloseCode, truncateCloseReason } from "../src/close_codes.ts";
+import { normalizeReceivedCloseCode, truncateCloseReason } from "../src/shared/close_codes.ts";
 import { chooseProtocol } from "../src/server/upgrade.ts";
 
 describe("Message", () => {

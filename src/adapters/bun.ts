@@ -20,9 +20,9 @@
 
 import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
 import type { Connection } from "../server/connection.ts";
-import type { AdapterCapabilities, SendResult, Transport } from "../server/transport.ts";
-import type { RemoteAddress } from "../server/options.ts";
-import { CloseCode } from "../close_codes.ts";
+import type { AdapterCapabilities, Transport } from "../server/transport.ts";
+import type { RemoteAddress, SendResult } from "../shared/types.ts";
+import { CloseCode } from "../shared/close_codes.ts";
 import { BunNativeTopics } from "./bun_topics.ts";
 
 /**

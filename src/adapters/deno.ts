@@ -16,8 +16,8 @@
  */
 
 import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
-import type { AdapterCapabilities, SendResult, Transport } from "../server/transport.ts";
-import type { RemoteAddress } from "../server/options.ts";
+import type { AdapterCapabilities, Transport } from "../server/transport.ts";
+import type { RemoteAddress, SendResult } from "../shared/types.ts";
 
 /** The parts of Deno's API this adapter uses (typed here so Bun's checker needs no Deno types). */
 export interface DenoNamespace {

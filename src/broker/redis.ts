@@ -35,9 +35,8 @@ import type { RedisBrokerEvent, RedisCallbacks, RedisPubSub } from "./redis_conn
 import { decodeRedisMessage, encodeRedisMessage } from "./redis_wire.ts";
 import { openBunRedis } from "./redis_bun.ts";
 import { openDenoRedis } from "./redis_deno.ts";
-import { detectRuntime } from "../runtime.ts";
-import { UnsupportedRuntimeError } from "../server/endpoint.ts";
-import { ConnectError, FullDuplexError } from "../errors.ts";
+import { detectRuntime } from "../shared/runtime.ts";
+import { ConnectError, FullDuplexError, UnsupportedRuntimeError } from "../shared/errors.ts";
 
 export type { RedisBrokerEvent };
 

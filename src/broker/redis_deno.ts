@@ -18,7 +18,7 @@
  */
 
 import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
-import { FullDuplexError } from "../errors.ts";
+import { FullDuplexError } from "../shared/errors.ts";
 
 /** The parts of a node-redis client used here. */
 interface NodeRedisClient {

@@ -12,11 +12,12 @@
  * @module
  */
 
-import { assertCloseArgs, normalizeReceivedCloseCode, truncateCloseReason } from "../close_codes.ts";
-import { ConnectError, InvalidStateError, RequestError } from "../errors.ts";
-import { Message, toBytes } from "../message.ts";
-import type { SendData } from "../message.ts";
-import type { CloseInfo } from "../server/options.ts";
+import { assertCloseArgs, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
+import { ConnectError, InvalidStateError, RequestError } from "../shared/errors.ts";
+import { Message } from "../shared/message.ts";
+import type { SendData } from "../shared/message.ts";
+import type { CloseInfo } from "../shared/types.ts";
+import { framePayload, jsonPayload } from "../shared/payload.ts";
 import { backoffDelay, resolveReconnect } from "./reconnect.ts";
 import type { ReconnectOptions, ResolvedReconnect } from "./reconnect.ts";
 import { OfflineQueue, resolveQueue } from "./queue.ts";
@@ -369,18 +370,12 @@ export class Client implements AsyncIterable<Message> {
    * when closed, or when not open and there is no queue.
    */
   send(data: SendData): void {
-    let payload: string | Uint8Array;
-    if (typeof data === "string") payload = data;
-    else if (data instanceof Uint8Array || data instanceof ArrayBuffer) payload = toBytes(data);
-    else throw new TypeError("send() takes a string, a Uint8Array or an ArrayBuffer; use sendJson() for objects");
-    this.#send(payload, undefined);
+    this.#send(framePayload(data, "send"), undefined);
   }
 
   /** Sends `JSON.stringify(value)` as a text frame. */
   sendJson(value: unknown): void {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`sendJson() cannot encode ${typeof value}`);
-    this.#send(text, undefined);
+    this.#send(jsonPayload(value, "send"), undefined);
   }
 
   /**

@@ -22,8 +22,8 @@
 
 export { Client, connect } from "./connect.ts";
 export type { ClientEvents, ConnectOptions, Listener } from "./connect.ts";
-export { Message } from "../message.ts";
-export type { MessageKind, SendData } from "../message.ts";
-export type { CloseInfo } from "../server/options.ts";
-export { CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../close_codes.ts";
-export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "../errors.ts";
+export { Message } from "../shared/message.ts";
+export type { MessageKind, SendData } from "../shared/message.ts";
+export type { CloseInfo } from "../shared/types.ts";
+export { CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../shared/close_codes.ts";
+export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "../shared/errors.ts";

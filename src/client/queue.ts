@@ -6,8 +6,8 @@
  * @module
  */
 
-import { QueueFullError } from "../errors.ts";
-import { utf8ByteLength } from "../close_codes.ts";
+import { QueueFullError } from "../shared/errors.ts";
+import { utf8ByteLength } from "../shared/close_codes.ts";
 
 /**
  * Options of `connect(url, { queue })`. Every field is optional.

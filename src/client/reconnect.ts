@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CloseInfo } from "../server/options.ts";
+import type { CloseInfo } from "../shared/types.ts";
 
 /**
  * Options of `connect(url, { reconnect })`. Every field is optional.

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { RequestError } from "../errors.ts";
+import { RequestError } from "../shared/errors.ts";
 
 /**
  * Options of `connect(url, { request })`. Every field is optional.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectError } from "../errors.ts";
+import { ConnectError } from "../shared/errors.ts";
 import type { StandardWebSocket } from "./native_socket.ts";
 
 /** A standard WebSocket constructor (protocols, or Deno's/Bun's options object). */

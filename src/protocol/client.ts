@@ -7,10 +7,10 @@
  * @module
  */
 
-import { RequestError } from "../errors.ts";
+import { RequestError } from "../shared/errors.ts";
 import { DEFAULT_REQUEST } from "../client/request.ts";
-import type { Message } from "../message.ts";
-import type { CloseInfo } from "../server/options.ts";
+import type { Message } from "../shared/message.ts";
+import type { CloseInfo } from "../shared/types.ts";
 import { cap, decodeProblem, showType, validationProblem } from "./problem.ts";
 import type { ProtocolProblem } from "./problem.ts";
 import type { AnyProtocol, ClientMessageInput, DecodeResult, ServerMessage, ServerMessageType } from "./protocol.ts";

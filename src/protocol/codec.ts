@@ -5,8 +5,8 @@
  * @module
  */
 
-import { MessageDecodeError } from "../errors.ts";
-import { quoteInput } from "../message.ts";
+import { MessageDecodeError } from "../shared/errors.ts";
+import { parseJson } from "../shared/message.ts";
 import type { ResolvedDecodeLimits } from "./limits.ts";
 
 /**
@@ -40,9 +40,6 @@ export interface Codec {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Longest part of an engine's parse error that is repeated. */
-const ENGINE_MESSAGE_CHARS = 100;
-
 /**
  * The default codec: `JSON.stringify` out (text frames), `JSON.parse` in.
  * A binary frame is read as UTF-8 JSON (invalid UTF-8 is a decode error).
@@ -72,14 +69,6 @@ export const jsonCodec: Codec = Object.freeze({
         throw new MessageDecodeError("invalid JSON: a binary message is not valid UTF-8", { cause: err });
       }
     }
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      // Engines quote the input in their messages (V8 at length); cap it so an
-      // attacker's megabyte never travels back in an error reply.
-      const raw = err instanceof Error ? err.message : String(err);
-      const why = raw.length > ENGINE_MESSAGE_CHARS ? `${raw.slice(0, ENGINE_MESSAGE_CHARS)}…` : raw;
-      throw new MessageDecodeError(`invalid JSON: ${why} (input ${quoteInput(text)})`, { cause: err });
-    }
+    return parseJson(text);
   },
 });

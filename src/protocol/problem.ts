@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MessageDecodeError } from "../errors.ts";
+import { MessageDecodeError } from "../shared/errors.ts";
 import { formatPath } from "./limits.ts";
 import type { StandardIssue } from "./standard_schema.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Message } from "../message.ts";
+import { Message } from "../shared/message.ts";
 import { jsonCodec } from "./codec.ts";
 import type { Codec } from "./codec.ts";
 import { checkDecodedValue, isForbiddenKey, resolveDecodeLimits } from "./limits.ts";

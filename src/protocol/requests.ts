@@ -8,7 +8,7 @@
  * @module
  */
 
-import { RequestError } from "../errors.ts";
+import { RequestError } from "../shared/errors.ts";
 import type { ProtocolProblem } from "./problem.ts";
 
 /**

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CloseCode } from "../close_codes.ts";
-import type { Message } from "../message.ts";
+import { CloseCode } from "../shared/close_codes.ts";
+import type { Message } from "../shared/message.ts";
 import { closeWithReservedCode } from "../server/socket.ts";
 import type { Socket } from "../server/socket.ts";
 import type { ProtocolProblem } from "./problem.ts";

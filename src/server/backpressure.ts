@@ -13,9 +13,9 @@
  * @module
  */
 
-import { CloseCode } from "../close_codes.ts";
+import { CloseCode } from "../shared/close_codes.ts";
 import type { Connection } from "./connection.ts";
-import type { SendResult } from "./transport.ts";
+import type { SendResult } from "../shared/types.ts";
 
 /** How often watched buffers are polled (ms). Only while some socket is above the mark. */
 const POLL_MS = 20;

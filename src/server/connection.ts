@@ -6,12 +6,11 @@
  * @module
  */
 
-import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../close_codes.ts";
-import { Message } from "../message.ts";
+import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
+import { Message } from "../shared/message.ts";
 import { Socket } from "./socket.ts";
-import type { ReadyState } from "./socket.ts";
-import type { RemoteAddress } from "./options.ts";
-import type { SendResult, Transport } from "./transport.ts";
+import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
+import type { Transport } from "./transport.ts";
 import type { ServerCore } from "./core.ts";
 import { RateLimiter } from "./rate_limit.ts";
 

@@ -6,9 +6,10 @@
  * @module
  */
 
-import { CloseCode } from "../close_codes.ts";
+import { CloseCode } from "../shared/close_codes.ts";
 import { Connection } from "./connection.ts";
-import type { RemoteAddress, ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
+import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
+import type { RemoteAddress } from "../shared/types.ts";
 import { resolveLimits } from "./options.ts";
 import type { AdapterCapabilities, Transport } from "./transport.ts";
 import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";

@@ -15,26 +15,12 @@ import type { ServerStats } from "./stats.ts";
 import { topicMethods } from "./publish.ts";
 import type { TopicMethods } from "./publish.ts";
 import { isWebSocketUpgrade } from "./upgrade.ts";
-import { detectRuntime } from "../runtime.ts";
+import { detectRuntime } from "../shared/runtime.ts";
 import { DENO_CAPABILITIES, denoUpgrade } from "../adapters/deno.ts";
 import type { DenoServeInfo } from "../adapters/deno.ts";
 import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
 import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
-import { FullDuplexError } from "../errors.ts";
-
-/**
- * Thrown when the server side is used on a runtime it does not support
- * (Node.js), or a runtime-specific mount method on the other runtime.
- *
- * @example
- * ```ts
- * import { serve, UnsupportedRuntimeError } from "fullduplex";
- * try { serve({ port: 0 }); } catch (err) {
- *   if (err instanceof UnsupportedRuntimeError) console.log(err.message);
- * }
- * ```
- */
-export class UnsupportedRuntimeError extends FullDuplexError {}
+import { UnsupportedRuntimeError } from "../shared/errors.ts";
 
 /**
  * The message Node.js users see when they try to start a server.

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Message } from "../message.ts";
+import type { Message } from "../shared/message.ts";
 
 /**
  * The texts of the application-level heartbeat.

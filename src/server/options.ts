@@ -4,46 +4,11 @@
  * @module
  */
 
-import type { Message } from "../message.ts";
+import type { Message } from "../shared/message.ts";
+import type { CloseInfo, RemoteAddress } from "../shared/types.ts";
 import type { Socket } from "./socket.ts";
 import type { TopicOptions } from "./pubsub.ts";
 import type { ServerHeartbeatOption } from "./heartbeat.ts";
-
-/**
- * The peer's address as both runtimes can report it.
- *
- * @example
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * serve({ open: (socket) => console.log(`${socket.remoteAddress.address}:${socket.remoteAddress.port}`) });
- * ```
- */
-export interface RemoteAddress {
-  /** IP address, e.g. `"127.0.0.1"` or `"::1"`. */
-  address: string;
-  /** TCP port of the peer. */
-  port: number;
-}
-
-/**
- * What a `close` handler learns about how a connection ended.
- *
- * @example
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * serve({ close: (socket, { code, reason }) => console.log(socket.id, code, reason) });
- * ```
- */
-export interface CloseInfo {
-  /**
-   * The close code: the peer's code when the peer closed, the server's code
-   * when the server closed, 1005 when a close frame carried no code, 1006
-   * when the connection ended without a close frame (both runtimes).
-   */
-  code: number;
-  /** The close reason, or `""`. */
-  reason: string;
-}
 
 /**
  * What the `upgrade` hook learns besides the request.

@@ -6,23 +6,9 @@
  * @module
  */
 
-import { toBytes } from "../message.ts";
-import type { SendData } from "../message.ts";
+import type { SendData } from "../shared/message.ts";
+import { framePayload, jsonPayload } from "../shared/payload.ts";
 import type { TopicHub } from "./pubsub.ts";
-
-/** A publishable payload: strings and Uint8Arrays as they are, ArrayBuffers viewed once. */
-export function publishPayload(data: SendData): string | Uint8Array {
-  if (typeof data === "string" || data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return toBytes(data);
-  throw new TypeError("publish() takes a string, a Uint8Array or an ArrayBuffer; use publishJson() for objects");
-}
-
-/** `JSON.stringify(value)`, or a TypeError for values JSON cannot encode. */
-export function publishText(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError(`publishJson() cannot encode ${typeof value}`);
-  return text;
-}
 
 /**
  * The topic methods of a server or endpoint.
@@ -53,8 +39,8 @@ export interface TopicMethods {
 /** Publishing for a whole endpoint (no sender to leave out). */
 export function topicMethods<D>(hub: TopicHub<D>): TopicMethods {
   return {
-    publish: (topic, data) => hub.publish(topic, publishPayload(data), undefined),
-    publishJson: (topic, value) => hub.publish(topic, publishText(value), undefined),
+    publish: (topic, data) => hub.publish(topic, framePayload(data, "publish"), undefined),
+    publishJson: (topic, value) => hub.publish(topic, jsonPayload(value, "publish"), undefined),
     subscriberCount: (topic) => hub.subscriberCount(topic),
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { assertCloseReason, CloseCode } from "../close_codes.ts";
+import { assertCloseReason, CloseCode } from "../shared/close_codes.ts";
 import type { ShutdownOptions } from "./core.ts";
 
 /**

@@ -5,35 +5,14 @@
  * @module
  */
 
-import { assertCloseArgs } from "../close_codes.ts";
-import { toBytes } from "../message.ts";
-import type { SendData } from "../message.ts";
-import type { RemoteAddress } from "./options.ts";
-import type { SendResult } from "./transport.ts";
+import { assertCloseArgs } from "../shared/close_codes.ts";
+import type { SendData } from "../shared/message.ts";
+import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
 import type { Connection } from "./connection.ts";
 import type { PublishOptions } from "./pubsub.ts";
-import { publishPayload, publishText } from "./publish.ts";
-import type { Message } from "../message.ts";
+import { framePayload, jsonPayload } from "../shared/payload.ts";
+import type { Message } from "../shared/message.ts";
 import { replyText } from "./heartbeat.ts";
-
-export type { SendResult };
-
-/**
- * `WebSocket.readyState` values: 0 connecting, 1 open, 2 closing, 3 closed.
- *
- * @example
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * import type { ReadyState } from "@fullduplex/fullduplex";
- * serve({
- *   message(socket, msg) {
- *     const state: ReadyState = socket.readyState;
- *     if (state === 1) socket.send(msg.text());
- *   },
- * });
- * ```
- */
-export type ReadyState = 0 | 1 | 2 | 3;
 
 let reservedClose: (socket: Socket<unknown>, code: number, reason: string) => void;
 
@@ -131,16 +110,12 @@ export class Socket<D = unknown> {
    * (the socket is not open, or `backpressureLimit` is reached).
    */
   send(data: SendData): SendResult {
-    if (typeof data === "string") return this.#conn.send(data);
-    if (data instanceof Uint8Array || data instanceof ArrayBuffer) return this.#conn.send(toBytes(data));
-    throw new TypeError("send() takes a string, a Uint8Array or an ArrayBuffer; use sendJson() for objects");
+    return this.#conn.send(framePayload(data, "send"));
   }
 
   /** Sends `JSON.stringify(value)` as a text frame. Throws a TypeError for values JSON cannot encode. */
   sendJson(value: unknown): SendResult {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`sendJson() cannot encode ${typeof value}`);
-    return this.#conn.send(text);
+    return this.#conn.send(jsonPayload(value, "send"));
   }
 
   /**
@@ -209,11 +184,11 @@ export class Socket<D = unknown> {
    * other. Returns how many local subscribers it was handed to.
    */
   publish(topic: string, data: SendData, options?: PublishOptions): number {
-    return this.#conn.core.topics.publish(topic, publishPayload(data), options?.includeSelf === true ? undefined : this.#conn);
+    return this.#conn.core.topics.publish(topic, framePayload(data, "publish"), options?.includeSelf === true ? undefined : this.#conn);
   }
 
   /** Publishes `JSON.stringify(value)` as text, encoded once for every subscriber. */
   publishJson(topic: string, value: unknown, options?: PublishOptions): number {
-    return this.#conn.core.topics.publish(topic, publishText(value), options?.includeSelf === true ? undefined : this.#conn);
+    return this.#conn.core.topics.publish(topic, jsonPayload(value, "publish"), options?.includeSelf === true ? undefined : this.#conn);
   }
 }

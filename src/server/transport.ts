@@ -5,24 +5,7 @@
  * @module
  */
 
-/**
- * What happened to a sent message: handed to the engine (`"sent"`), queued
- * because the peer is not reading fast enough (`"queued"`, it will still go
- * out), or not sent at all (`"dropped"`: closed socket or backpressure limit).
- *
- * @example
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * import type { SendResult } from "@fullduplex/fullduplex";
- * serve({
- *   message(socket, msg) {
- *     const result: SendResult = socket.send(msg.text());
- *     if (result === "dropped") console.warn(`reply to ${socket.id} was not sent`);
- *   },
- * });
- * ```
- */
-export type SendResult = "sent" | "queued" | "dropped";
+import type { SendResult } from "../shared/types.ts";
 
 /** One native socket as the core sees it. */
 export interface Transport {

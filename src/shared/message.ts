@@ -47,7 +47,34 @@ const QUOTE_CHARS = 40;
 /** A short, single-line excerpt of input for error messages. */
 export function quoteInput(text: string): string {
   const cut = text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text;
-  return JSON.stringify(cut);
+  return escapeControls(JSON.stringify(cut));
+}
+
+/** Longest part of an engine's parse error that an error message repeats. */
+const ENGINE_MESSAGE_CHARS = 100;
+
+/**
+ * `JSON.parse(text)`, or a {@link MessageDecodeError} whose message is one
+ * line: `invalid JSON: <why> (input "<at most 40 characters>…")`. Engines
+ * quote the input in their own messages (V8 at length, control characters
+ * and newlines included), so the engine's text is cut and every control
+ * character escaped: an attacker's megabyte or newline never travels back
+ * in an error reply or a log line. The one formatter for `Message.json()`
+ * and the typed layer's JSON codec.
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const raw = err instanceof Error ? err.message : String(err);
+    const why = raw.length > ENGINE_MESSAGE_CHARS ? `${raw.slice(0, ENGINE_MESSAGE_CHARS)}…` : raw;
+    throw new MessageDecodeError(`invalid JSON: ${escapeControls(why)} (input ${quoteInput(text)})`, { cause: err });
+  }
+}
+
+/** Escapes control characters and line separators as \uXXXX, so text stays on one line. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Turns any binary payload an engine hands over into a `Uint8Array` view (no copy). */
@@ -131,19 +158,7 @@ export class Message {
    * valid JSON.
    */
   json<T = unknown>(): T {
-    const text = this.text();
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      // Engines quote the input in their messages (V8 at length); cap it so an
-      // attacker's megabyte never travels back in an error reply or a log line.
-      const raw = err instanceof Error ? err.message : String(err);
-      // V8 quotes the raw input in its message, control characters and newlines
-      // included: escape them so the error stays one line (no log injection).
-      const line = raw.slice(0, 101).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-      const why = line.length > 100 ? `${line.slice(0, 100)}…` : line;
-      throw new MessageDecodeError(`invalid JSON: ${why} (input ${quoteInput(text)})`, { cause: err });
-    }
+    return parseJson(this.text()) as T;
   }
 
   /** A short description for logs: kind and size. */

@@ -130,3 +130,17 @@ export class RequestError extends FullDuplexError {
     this.reason = reason;
   }
 }
+
+/**
+ * Thrown when the server side is used on a runtime it does not support
+ * (Node.js), or a runtime-specific mount method on the other runtime.
+ *
+ * @example
+ * ```ts
+ * import { serve, UnsupportedRuntimeError } from "@fullduplex/fullduplex";
+ * try { serve({ port: 0 }); } catch (err) {
+ *   if (err instanceof UnsupportedRuntimeError) console.log(err.message);
+ * }
+ * ```
+ */
+export class UnsupportedRuntimeError extends FullDuplexError {}
