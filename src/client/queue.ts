@@ -35,15 +35,7 @@ export interface QueueOptions {
 /** Queue options with defaults applied. */
 export type ResolvedQueue = Required<QueueOptions>;
 
-/**
- * Defaults of {@link QueueOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_QUEUE } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_QUEUE.maxMessages); // 1000
- * ```
- */
+/** Defaults of {@link QueueOptions} (documented there). */
 export const DEFAULT_QUEUE: Readonly<Required<QueueOptions>> = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,

@@ -5,7 +5,8 @@
  */
 
 import { connect } from "../client/connect.ts";
-import type { Client, ConnectOptions, UrlSource } from "../client/connect.ts";
+import type { Client } from "../client/client.ts";
+import type { ConnectOptions, UrlSource } from "../client/types.ts";
 import { typedClient } from "./client.ts";
 import type { TypedClient, TypedClientOptions } from "./client.ts";
 import type { AnyProtocol } from "./protocol.ts";
@@ -16,7 +17,7 @@ import type { AnyProtocol } from "./protocol.ts";
  *
  * @example
  * ```ts
- * import type { ConnectTypedOptions } from "@fullduplex/fullduplex";
+ * import type { ConnectTypedOptions } from "@fullduplex/fullduplex/protocol";
  * const options: ConnectTypedOptions = { reconnect: true, requestTimeout: 5000, onInvalid: (p) => console.warn(p.message) };
  * ```
  */
@@ -31,7 +32,7 @@ export interface ConnectTypedOptions extends ConnectOptions, TypedClientOptions 
  *
  * @example
  * ```ts
- * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const ws = await connectTyped("ws://localhost:8080", chat, { reconnect: true });
  * const reply = await ws.request({ type: "greeting", content: "Hello Server" }, { reply: "response" });

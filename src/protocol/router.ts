@@ -25,8 +25,8 @@ import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, Serve
  *
  * @example
  * ```ts
- * import { router } from "@fullduplex/fullduplex";
- * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex";
+ * import { router } from "@fullduplex/fullduplex/protocol";
+ * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex/protocol";
  * const onInvalid: InvalidMessagePolicy = "close"; // 1007 / 1008
  * ```
  */
@@ -37,8 +37,8 @@ export type InvalidMessagePolicy = "reply" | "drop" | "close";
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterHandlers } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterHandlers } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const handlers: RouterHandlers<typeof chat> = {
  *   greeting(socket, msg) {
@@ -56,8 +56,8 @@ export type RouterHandlers<P extends AnyProtocol, D = unknown> = {
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterOptions } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterOptions } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const options: RouterOptions<typeof chat> = {
  *   onInvalid: "reply",
@@ -84,8 +84,9 @@ export interface RouterOptions<P extends AnyProtocol, D = unknown> {
  *
  * @example
  * ```ts
- * import { defineProtocol, router, serve, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterHandler } from "@fullduplex/fullduplex";
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, router, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterHandler } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
  * const message: RouterHandler = router(chat, { greeting() {} });
  * serve({ port: 8080, message });
@@ -107,7 +108,8 @@ type AnyHandler<D> = (socket: Socket<D>, message: unknown) => void | Promise<voi
  *
  * @example
  * ```ts
- * import { defineProtocol, protocolError, router, serve } from "@fullduplex/fullduplex";
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, protocolError, router } from "@fullduplex/fullduplex/protocol";
  * import { z } from "zod";
  *
  * const chat = defineProtocol({

@@ -18,7 +18,8 @@ import type { RouterHandlers, RouterOptions } from "./router.ts";
  *
  * @example
  * ```ts
- * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({
  *   client: { greeting: unchecked<{ content: string }>() },
  *   server: { response: unchecked<{ content: string }>() },
