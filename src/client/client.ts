@@ -191,7 +191,11 @@ export class Client implements AsyncIterable<Message> {
    * ```
    */
   request<T = unknown>(value: Record<string, unknown>, options?: RequestOptions): Promise<T> {
-    if (this.#state >= CLOSING) return Promise.reject(new InvalidStateError(`cannot send a request: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`));
+    if (this.#state >= CLOSING) {
+      return Promise.reject(
+        new InvalidStateError(`cannot send a request: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`),
+      );
+    }
     let created: { text: string; id: string; reply: Promise<unknown> };
     try {
       created = this.#requests.create(value, options);
@@ -290,7 +294,10 @@ export class Client implements AsyncIterable<Message> {
    * });
    * ```
    */
-  listen(onData: (msg: Message) => void, handlers: { onError?: (err: Error) => void; onDone?: (info: CloseInfo) => void } = {}): () => void {
+  listen(
+    onData: (msg: Message) => void,
+    handlers: { onError?: (err: Error) => void; onDone?: (info: CloseInfo) => void } = {},
+  ): () => void {
     const offs = [this.on("message", onData)];
     if (handlers.onError) offs.push(this.on("error", handlers.onError));
     if (handlers.onDone) offs.push(this.on("close", handlers.onDone));
@@ -313,11 +320,15 @@ export class Client implements AsyncIterable<Message> {
       return true;
     }
     if (this.#state >= CLOSING || this.#queue === undefined) {
-      throw new InvalidStateError(`cannot send: the connection to ${this.#url} is ${this.#closeInfo ? "closed" : this.#state === CLOSING ? "closing" : "not open"}`);
+      throw new InvalidStateError(
+        `cannot send: the connection to ${this.#url} is ${this.#closeInfo ? "closed" : this.#state === CLOSING ? "closing" : "not open"}`,
+      );
     }
     // Not open (waiting to reconnect, or the open connection is closing):
     // queue it; it goes out first on the next connection, or a drop event says it never will.
-    for (const dropped of this.#queue.push(payload, requestId)) this.#reportDrop(dropped.data, dropped.requestId, "dropped from the full offline queue to make room (queue.whenFull: \"drop-oldest\")");
+    for (const dropped of this.#queue.push(payload, requestId)) {
+      this.#reportDrop(dropped.data, dropped.requestId, 'dropped from the full offline queue to make room (queue.whenFull: "drop-oldest")');
+    }
     return false;
   }
 
@@ -362,7 +373,9 @@ export class Client implements AsyncIterable<Message> {
       });
     } catch (err) {
       // A bad URL or an unusable runtime: no attempt can ever succeed.
-      this.#fatal(err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }));
+      this.#fatal(
+        err instanceof ConnectError ? err : new ConnectError(href, err instanceof Error ? err.message : String(err), { cause: err }),
+      );
     }
   }
 
@@ -437,7 +450,11 @@ export class Client implements AsyncIterable<Message> {
    */
   #dropped(ws: StandardWebSocket, info: CloseInfo, local: boolean): void {
     if (ws !== this.#ws) return; // a stale event from a connection already given up
-    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    ws.onopen =
+      ws.onmessage =
+      ws.onerror =
+      ws.onclose =
+        null;
     this.#ws = undefined;
     this.#heartbeat?.stop();
     this.#heartbeat = undefined;
@@ -456,7 +473,9 @@ export class Client implements AsyncIterable<Message> {
       this.#finish(info);
       return;
     }
-    this.#requests.pending.rejectSent(`the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`);
+    this.#requests.pending.rejectSent(
+      `the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`,
+    );
     if (Date.now() - this.#openedAt >= policy.stableAfter) this.#attempt = 0;
     this.#scheduleRetry(info);
   }
@@ -511,7 +530,9 @@ export class Client implements AsyncIterable<Message> {
     this.#heartbeat?.stop();
     this.#requests.pending.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true);
     if (this.#queue !== undefined && this.#queue.length > 0) {
-      for (const item of this.#queue.takeAll()) this.#reportDrop(item.data, item.requestId, "the client closed for good before it could be sent");
+      for (const item of this.#queue.takeAll()) {
+        this.#reportDrop(item.data, item.requestId, "the client closed for good before it could be sent");
+      }
     }
     this.#inbox.end();
     this.#emit("close", info);

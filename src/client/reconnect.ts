@@ -102,7 +102,9 @@ export function resolveReconnect(option: boolean | ReconnectOptions | undefined)
   const maxDelay = checkNumber("maxDelay", o.maxDelay ?? DEFAULT_RECONNECT.maxDelay, 0);
   if (maxDelay < minDelay) throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be smaller than minDelay (${minDelay})`);
   const maxRetries = checkNumber("maxRetries", o.maxRetries ?? DEFAULT_RECONNECT.maxRetries, 0, true);
-  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries)) throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries)) {
+    throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  }
   if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== "function") {
     throw new TypeError("reconnect.shouldReconnect must be a function (event) => boolean");
   }
@@ -122,7 +124,11 @@ export function resolveReconnect(option: boolean | ReconnectOptions | undefined)
  * `min(maxDelay, minDelay · factor^attempt)` ("full jitter" above a floor),
  * drawn anew for every attempt. Internal (the Client calls it).
  */
-export function backoffDelay(attempt: number, policy: Pick<ResolvedReconnect, "minDelay" | "maxDelay" | "factor">, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<ResolvedReconnect, "minDelay" | "maxDelay" | "factor">,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelay, policy.minDelay * policy.factor ** Math.max(1, attempt));
   return Math.round(policy.minDelay + random() * (ceiling - policy.minDelay));
 }

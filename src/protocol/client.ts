@@ -24,7 +24,10 @@ import { InvalidReplyError } from "./invalid_reply.ts";
  * import { connect } from "@fullduplex/fullduplex";
  * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { TypedClientTransport } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const transport: TypedClientTransport = await connect("ws://localhost:8080");
  * const ws = typedClient(transport, chat);
  * ```
@@ -56,7 +59,10 @@ export interface TypedClientTransport {
  * ```ts
  * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { TypedRequestOptions } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = await connectTyped("ws://localhost:8080", chat);
  * const options: TypedRequestOptions<"response"> = { timeout: 2000, reply: "response" };
  * const reply = await ws.request({ type: "greeting", content: "hi" }, options);
@@ -81,7 +87,10 @@ export interface TypedRequestOptions<R extends string> {
  * import { connect } from "@fullduplex/fullduplex";
  * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { TypedClientOptions } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const options: TypedClientOptions = { requestTimeout: 5000, onInvalid: (problem) => console.warn(problem.message) };
  * const ws = typedClient(await connect("ws://localhost:8080"), chat, options);
  * ```
@@ -118,13 +127,17 @@ function logInvalid(problem: ProtocolProblem): void {
  * ```ts
  * import { connect } from "@fullduplex/fullduplex";
  * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.on("response", (msg) => console.log(msg.content));
  * ws.send({ type: "greeting", content: "Hello Server" });
  * ```
  */
-export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport = TypedClientTransport> implements AsyncIterable<ServerMessage<P>> {
+export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport = TypedClientTransport>
+  implements AsyncIterable<ServerMessage<P>> {
   /** The wrapped client, with its own type (raw frames, close codes, readyState, …). */
   readonly client: T;
   /** The protocol. */
@@ -177,7 +190,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    * @example
    * ```ts
    * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const ws = await connectTyped("ws://localhost:8080", chat);
    * const reply = await ws.request({ type: "greeting", content: "hi" }, { reply: "response", timeout: 2000 });
    * console.log(reply.content); // typed: the "response" message
@@ -195,7 +211,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
         throw new TypeError("request() takes a message object; the correlation id is added to it as a field");
       }
       if (Object.hasOwn(message, idField)) {
-        throw new TypeError(`request(): the message already has a "${idField}" field, which carries the correlation id; choose another idField in defineProtocol()`);
+        throw new TypeError(
+          `request(): the message already has a "${idField}" field, which carries the correlation id; ` +
+            "choose another idField in defineProtocol()",
+        );
       }
       timeout = checkRequestTimeout(options.timeout ?? this.#requestTimeout);
       accept = options.reply === undefined ? undefined : new Set(typeof options.reply === "string" ? [options.reply] : options.reply);
@@ -229,7 +248,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    * @example
    * ```ts
    * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const ws = await connectTyped("ws://localhost:8080", chat);
    * const off = ws.on("response", (msg) => console.log(msg.content));
    * off();
@@ -280,7 +302,9 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     if (this.#replies !== undefined) return this.#replies;
     const replies: Replies = this.#replies = new PendingRequests();
     this.#listen();
-    void this.client.closed.then((info) => replies.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true));
+    void this.client.closed.then((info) =>
+      replies.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true)
+    );
     if (this.client.readyState !== undefined) {
       // A fullduplex Client: follow its connections, as its own request() does.
       const on = this.client.on.bind(this.client) as unknown as EventOn;
@@ -391,7 +415,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
  * ```ts
  * import { connect } from "@fullduplex/fullduplex";
  * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.send({ type: "greeting", content: "Hello Server" });
  * for await (const msg of ws) {
@@ -401,6 +428,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
  * await ws.close();
  * ```
  */
-export function typedClient<P extends AnyProtocol, T extends TypedClientTransport>(client: T, protocol: P, options: TypedClientOptions = {}): TypedClient<P, T> {
+export function typedClient<P extends AnyProtocol, T extends TypedClientTransport>(
+  client: T,
+  protocol: P,
+  options: TypedClientOptions = {},
+): TypedClient<P, T> {
   return new TypedClient(client, protocol, options);
 }

@@ -33,14 +33,21 @@ export interface ConnectTypedOptions extends ConnectOptions, TypedClientOptions 
  * @example
  * ```ts
  * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = await connectTyped("ws://localhost:8080", chat, { reconnect: true });
  * const reply = await ws.request({ type: "greeting", content: "Hello Server" }, { reply: "response" });
  * console.log(reply.content);
  * await ws.close();
  * ```
  */
-export async function connectTyped<P extends AnyProtocol>(url: UrlSource, protocol: P, options: ConnectTypedOptions = {}): Promise<TypedClient<P, Client>> {
+export async function connectTyped<P extends AnyProtocol>(
+  url: UrlSource,
+  protocol: P,
+  options: ConnectTypedOptions = {},
+): Promise<TypedClient<P, Client>> {
   const { onInvalid, requestTimeout, ...connectOptions } = options;
   const client = await connect(url, connectOptions);
   return typedClient(client, protocol, { onInvalid, requestTimeout: requestTimeout ?? options.request?.timeout });

@@ -18,7 +18,10 @@ import type { ProtocolProblem } from "./problem.ts";
  * @example
  * ```ts
  * import { connectTyped, defineProtocol, InvalidReplyError, unchecked } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = await connectTyped("ws://localhost:8080", chat);
  * try {
  *   await ws.request({ type: "greeting", content: "hi" }, { reply: "response" });

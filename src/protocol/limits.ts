@@ -122,13 +122,17 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * binary codec produced) are leaves.
  */
 export function checkDecodedValue(root: unknown, limits: ResolvedDecodeLimits): string | undefined {
-  if (typeof root === "string") return root.length > limits.maxStringLength ? `string longer than ${limits.maxStringLength} characters` : undefined;
+  if (typeof root === "string") {
+    return root.length > limits.maxStringLength ? `string longer than ${limits.maxStringLength} characters` : undefined;
+  }
   if (typeof root !== "object" || root === null) return undefined;
   if (limits.maxDepth <= RECURSION_SAFE_DEPTH) {
     // The common case: a bounded depth makes recursion safe, and recursion
     // allocates nothing for a message that passes.
     const failure = walk(root, 1, limits);
-    return failure === undefined ? undefined : `${failure.problem} at ${failure.path.length === 0 ? "the message" : formatPath(failure.path)}`;
+    return failure === undefined
+      ? undefined
+      : `${failure.problem} at ${failure.path.length === 0 ? "the message" : formatPath(failure.path)}`;
   }
   return checkIteratively(root, limits);
 }

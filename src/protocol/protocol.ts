@@ -120,7 +120,10 @@ export interface AnyProtocol {
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ClientMessageType } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const type: ClientMessageType<typeof chat> = "greeting";
  * ```
  */
@@ -132,7 +135,10 @@ export type ClientMessageType<P extends AnyProtocol> = keyof P["client"] & strin
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ServerMessageType } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const type: ServerMessageType<typeof chat> = "response";
  * ```
  */
@@ -146,11 +152,19 @@ export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & strin
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ClientMessage } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * type Greeting = ClientMessage<typeof chat, "greeting">; // { type: "greeting"; content: string }
  * ```
  */
 export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> = ClientMessageType<P>> = {
+  // How this and the three message types below are built (written out in each, because a helper
+  // type in a public signature would have to be public too): for each message type N, the
+  // discriminator set to N plus the fields V of its schema, flattened by the mapped type so editors
+  // show { type: "greeting"; content: string }. A V with only a `never` index signature (zod 4 types
+  // `z.object({})` as Record<string, never>, which would make even the discriminator `never`) adds no fields.
   [N in T]: InferOutput<P["client"][N]> extends infer V ? {
       [F in keyof ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
         ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[F];
@@ -165,7 +179,10 @@ export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> 
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ServerMessage } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * function show(msg: ServerMessage<typeof chat>): string {
  *   return msg.content;
  * }
@@ -186,7 +203,10 @@ export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> 
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ClientMessageInput } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const greeting: ClientMessageInput<typeof chat> = { type: "greeting", content: "hi" };
  * ```
  */
@@ -205,7 +225,10 @@ export type ClientMessageInput<P extends AnyProtocol> = {
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ServerMessageInput } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const response: ServerMessageInput<typeof chat> = { type: "response", content: "hi" };
  * ```
  */
@@ -238,7 +261,10 @@ export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { ClientMessage, DecodeResult } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const result: DecodeResult<ClientMessage<typeof chat>> = await chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
  * console.log(result.ok ? result.message.content : result.problem.message);
  * ```
@@ -277,7 +303,11 @@ class SideTable {
     for (const type of types) {
       const schema = schemas[type];
       if (typeof schema?.["~standard"]?.validate !== "function") {
-        throw new TypeError(`the schema of ${reader === "server" ? "client" : "server"} message ${JSON.stringify(type)} is not a Standard Schema (it needs a "~standard".validate function)`);
+        throw new TypeError(
+          `the schema of ${reader === "server" ? "client" : "server"} message ${
+            JSON.stringify(type)
+          } is not a Standard Schema (it needs a "~standard".validate function)`,
+        );
       }
       this.schemas[type] = schema;
     }
@@ -326,14 +356,23 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   constructor(definition: ProtocolDefinition<C, S>, options: ProtocolOptions<K>) {
     const discriminator = (options.discriminator ?? "type") as K;
     if (typeof discriminator !== "string" || discriminator === "" || isForbiddenKey(discriminator)) {
-      throw new TypeError(`discriminator must be a non-empty field name other than __proto__, constructor or prototype; got ${JSON.stringify(discriminator)}`);
+      throw new TypeError(
+        `discriminator must be a non-empty field name other than __proto__, constructor or prototype; got ${JSON.stringify(discriminator)}`,
+      );
     }
-    if (typeof definition !== "object" || definition === null || typeof definition.client !== "object" || typeof definition.server !== "object") {
+    if (
+      typeof definition !== "object" || definition === null || typeof definition.client !== "object" ||
+      typeof definition.server !== "object"
+    ) {
       throw new TypeError("defineProtocol() takes { client: { type: schema, … }, server: { type: schema, … } }");
     }
     const idField = options.idField ?? "id";
     if (typeof idField !== "string" || idField === "" || idField === discriminator || isForbiddenKey(idField)) {
-      throw new TypeError(`idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${JSON.stringify(idField)}`);
+      throw new TypeError(
+        `idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${
+          JSON.stringify(idField)
+        }`,
+      );
     }
     this.discriminator = discriminator;
     this.idField = idField;
@@ -357,8 +396,11 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * @example
    * ```ts
    * import { serve } from "@fullduplex/fullduplex";
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * serve({ port: 8080, open: (socket) => chat.send(socket, { type: "response", content: "Hello Client" }) });
    * ```
    */
@@ -377,7 +419,7 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * @example
    * ```ts
    * import { serve } from "@fullduplex/fullduplex";
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
    * const calc = defineProtocol({
    *   client: { sum: unchecked<{ values: number[] }>() },
    *   server: { total: unchecked<{ total: number }>() },
@@ -418,27 +460,38 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * @example
    * ```ts
    * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const result = chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
    * if (!(result instanceof Promise) && result.ok) console.log(result.message.content);
    * ```
    */
-  decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
+  decodeClientMessage(
+    data: string | Uint8Array | Message,
+  ): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
     return this.#decode(this.#fromClient, data) as Decoded<ClientMessage<Protocol<C, S, K>>>;
   }
 
   /** Decodes and validates a message the server sent (what the client receives). Never throws. */
-  decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
+  decodeServerMessage(
+    data: string | Uint8Array | Message,
+  ): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
     return this.#decode(this.#fromServer, data) as Decoded<ServerMessage<Protocol<C, S, K>>>;
   }
 
   /** Validates an already decoded client message (limits, discriminator, schema). Never throws. */
-  validateClientMessage(value: unknown): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
+  validateClientMessage(
+    value: unknown,
+  ): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
     return this.#validate(this.#fromClient, value) as Decoded<ClientMessage<Protocol<C, S, K>>>;
   }
 
   /** Validates an already decoded server message. Never throws. */
-  validateServerMessage(value: unknown): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
+  validateServerMessage(
+    value: unknown,
+  ): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
     return this.#validate(this.#fromServer, value) as Decoded<ServerMessage<Protocol<C, S, K>>>;
   }
 
@@ -477,7 +530,9 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   #check(table: SideTable, value: unknown): Decoded {
     const disc = this.discriminator;
     const refused = checkDecodedValue(value, this.limits);
-    if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
+    if (refused !== undefined) {
+      return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
+    }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return { ok: false, problem: validationProblem(`expected a ${this.codec.name} object with a string "${disc}"`) };
     }
@@ -496,7 +551,10 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
       return { ok: false, problem: schemaThrew(type, err) };
     }
     if (isThenable<StandardResult<unknown>>(result)) {
-      return Promise.resolve(result).then((r) => this.#finish(table, type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+      return Promise.resolve(result).then(
+        (r) => this.#finish(table, type, r, value),
+        (err) => ({ ok: false, problem: schemaThrew(type, err) }),
+      );
     }
     return this.#finish(table, type, result, value);
   }
@@ -524,7 +582,13 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
 
 /** A schema (or a transform in it) threw instead of returning issues: a bug on this side, not the peer's. */
 function schemaThrew(type: string, err: unknown): ProtocolProblem {
-  return { ...validationProblem(`invalid ${showType(type)} message: its schema failed (${cap(err instanceof Error ? err.name : "error", 40)})`, type), cause: err };
+  return {
+    ...validationProblem(
+      `invalid ${showType(type)} message: its schema failed (${cap(err instanceof Error ? err.name : "error", 40)})`,
+      type,
+    ),
+    cause: err,
+  };
 }
 
 /**
@@ -598,7 +662,9 @@ export const protocolError: StandardSchemaV1<{ error: string }> = Object.freeze(
     vendor: "fullduplex",
     validate(value: unknown): StandardResult<{ error: string }> {
       const error = typeof value === "object" && value !== null ? (value as { error?: unknown }).error : undefined;
-      return typeof error === "string" ? { value: value as { error: string } } : { issues: [{ message: "expected a string", path: ["error"] }] };
+      return typeof error === "string"
+        ? { value: value as { error: string } }
+        : { issues: [{ message: "expected a string", path: ["error"] }] };
     },
   }),
 });

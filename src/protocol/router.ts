@@ -39,7 +39,10 @@ export type InvalidMessagePolicy = "reply" | "drop" | "close";
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { RouterHandlers } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const handlers: RouterHandlers<typeof chat> = {
  *   greeting(socket, msg) {
  *     chat.send(socket, { type: "response", content: msg.content });
@@ -58,7 +61,10 @@ export type RouterHandlers<P extends AnyProtocol, D = unknown> = {
  * ```ts
  * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { RouterOptions } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const options: RouterOptions<typeof chat> = {
  *   onInvalid: "reply",
  *   errorReply: (problem) => ({ type: "response", content: `refused: ${problem.message}` }),
@@ -87,7 +93,10 @@ export interface RouterOptions<P extends AnyProtocol, D = unknown> {
  * import { serve } from "@fullduplex/fullduplex";
  * import { defineProtocol, router, unchecked } from "@fullduplex/fullduplex/protocol";
  * import type { RouterHandler } from "@fullduplex/fullduplex/protocol";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const message: RouterHandler = router(chat, { greeting() {} });
  * serve({ port: 8080, message });
  * ```

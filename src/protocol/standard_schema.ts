@@ -41,10 +41,18 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
      */
     readonly validate: (value: unknown) =>
       | { readonly value: Output; readonly issues?: undefined }
-      | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }> }
+      | {
+        readonly issues: ReadonlyArray<
+          { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }
+        >;
+      }
       | Promise<
         | { readonly value: Output; readonly issues?: undefined }
-        | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }> }
+        | {
+          readonly issues: ReadonlyArray<
+            { readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }
+          >;
+        }
       >;
     /** Type-level only (never present at run time): the input and output types. */
     readonly types?: { readonly input: Input; readonly output: Output } | undefined;
