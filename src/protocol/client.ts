@@ -10,6 +10,7 @@
 import { DEFAULT_REQUEST } from "../client/request.ts";
 import { checkRequestTimeout, PendingRequests } from "../client/pending_requests.ts";
 import type { Message } from "../shared/message.ts";
+import { ReadyStates } from "../shared/types.ts";
 import type { CloseInfo } from "../shared/types.ts";
 import { cap, decodeProblem, showType, validationProblem } from "./problem.ts";
 import type { ProtocolProblem } from "./problem.ts";
@@ -231,7 +232,7 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     }
     const reply = replies.wait(id, timeout, accept);
     // The same test the client makes: open now means handed to the connection, else queued.
-    const sent = this.client.readyState === undefined || this.client.readyState === 1;
+    const sent = this.client.readyState === undefined || this.client.readyState === ReadyStates.OPEN;
     try {
       this.client.send(payload);
       if (sent) replies.markSent(id);
