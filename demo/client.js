@@ -172,6 +172,14 @@ class Message {
   }
 }
 
+// src/shared/types.ts
+var ReadyStates = Object.freeze({
+  CONNECTING: 0,
+  OPEN: 1,
+  CLOSING: 2,
+  CLOSED: 3
+});
+
 // src/shared/payload.ts
 function framePayload(data, method) {
   if (typeof data === "string")
@@ -214,8 +222,9 @@ function resolveReconnect(option) {
   if (maxDelay < minDelay)
     throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be smaller than minDelay (${minDelay})`);
   const maxRetries = checkNumber("maxRetries", o.maxRetries ?? DEFAULT_RECONNECT.maxRetries, 0, true);
-  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))
+  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries)) {
     throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  }
   if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== "function") {
     throw new TypeError("reconnect.shouldReconnect must be a function (event) => boolean");
   }
@@ -231,82 +240,6 @@ function resolveReconnect(option) {
 function backoffDelay(attempt, policy, random = Math.random) {
   const ceiling = Math.min(policy.maxDelay, policy.minDelay * policy.factor ** Math.max(1, attempt));
   return Math.round(policy.minDelay + random() * (ceiling - policy.minDelay));
-}
-
-// src/client/queue.ts
-var DEFAULT_QUEUE = Object.freeze({
-  maxMessages: 1000,
-  maxBytes: 1024 * 1024,
-  whenFull: "throw"
-});
-function resolveQueue(option) {
-  if (option === false)
-    return;
-  const o = option === undefined || option === true ? {} : option;
-  const maxMessages = o.maxMessages ?? DEFAULT_QUEUE.maxMessages;
-  const maxBytes = o.maxBytes ?? DEFAULT_QUEUE.maxBytes;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1)
-    throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
-  if (!Number.isInteger(maxBytes) || maxBytes < 1)
-    throw new RangeError(`queue.maxBytes must be an integer ≥ 1, got ${String(maxBytes)}`);
-  const whenFull = o.whenFull ?? DEFAULT_QUEUE.whenFull;
-  if (whenFull !== "throw" && whenFull !== "drop-oldest")
-    throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
-  return { maxMessages, maxBytes, whenFull };
-}
-
-class OfflineQueue {
-  limits;
-  #items = [];
-  #head = 0;
-  #bytes = 0;
-  constructor(limits) {
-    this.limits = limits;
-  }
-  get length() {
-    return this.#items.length - this.#head;
-  }
-  get bytes() {
-    return this.#bytes;
-  }
-  push(data, requestId) {
-    const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
-    const { maxMessages, maxBytes, whenFull } = this.limits;
-    if (bytes > maxBytes) {
-      throw new QueueFullError(`cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`);
-    }
-    const dropped = [];
-    while (this.length >= maxMessages || this.#bytes + bytes > maxBytes) {
-      if (whenFull === "throw") {
-        throw new QueueFullError(`the offline queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: the message was not sent. Slow down (await client.drained()) or raise the limits`);
-      }
-      dropped.push(this.shift());
-    }
-    this.#items.push({ data: typeof data === "string" ? data : data.slice(), bytes, requestId });
-    this.#bytes += bytes;
-    return dropped;
-  }
-  shift() {
-    if (this.#head >= this.#items.length)
-      return;
-    const item = this.#items[this.#head++];
-    this.#bytes -= item.bytes;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  takeAll() {
-    const all = this.#items.slice(this.#head);
-    this.#items = [];
-    this.#head = 0;
-    this.#bytes = 0;
-    return all;
-  }
 }
 
 // src/client/heartbeat.ts
@@ -400,99 +333,25 @@ class HeartbeatMonitor {
   }
 }
 
-// src/client/request.ts
-var DEFAULT_REQUEST = Object.freeze({ idField: "id", timeout: 1e4 });
-function resolveRequestDefaults(option) {
-  const idField = option?.idField ?? DEFAULT_REQUEST.idField;
-  const timeout = option?.timeout ?? DEFAULT_REQUEST.timeout;
-  if (typeof idField !== "string" || idField === "" || idField.includes('"') || idField.includes("\\")) {
-    throw new TypeError(`request.idField must be a non-empty field name without quotes or backslashes, got ${JSON.stringify(idField)}`);
-  }
-  checkTimeout(timeout, "request.timeout");
-  return { idField, timeout };
-}
-function checkTimeout(timeout, name) {
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout <= 0) {
-    throw new RangeError(`${name} must be a number of ms > 0, got ${String(timeout)}`);
-  }
-  return timeout;
-}
-
-class PendingRequests {
-  idField;
-  defaultTimeout;
-  #pending = new Map;
-  #needle;
-  #prefix = Math.random().toString(36).slice(2, 8);
-  #counter = 0;
-  constructor(defaults) {
-    this.idField = defaults.idField;
-    this.defaultTimeout = defaults.timeout;
-    this.#needle = JSON.stringify(defaults.idField);
-  }
-  get size() {
-    return this.#pending.size;
-  }
-  create(value, options = {}) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new TypeError("request() takes a plain JSON object; the correlation id is added to it as a field");
-    }
-    const timeout = checkTimeout(options.timeout ?? this.defaultTimeout, "request timeout");
-    const id = `${this.#prefix}-${++this.#counter}`;
-    const text = JSON.stringify({ ...value, [this.idField]: id });
-    const reply = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new RequestError("timeout", `request ${id} got no reply within ${timeout} ms`));
-      }, timeout);
-      this.#pending.set(id, { resolve, reject, timer, sent: false });
-    });
-    return { text, id, reply };
-  }
-  fail(id, err) {
-    const p = this.#pending.get(id);
-    if (p === undefined)
-      return;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    p.reject(err);
-  }
-  match(text) {
-    if (this.#pending.size === 0 || text.charCodeAt(0) !== 123 || !text.includes(this.#needle))
-      return false;
-    let parsed;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return false;
-    }
-    if (typeof parsed !== "object" || parsed === null)
-      return false;
-    const id = parsed[this.idField];
-    if (typeof id !== "string")
-      return false;
-    const p = this.#pending.get(id);
-    if (p === undefined)
-      return false;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    p.resolve(parsed);
-    return true;
-  }
-  markSent(id) {
-    const p = this.#pending.get(id);
-    if (p !== undefined)
-      p.sent = true;
-  }
-  rejectSent(why, all = false) {
-    for (const [id, p] of this.#pending) {
-      if (!all && !p.sent)
-        continue;
-      this.#pending.delete(id);
-      clearTimeout(p.timer);
-      p.reject(new RequestError("closed", `request ${id} got no reply: ${why}`));
-    }
-  }
+// src/client/error_text.ts
+var KNOWN_CAUSES = {
+  ECONNREFUSED: "connection refused (ECONNREFUSED)",
+  ENOTFOUND: "host not found (ENOTFOUND)",
+  ETIMEDOUT: "connection timed out (ETIMEDOUT)",
+  ECONNRESET: "connection reset (ECONNRESET)",
+  "tcp connect error": "connection refused or unreachable (tcp connect error)",
+  "dns error": "host not found (dns error)"
+};
+function describeErrorEvent(ev) {
+  const e = ev;
+  const code = e?.error?.code;
+  if (typeof code === "string" && KNOWN_CAUSES[code])
+    return KNOWN_CAUSES[code];
+  const text = e?.error?.message || e?.message || "";
+  for (const [needle, friendly] of Object.entries(KNOWN_CAUSES))
+    if (text.endsWith(needle))
+      return friendly;
+  return text || "connection failed";
 }
 
 // src/client/websocket_global.ts
@@ -514,32 +373,191 @@ function createNativeSocket(href, options) {
   return { ws: new WebSocketCtor(href, options.protocols), release() {} };
 }
 
-// src/client/connect.ts
-var BACKLOG_LIMIT = 1e4;
-var DRAIN_POLL_MS = 10;
-var KNOWN_CAUSES = {
-  ECONNREFUSED: "connection refused (ECONNREFUSED)",
-  ENOTFOUND: "host not found (ENOTFOUND)",
-  ETIMEDOUT: "connection timed out (ETIMEDOUT)",
-  ECONNRESET: "connection reset (ECONNRESET)",
-  "tcp connect error": "connection refused or unreachable (tcp connect error)",
-  "dns error": "host not found (dns error)"
-};
-function describeErrorEvent(ev) {
-  const e = ev;
-  const code = e?.error?.code;
-  if (typeof code === "string" && KNOWN_CAUSES[code])
-    return KNOWN_CAUSES[code];
-  const text = e?.error?.message || e?.message || "";
-  for (const [needle, friendly] of Object.entries(KNOWN_CAUSES))
-    if (text.endsWith(needle))
-      return friendly;
-  return text || "connection failed";
+// src/client/open_socket.ts
+var DEFAULT_CONNECT_TIMEOUT = 1e4;
+function openSocket(href, options, done) {
+  const parsed = new URL(href);
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
+  }
+  const protocols = options.protocols === undefined ? [] : [].concat(options.protocols);
+  const { ws, release } = createNativeSocket(href, { protocols, headers: options.headers, ca: options.ca });
+  ws.binaryType = "arraybuffer";
+  let settled = false;
+  const giveUp = () => {
+    settled = true;
+    clearTimeout(timer);
+    release();
+    ws.onerror = ws.onclose = null;
+    ws.onopen = () => ws.close();
+  };
+  const fail = (reason) => {
+    if (settled)
+      return;
+    giveUp();
+    done.failed(reason);
+  };
+  const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
+  const timer = setTimeout(() => {
+    fail(`timed out after ${timeout} ms`);
+    try {
+      ws.close();
+    } catch {}
+  }, timeout);
+  ws.onerror = (ev) => fail(describeErrorEvent(ev));
+  ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
+  ws.onopen = () => {
+    if (settled)
+      return;
+    settled = true;
+    clearTimeout(timer);
+    release();
+    ws.onopen = ws.onerror = ws.onclose = null;
+    done.opened(ws);
+  };
+  return () => {
+    if (settled)
+      return;
+    giveUp();
+    try {
+      ws.close();
+    } catch {}
+  };
 }
-var CONNECTING = 0;
-var OPEN = 1;
-var CLOSING = 2;
-var CLOSED = 3;
+
+// src/client/events.ts
+function callListener(listener, value) {
+  try {
+    listener(value);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+class ClientEmitter {
+  #listeners = {
+    message: new Set,
+    open: new Set,
+    reconnecting: new Set,
+    reconnected: new Set,
+    close: new Set,
+    error: new Set,
+    drop: new Set
+  };
+  add(event, listener) {
+    const set = Object.hasOwn(this.#listeners, event) ? this.#listeners[event] : undefined;
+    if (set === undefined)
+      throw new TypeError(`unknown client event ${JSON.stringify(event)}`);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+  count(event) {
+    return this.#listeners[event].size;
+  }
+  emit(event, value) {
+    for (const listener of this.#listeners[event])
+      callListener(listener, value);
+  }
+}
+
+// src/client/inbox.ts
+var BACKLOG_LIMIT = 1e4;
+
+class Inbox {
+  #events;
+  #closed;
+  #iterators = new Set;
+  #backlog = [];
+  constructor(events, closed) {
+    this.#events = events;
+    this.#closed = closed;
+  }
+  deliver(msg) {
+    const events = this.#events;
+    if (events.count("message") === 0 && this.#iterators.size === 0) {
+      if (this.#backlog.length < BACKLOG_LIMIT)
+        this.#backlog.push(msg);
+      else
+        events.emit("error", new Error(`message dropped: more than ${BACKLOG_LIMIT} messages arrived before anything consumed them`));
+      return;
+    }
+    events.emit("message", msg);
+    for (const queue of this.#iterators)
+      queue.push(msg);
+  }
+  flushTo(listener) {
+    const backlog = this.#backlog;
+    if (backlog.length === 0)
+      return;
+    this.#backlog = [];
+    queueMicrotask(() => backlog.forEach((msg) => callListener(listener, msg)));
+  }
+  iterator() {
+    const queue = new MessageQueue((leftover) => {
+      this.#iterators.delete(queue);
+      if (leftover.length > 0 && !this.#closed())
+        this.#backlog = leftover.concat(this.#backlog);
+    });
+    for (const msg of this.#backlog)
+      queue.push(msg);
+    this.#backlog = [];
+    if (this.#closed())
+      queue.end();
+    else
+      this.#iterators.add(queue);
+    return queue;
+  }
+  end() {
+    for (const queue of this.#iterators)
+      queue.end();
+    this.#iterators.clear();
+  }
+}
+
+class MessageQueue {
+  #items = [];
+  #waiting;
+  #ended = false;
+  #onReturn;
+  constructor(onReturn) {
+    this.#onReturn = onReturn;
+  }
+  push(msg) {
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve({ value: msg, done: false });
+    } else
+      this.#items.push(msg);
+  }
+  end() {
+    this.#ended = true;
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+  }
+  next() {
+    if (this.#items.length > 0)
+      return Promise.resolve({ value: this.#items.shift(), done: false });
+    if (this.#ended)
+      return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiting = resolve);
+  }
+  return() {
+    const leftover = this.#items.splice(0);
+    this.end();
+    this.#onReturn(leftover);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}
+
+// src/client/client.ts
+var DRAIN_POLL_MS = 10;
+var { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyStates;
 
 class Client {
   #source;
@@ -556,17 +574,8 @@ class Client {
   #closeInfo;
   #closed;
   #resolveClosed;
-  #listeners = {
-    message: new Set,
-    open: new Set,
-    reconnecting: new Set,
-    reconnected: new Set,
-    close: new Set,
-    error: new Set,
-    drop: new Set
-  };
-  #iterators = new Set;
-  #backlog = [];
+  #events = new ClientEmitter;
+  #inbox = new Inbox(this.#events, () => this.#closeInfo !== undefined);
   #attempt = 0;
   #openedAt = 0;
   #everOpened = false;
@@ -618,19 +627,21 @@ class Client {
     this.#send(jsonPayload(value, "send"), undefined);
   }
   request(value, options) {
-    if (this.#state >= CLOSING)
+    if (this.#state >= CLOSING) {
       return Promise.reject(new InvalidStateError(`cannot send a request: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`));
+    }
     let created;
     try {
       created = this.#requests.create(value, options);
     } catch (err) {
       return Promise.reject(err);
     }
+    const pending = this.#requests.pending;
     try {
       if (this.#send(created.text, created.id))
-        this.#requests.markSent(created.id);
+        pending.markSent(created.id);
     } catch (err) {
-      this.#requests.fail(created.id, err instanceof Error ? err : new Error(String(err)));
+      pending.reject(created.id, err instanceof Error ? err : new Error(String(err)));
     }
     return created.reply;
   }
@@ -654,22 +665,19 @@ class Client {
       return this.#closed;
     }
     this.#heartbeat?.stop();
-    if (ws.readyState < 2)
+    if (ws.readyState < CLOSING)
       ws.close(code, reason);
-    const wait = this.#options.timeout ?? 1e4;
+    const wait = this.#options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
     this.#closeTimer = setTimeout(() => this.#dropped(ws, { code: 1006, reason: "close handshake timed out" }, true), wait);
     return this.#closed;
   }
   on(event, listener) {
-    const set = this.#listeners[event];
-    if (set === undefined)
-      throw new TypeError(`unknown client event ${JSON.stringify(event)}`);
-    set.add(listener);
+    const off = this.#events.add(event, listener);
     if (event === "message")
-      this.#flushBacklogTo(listener);
+      this.#inbox.flushTo(listener);
     if (event === "close" && this.#closeInfo)
       listener(this.#closeInfo);
-    return () => set.delete(listener);
+    return off;
   }
   listen(onData, handlers = {}) {
     const offs = [this.on("message", onData)];
@@ -680,36 +688,25 @@ class Client {
     return () => offs.forEach((off) => off());
   }
   [Symbol.asyncIterator]() {
-    const queue = new MessageQueue((leftover) => {
-      this.#iterators.delete(queue);
-      if (leftover.length > 0 && !this.#closeInfo)
-        this.#backlog = leftover.concat(this.#backlog);
-    });
-    for (const msg of this.#backlog)
-      queue.push(msg);
-    this.#backlog = [];
-    if (this.#closeInfo)
-      queue.end();
-    else
-      this.#iterators.add(queue);
-    return queue;
+    return this.#inbox.iterator();
   }
   #send(payload, requestId) {
     const ws = this.#ws;
-    if (this.#state === OPEN && ws.readyState === 1) {
+    if (this.#state === OPEN && ws.readyState === OPEN) {
       ws.send(payload);
       return true;
     }
     if (this.#state >= CLOSING || this.#queue === undefined) {
       throw new InvalidStateError(`cannot send: the connection to ${this.#url} is ${this.#closeInfo ? "closed" : this.#state === CLOSING ? "closing" : "not open"}`);
     }
-    for (const dropped of this.#queue.push(payload, requestId))
+    for (const dropped of this.#queue.push(payload, requestId)) {
       this.#reportDrop(dropped.data, dropped.requestId, 'dropped from the full offline queue to make room (queue.whenFull: "drop-oldest")');
+    }
     return false;
   }
   #reportDrop(data, requestId, reason) {
     if (requestId !== undefined)
-      this.#requests.fail(requestId, new RequestError("dropped", `request ${requestId} was not sent: ${reason}`));
+      this.#requests.pending.dropped(requestId, reason);
     this.#emit("drop", { data, reason });
   }
   #attemptConnection() {
@@ -767,13 +764,14 @@ class Client {
     const heartbeat = this.#heartbeatOptions ? new HeartbeatMonitor(this.#heartbeatOptions) : undefined;
     this.#heartbeat = heartbeat;
     const requests = this.#requests;
+    const pending = requests.pending;
     ws.onmessage = (ev) => {
       const data = ev.data;
       if (heartbeat !== undefined && heartbeat.received(data))
         return;
-      if (requests.size > 0 && typeof data === "string" && requests.match(data))
+      if (pending.size > 0 && typeof data === "string" && requests.match(data))
         return;
-      this.#deliver(Message.from(data));
+      this.#inbox.deliver(Message.from(data));
     };
     ws.onerror = (ev) => this.#emit("error", new Error(describeErrorEvent(ev)));
     ws.onclose = (ev) => this.#dropped(ws, { code: normalizeReceivedCloseCode(ev.code), reason: ev.reason ?? "" }, false);
@@ -782,11 +780,11 @@ class Client {
       for (const item of queue.takeAll()) {
         ws.send(item.data);
         if (item.requestId !== undefined)
-          requests.markSent(item.requestId);
+          pending.markSent(item.requestId);
       }
     }
     heartbeat?.start((text) => {
-      if (ws.readyState === 1)
+      if (ws.readyState === OPEN)
         ws.send(text);
     }, () => this.#dropped(ws, { code: HEARTBEAT_CLOSE_CODE, reason: `no heartbeat reply within ${heartbeat.options.timeout} ms` }, true), () => ws.bufferedAmount);
     this.#emit("open", { url: this.#url });
@@ -818,7 +816,7 @@ class Client {
     if (this.#closeTimer !== undefined)
       clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
-    if (local && ws.readyState < 2) {
+    if (local && ws.readyState < CLOSING) {
       try {
         ws.close(info.code === HEARTBEAT_CLOSE_CODE ? info.code : 1000, truncateCloseReason(info.reason));
       } catch {}
@@ -829,7 +827,7 @@ class Client {
       this.#finish(info);
       return;
     }
-    this.#requests.rejectSent(`the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`);
+    this.#requests.pending.rejectSent(`the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`);
     if (Date.now() - this.#openedAt >= policy.stableAfter)
       this.#attempt = 0;
     this.#scheduleRetry(info);
@@ -869,39 +867,8 @@ class Client {
     this.#emit("error", err);
     this.#finish(this.#lastDrop ?? { code: 1006, reason: err.message });
   }
-  #deliver(msg) {
-    const listeners = this.#listeners.message;
-    if (listeners.size === 0 && this.#iterators.size === 0) {
-      if (this.#backlog.length < BACKLOG_LIMIT)
-        this.#backlog.push(msg);
-      else
-        this.#emit("error", new Error(`message dropped: more than ${BACKLOG_LIMIT} messages arrived before anything consumed them`));
-      return;
-    }
-    for (const listener of listeners)
-      this.#call(listener, msg);
-    for (const queue of this.#iterators)
-      queue.push(msg);
-  }
-  #flushBacklogTo(listener) {
-    const backlog = this.#backlog;
-    if (backlog.length === 0)
-      return;
-    this.#backlog = [];
-    queueMicrotask(() => backlog.forEach((msg) => this.#call(listener, msg)));
-  }
   #emit(event, value) {
-    for (const listener of this.#listeners[event])
-      this.#call(listener, value);
-  }
-  #call(listener, value) {
-    try {
-      listener(value);
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
+    this.#events.emit(event, value);
   }
   #finish(info) {
     if (this.#closeInfo)
@@ -910,106 +877,220 @@ class Client {
     this.#closeInfo = info;
     this.#cancelAttempt();
     this.#heartbeat?.stop();
-    this.#requests.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true);
+    this.#requests.pending.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true);
     if (this.#queue !== undefined && this.#queue.length > 0) {
-      for (const item of this.#queue.takeAll())
+      for (const item of this.#queue.takeAll()) {
         this.#reportDrop(item.data, item.requestId, "the client closed for good before it could be sent");
+      }
     }
-    for (const queue of this.#iterators)
-      queue.end();
-    this.#iterators.clear();
+    this.#inbox.end();
     this.#emit("close", info);
     this.#resolveClosed(info);
   }
 }
 
-class MessageQueue {
+// src/client/queue.ts
+var DEFAULT_QUEUE = Object.freeze({
+  maxMessages: 1000,
+  maxBytes: 1024 * 1024,
+  whenFull: "throw"
+});
+function resolveQueue(option) {
+  if (option === false)
+    return;
+  const o = option === undefined || option === true ? {} : option;
+  const maxMessages = o.maxMessages ?? DEFAULT_QUEUE.maxMessages;
+  const maxBytes = o.maxBytes ?? DEFAULT_QUEUE.maxBytes;
+  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+    throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  }
+  if (!Number.isInteger(maxBytes) || maxBytes < 1)
+    throw new RangeError(`queue.maxBytes must be an integer ≥ 1, got ${String(maxBytes)}`);
+  const whenFull = o.whenFull ?? DEFAULT_QUEUE.whenFull;
+  if (whenFull !== "throw" && whenFull !== "drop-oldest") {
+    throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  }
+  return { maxMessages, maxBytes, whenFull };
+}
+
+class OfflineQueue {
+  limits;
   #items = [];
-  #waiting;
-  #ended = false;
-  #onReturn;
-  constructor(onReturn) {
-    this.#onReturn = onReturn;
+  #head = 0;
+  #bytes = 0;
+  constructor(limits) {
+    this.limits = limits;
   }
-  push(msg) {
-    if (this.#waiting) {
-      const resolve = this.#waiting;
-      this.#waiting = undefined;
-      resolve({ value: msg, done: false });
-    } else
-      this.#items.push(msg);
+  get length() {
+    return this.#items.length - this.#head;
   }
-  end() {
-    this.#ended = true;
-    if (this.#waiting) {
-      const resolve = this.#waiting;
-      this.#waiting = undefined;
-      resolve({ value: undefined, done: true });
+  get bytes() {
+    return this.#bytes;
+  }
+  push(data, requestId) {
+    const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
+    const { maxMessages, maxBytes, whenFull } = this.limits;
+    if (bytes > maxBytes) {
+      throw new QueueFullError(`cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`);
+    }
+    const dropped = [];
+    while (this.length >= maxMessages || this.#bytes + bytes > maxBytes) {
+      if (whenFull === "throw") {
+        throw new QueueFullError(`the offline queue is full (${this.length} messages, ${this.#bytes} bytes; ` + `limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: ` + "the message was not sent. Slow down (await client.drained()) or raise the limits");
+      }
+      dropped.push(this.shift());
+    }
+    this.#items.push({ data: typeof data === "string" ? data : data.slice(), bytes, requestId });
+    this.#bytes += bytes;
+    return dropped;
+  }
+  shift() {
+    if (this.#head >= this.#items.length)
+      return;
+    const item = this.#items[this.#head++];
+    this.#bytes -= item.bytes;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+  takeAll() {
+    const all = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    return all;
+  }
+}
+
+// src/client/pending_requests.ts
+function checkRequestTimeout(timeout, name = "request timeout") {
+  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout <= 0) {
+    throw new RangeError(`${name} must be a number of ms > 0, got ${String(timeout)}`);
+  }
+  return timeout;
+}
+
+class PendingRequests {
+  #waiting = new Map;
+  #prefix = `${Math.random().toString(36).slice(2, 8)}-`;
+  #counter = 0;
+  get size() {
+    return this.#waiting.size;
+  }
+  nextId() {
+    return `${this.#prefix}${++this.#counter}`;
+  }
+  owns(id) {
+    return typeof id === "string" && id.startsWith(this.#prefix);
+  }
+  wait(id, timeout, data) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(new RequestError("timeout", `request ${id} got no reply within ${timeout} ms`));
+      }, timeout);
+      this.#waiting.set(id, { resolve, reject, timer, sent: false, data });
+    });
+  }
+  has(id) {
+    return this.#waiting.has(id);
+  }
+  dataOf(id) {
+    return this.#waiting.get(id)?.data;
+  }
+  resolve(id, reply) {
+    const w = this.#take(id);
+    w?.resolve(reply);
+    return w !== undefined;
+  }
+  reject(id, err) {
+    const w = this.#take(id);
+    w?.reject(err);
+    return w !== undefined;
+  }
+  dropped(id, why) {
+    this.reject(id, new RequestError("dropped", `request ${id} was not sent: ${why}`));
+  }
+  markSent(id) {
+    const w = this.#waiting.get(id);
+    if (w !== undefined)
+      w.sent = true;
+  }
+  markAllSent() {
+    for (const w of this.#waiting.values())
+      w.sent = true;
+  }
+  rejectSent(why, all = false) {
+    for (const [id, w] of this.#waiting) {
+      if (!all && !w.sent)
+        continue;
+      this.reject(id, new RequestError("closed", `request ${id} got no reply: ${why}`));
     }
   }
-  next() {
-    if (this.#items.length > 0)
-      return Promise.resolve({ value: this.#items.shift(), done: false });
-    if (this.#ended)
-      return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => this.#waiting = resolve);
-  }
-  return() {
-    const leftover = this.#items.splice(0);
-    this.end();
-    this.#onReturn(leftover);
-    return Promise.resolve({ value: undefined, done: true });
+  #take(id) {
+    const w = this.#waiting.get(id);
+    if (w === undefined)
+      return;
+    this.#waiting.delete(id);
+    clearTimeout(w.timer);
+    return w;
   }
 }
-function openSocket(href, options, done) {
-  const parsed = new URL(href);
-  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-    throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
+
+// src/client/request.ts
+var DEFAULT_REQUEST = Object.freeze({ idField: "id", timeout: 1e4 });
+function resolveRequestDefaults(option) {
+  const idField = option?.idField ?? DEFAULT_REQUEST.idField;
+  const timeout = option?.timeout ?? DEFAULT_REQUEST.timeout;
+  if (typeof idField !== "string" || idField === "" || idField.includes('"') || idField.includes("\\")) {
+    throw new TypeError(`request.idField must be a non-empty field name without quotes or backslashes, got ${JSON.stringify(idField)}`);
   }
-  const protocols = options.protocols === undefined ? [] : [].concat(options.protocols);
-  const { ws, release } = createNativeSocket(href, { protocols, headers: options.headers, ca: options.ca });
-  ws.binaryType = "arraybuffer";
-  let settled = false;
-  const giveUp = () => {
-    settled = true;
-    clearTimeout(timer);
-    release();
-    ws.onerror = ws.onclose = null;
-    ws.onopen = () => ws.close();
-  };
-  const fail = (reason) => {
-    if (settled)
-      return;
-    giveUp();
-    done.failed(reason);
-  };
-  const timeout = options.timeout ?? 1e4;
-  const timer = setTimeout(() => {
-    fail(`timed out after ${timeout} ms`);
-    try {
-      ws.close();
-    } catch {}
-  }, timeout);
-  ws.onerror = (ev) => fail(describeErrorEvent(ev));
-  ws.onclose = (ev) => fail(`closed during the handshake (code ${normalizeReceivedCloseCode(ev.code)})`);
-  ws.onopen = () => {
-    if (settled)
-      return;
-    settled = true;
-    clearTimeout(timer);
-    release();
-    ws.onopen = ws.onerror = ws.onclose = null;
-    done.opened(ws);
-  };
-  return () => {
-    if (settled)
-      return;
-    giveUp();
-    try {
-      ws.close();
-    } catch {}
-  };
+  checkRequestTimeout(timeout, "request.timeout");
+  return { idField, timeout };
 }
+
+class JsonRequests {
+  idField;
+  defaultTimeout;
+  pending = new PendingRequests;
+  #needle;
+  constructor(defaults) {
+    this.idField = defaults.idField;
+    this.defaultTimeout = defaults.timeout;
+    this.#needle = JSON.stringify(defaults.idField);
+  }
+  create(value, options = {}) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new TypeError("request() takes a plain JSON object; the correlation id is added to it as a field");
+    }
+    const timeout = checkRequestTimeout(options.timeout ?? this.defaultTimeout);
+    const id = this.pending.nextId();
+    const text = JSON.stringify({ ...value, [this.idField]: id });
+    return { text, id, reply: this.pending.wait(id, timeout, undefined) };
+  }
+  match(text) {
+    const pending = this.pending;
+    if (pending.size === 0 || text.charCodeAt(0) !== 123 || !text.includes(this.#needle))
+      return false;
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof parsed !== "object" || parsed === null)
+      return false;
+    const id = parsed[this.idField];
+    return typeof id === "string" && pending.resolve(id, parsed);
+  }
+}
+
+// src/client/connect.ts
 function connect(url, options = {}) {
   return new Promise((resolve, reject) => {
     let settings;
@@ -1020,7 +1101,7 @@ function connect(url, options = {}) {
         reconnect,
         queue: queueLimits === undefined ? undefined : new OfflineQueue(queueLimits),
         heartbeat: resolveClientHeartbeat(options.heartbeat),
-        requests: new PendingRequests(resolveRequestDefaults(options.request))
+        requests: new JsonRequests(resolveRequestDefaults(options.request))
       };
     } catch (err) {
       reject(err);
@@ -1034,10 +1115,15 @@ export {
   CloseCode,
   ConnectError,
   FullDuplexError,
+  HEARTBEAT_CLOSE_CODE,
   InvalidStateError,
   MAX_CLOSE_REASON_BYTES,
   Message,
   MessageDecodeError,
+  QueueFullError,
+  ReadyStates,
+  RequestError,
   connect,
-  isApplicationCloseCode
+  isApplicationCloseCode,
+  shouldReconnectByDefault
 };

@@ -20,10 +20,19 @@
  * @module
  */
 
-export { Client, connect } from "./connect.ts";
-export type { ClientEvents, ConnectOptions, Listener } from "./connect.ts";
+// The same client names as the root entry point (mod.ts), without any server code.
+export { connect } from "./connect.ts";
+export { Client } from "./client.ts";
+export type { ClientEvents, ConnectOptions, DropEvent, Listener, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./types.ts";
+export { shouldReconnectByDefault } from "./reconnect.ts";
+export type { ReconnectOptions } from "./reconnect.ts";
+export type { QueueOptions } from "./queue.ts";
+export { HEARTBEAT_CLOSE_CODE } from "./heartbeat.ts";
+export type { HeartbeatOptions } from "./heartbeat.ts";
+export type { RequestDefaults, RequestOptions } from "./request.ts";
 export { Message } from "../shared/message.ts";
 export type { MessageKind, SendData } from "../shared/message.ts";
-export type { CloseInfo } from "../shared/types.ts";
 export { CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../shared/close_codes.ts";
-export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "../shared/errors.ts";
+export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError, QueueFullError, RequestError } from "../shared/errors.ts";
+export { ReadyStates } from "../shared/types.ts";
+export type { CloseInfo, ReadyState } from "../shared/types.ts";

@@ -35,15 +35,7 @@ export interface QueueOptions {
 /** Queue options with defaults applied. */
 export type ResolvedQueue = Required<QueueOptions>;
 
-/**
- * Defaults of {@link QueueOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_QUEUE } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_QUEUE.maxMessages); // 1000
- * ```
- */
+/** Defaults of {@link QueueOptions} (documented there). */
 export const DEFAULT_QUEUE: Readonly<Required<QueueOptions>> = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,
@@ -64,10 +56,14 @@ export function resolveQueue(option: boolean | QueueOptions | undefined): Resolv
   const o: QueueOptions = option === undefined || option === true ? {} : option;
   const maxMessages = o.maxMessages ?? DEFAULT_QUEUE.maxMessages;
   const maxBytes = o.maxBytes ?? DEFAULT_QUEUE.maxBytes;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1) throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+    throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  }
   if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`queue.maxBytes must be an integer ≥ 1, got ${String(maxBytes)}`);
   const whenFull = o.whenFull ?? DEFAULT_QUEUE.whenFull;
-  if (whenFull !== "throw" && whenFull !== "drop-oldest") throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  if (whenFull !== "throw" && whenFull !== "drop-oldest") {
+    throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  }
   return { maxMessages, maxBytes, whenFull };
 }
 
@@ -106,13 +102,17 @@ export class OfflineQueue {
     const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
     const { maxMessages, maxBytes, whenFull } = this.limits;
     if (bytes > maxBytes) {
-      throw new QueueFullError(`cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`);
+      throw new QueueFullError(
+        `cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`,
+      );
     }
     const dropped: QueuedMessage[] = [];
     while (this.length >= maxMessages || this.#bytes + bytes > maxBytes) {
       if (whenFull === "throw") {
         throw new QueueFullError(
-          `the offline queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: the message was not sent. Slow down (await client.drained()) or raise the limits`,
+          `the offline queue is full (${this.length} messages, ${this.#bytes} bytes; ` +
+            `limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: ` +
+            "the message was not sent. Slow down (await client.drained()) or raise the limits",
         );
       }
       dropped.push(this.shift()!);
