@@ -66,6 +66,9 @@ export type { QueueOptions } from "./src/client/queue.ts";
 export { HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
 export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
 export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
+export { Subscription } from "./src/client/subscription.ts";
+export type { PublicationEvent, RequestHandler, SubscribeOptions, SubscriptionEvents } from "./src/client/channel_types.ts";
+export type { PresenceMember } from "./src/shared/channel_wire.ts";
 
 // The typed protocol layer has its own entry point: "@fullduplex/fullduplex/protocol" (src/protocol/mod.ts).
 
@@ -73,7 +76,7 @@ export { Message } from "./src/shared/message.ts";
 export type { MessageKind, SendData } from "./src/shared/message.ts";
 export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/shared/close_codes.ts";
 export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/shared/errors.ts";
-export { QueueFullError, RequestError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
+export { PublishError, QueueFullError, RequestError, SubscribeError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
 export { ReadyStates } from "./src/shared/types.ts";
 export type { CloseInfo, ReadyState, RemoteAddress, SendResult } from "./src/shared/types.ts";
 export { detectRuntime } from "./src/shared/runtime.ts";

@@ -5,7 +5,13 @@
  * requests, and which events fire in which order. The pieces it drives have
  * their own files: one attempt (open_socket.ts), backoff (reconnect.ts),
  * the offline queue (queue.ts), dead-link detection (heartbeat.ts),
- * requests (request.ts), events (events.ts), received messages (inbox.ts).
+ * requests (request.ts), events (events.ts), received messages (inbox.ts),
+ * channels (channels.ts: subscriptions, publishes, requests from the server).
+ *
+ * Channels change the wire only on a connection that agreed to
+ * `fullduplex.channels.v1`: then every frame carries a one-byte tag
+ * (application messages `m`), decided once per connection in `#opened`;
+ * any other connection sends and receives exactly what it did before.
  *
  * Only the standard WebSocket API is used here (it must bundle for
  * browsers); Deno/Bun extras (headers, ca) sit behind a feature check in
@@ -16,6 +22,7 @@
 
 import { assertCloseArgs, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
 import { ConnectError, InvalidStateError } from "../shared/errors.ts";
+import { appBinary, appText, CHANNELS_PROTOCOL, decodeServerFrame } from "../shared/channel_wire.ts";
 import { Message } from "../shared/message.ts";
 import type { SendData } from "../shared/message.ts";
 import type { CloseInfo } from "../shared/types.ts";
@@ -33,9 +40,19 @@ import { describeErrorEvent } from "./error_text.ts";
 import { ClientEmitter } from "./events.ts";
 import { Inbox } from "./inbox.ts";
 import type { ClientEvents, ConnectOptions, Listener, UrlSource } from "./types.ts";
+import { ChannelLayer } from "./channels.ts";
+import type { RequestHandler, SubscribeOptions } from "./channel_types.ts";
+import type { PendingPublish } from "./publish.ts";
+import type { QueuedMessage } from "./queue.ts";
+import type { Subscription } from "./subscription.ts";
 
 /** How often `drained()` looks at `bufferedAmount` (the standard WebSocket has no drain event). */
 const DRAIN_POLL_MS = 10;
+
+/** An application message as a channels connection carries it: behind its tag. */
+function tagged(payload: string | Uint8Array): string | Uint8Array {
+  return typeof payload === "string" ? appText(payload) : appBinary(payload);
+}
 
 /** Options with defaults applied, resolved once by connect(). */
 export interface Settings {
@@ -87,7 +104,10 @@ export class Client implements AsyncIterable<Message> {
   readonly #closed: Promise<CloseInfo>;
   #resolveClosed!: (info: CloseInfo) => void;
   readonly #events = new ClientEmitter();
-  readonly #inbox = new Inbox(this.#events, () => this.#closeInfo !== undefined);
+  readonly #inbox = new Inbox(this.#events, () => this.#closeInfo !== undefined, (err) => this.#emit("error", err));
+  readonly #channels: ChannelLayer;
+  /** Whether the current (or last) connection agreed to channels: its frames are tagged. */
+  #tagged = false;
   /** Attempts since the last stable connection. */
   #attempt = 0;
   #openedAt = 0;
@@ -109,6 +129,17 @@ export class Client implements AsyncIterable<Message> {
     this.#queue = settings.queue;
     this.#heartbeatOptions = settings.heartbeat;
     this.#requests = settings.requests;
+    this.#channels = new ChannelLayer(
+      {
+        open: () => this.#tagged && this.#state === OPEN && this.#ws!.readyState === OPEN,
+        sendFrame: (frame) => this.#ws!.send(frame),
+        enqueue: (payload, publish) => this.#enqueue(payload, undefined, publish),
+        error: (err) => this.#emit("error", err),
+        publication: (event) => this.#emit("publication", event),
+      },
+      options.channels === true,
+      settings.requests.defaultTimeout,
+    );
     this.#first = first;
     this.#url = typeof source === "function" ? "(url function)" : String(source);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -120,7 +151,10 @@ export class Client implements AsyncIterable<Message> {
     return this.#url;
   }
 
-  /** The subprotocol the server agreed to, or `""`. */
+  /**
+   * The subprotocol the server agreed to, or `""`: `"fullduplex.channels.v1"`
+   * when it agreed to channels (offered first with `channels: true`).
+   */
   get protocol(): string {
     return this.#ws?.protocol ?? this.#protocol;
   }
@@ -209,6 +243,58 @@ export class Client implements AsyncIterable<Message> {
       pending.reject(created.id, err instanceof Error ? err : new Error(String(err)));
     }
     return created.reply as Promise<T>;
+  }
+
+  /**
+   * Subscribes this client to `topic` on a server with channels (connect
+   * with `{ channels: true }`): resolves with a {@link Subscription} once
+   * the server allowed it, or rejects with a {@link SubscribeError}:
+   * `"denied"` with the server's reason, `"unavailable"` when the
+   * connection did not agree to channels, `"duplicate"` when this client
+   * already holds a subscription to `topic` (one per topic: keep the
+   * first, or `unsubscribe()` it), `"timeout"`, `"closed"`. While
+   * reconnecting it is sent once the next connection opens. After every
+   * reconnect the client subscribes again to each topic it holds, before
+   * its offline queue goes out.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080", { channels: true, reconnect: true });
+   * const room = await ws.subscribe("room:42", { presence: true });
+   * room.on("message", (msg) => console.log(msg.text()));
+   * await room.publish("hello");
+   * ```
+   */
+  subscribe(topic: string, options?: SubscribeOptions): Promise<Subscription> {
+    if (this.#state >= CLOSING) {
+      return Promise.reject(new InvalidStateError(`cannot subscribe: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`));
+    }
+    return this.#channels.subscribe(topic, options);
+  }
+
+  /**
+   * Answers the server's requests (`socket.request(value)` on a channels
+   * server) with `handler`, replacing any handler set before; returns a
+   * function that removes it. The handler gets the request's JSON value and
+   * returns the reply or a promise of it; a throw or rejection replies with
+   * its message as the error. Without a handler, requests get the error
+   * `"no request handler"`.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080", { channels: true });
+   * const off = ws.onRequest(async (data) => {
+   *   const { op } = data as { op: string };
+   *   if (op === "version") return { version: "1.2.3" };
+   *   throw new Error(`unknown op ${op}`);
+   * });
+   * off();
+   * ```
+   */
+  onRequest(handler: RequestHandler): () => void {
+    return this.#channels.onRequest(handler);
   }
 
   /**
@@ -316,9 +402,15 @@ export class Client implements AsyncIterable<Message> {
   #send(payload: string | Uint8Array, requestId: string | undefined): boolean {
     const ws = this.#ws;
     if (this.#state === OPEN && ws!.readyState === OPEN) {
-      ws!.send(payload);
+      ws!.send(this.#tagged ? tagged(payload) : payload);
       return true;
     }
+    this.#enqueue(payload, requestId, undefined);
+    return false;
+  }
+
+  /** Puts a message (or a channel publish) into the offline queue; throws when there is none or it is full. */
+  #enqueue(payload: string | Uint8Array, requestId: string | undefined, publish: PendingPublish | undefined): void {
     if (this.#state >= CLOSING || this.#queue === undefined) {
       throw new InvalidStateError(
         `cannot send: the connection to ${this.#url} is ${this.#closeInfo ? "closed" : this.#state === CLOSING ? "closing" : "not open"}`,
@@ -326,15 +418,15 @@ export class Client implements AsyncIterable<Message> {
     }
     // Not open (waiting to reconnect, or the open connection is closing):
     // queue it; it goes out first on the next connection, or a drop event says it never will.
-    for (const dropped of this.#queue.push(payload, requestId)) {
-      this.#reportDrop(dropped.data, dropped.requestId, 'dropped from the full offline queue to make room (queue.whenFull: "drop-oldest")');
+    for (const dropped of this.#queue.push(payload, requestId, publish)) {
+      this.#reportDrop(dropped, 'dropped from the full offline queue to make room (queue.whenFull: "drop-oldest")');
     }
-    return false;
   }
 
-  #reportDrop(data: string | Uint8Array, requestId: string | undefined, reason: string): void {
-    if (requestId !== undefined) this.#requests.pending.dropped(requestId, reason);
-    this.#emit("drop", { data, reason });
+  #reportDrop(item: QueuedMessage, reason: string): void {
+    if (item.requestId !== undefined) this.#requests.pending.dropped(item.requestId, reason);
+    if (item.publish !== undefined) this.#channels.dropQueued(item.publish, reason);
+    this.#emit("drop", { data: item.data, reason });
   }
 
   /** Starts one attempt: resolve the URL (the function may be async), then dial. */
@@ -395,38 +487,72 @@ export class Client implements AsyncIterable<Message> {
     this.#everOpened = true;
     this.#ws = ws;
     this.#protocol = ws.protocol;
+    const channels = ws.protocol === CHANNELS_PROTOCOL;
+    this.#tagged = channels;
     this.#state = OPEN;
     this.#openedAt = Date.now();
     const heartbeat = this.#heartbeatOptions ? new HeartbeatMonitor(this.#heartbeatOptions) : undefined;
     this.#heartbeat = heartbeat;
     const requests = this.#requests;
     const pending = requests.pending;
-    ws.onmessage = (ev) => {
-      const data = ev.data as string | ArrayBuffer;
-      if (heartbeat !== undefined && heartbeat.received(data)) return;
-      if (pending.size > 0 && typeof data === "string" && requests.match(data)) return;
-      this.#inbox.deliver(Message.from(data));
-    };
+    if (!channels) {
+      ws.onmessage = (ev) => {
+        const data = ev.data as string | ArrayBuffer;
+        if (heartbeat !== undefined && heartbeat.received(data)) return;
+        if (pending.size > 0 && typeof data === "string" && requests.match(data)) return;
+        this.#inbox.deliver(Message.from(data));
+      };
+    } else {
+      const layer = this.#channels;
+      ws.onmessage = (ev) => {
+        const raw = ev.data as string | ArrayBuffer;
+        const frame = decodeServerFrame(typeof raw === "string" ? raw : new Uint8Array(raw));
+        if (frame.kind !== "app") {
+          heartbeat?.received(undefined); // anything received proves the link alive
+          layer.frame(frame);
+          return;
+        }
+        const data = frame.data;
+        if (heartbeat !== undefined && heartbeat.received(data)) return;
+        if (pending.size > 0 && typeof data === "string" && requests.match(data)) return;
+        this.#inbox.deliver(Message.from(data));
+      };
+    }
     ws.onerror = (ev) => this.#emit("error", new Error(describeErrorEvent(ev)));
     ws.onclose = (ev) => this.#dropped(ws, { code: normalizeReceivedCloseCode(ev.code), reason: ev.reason ?? "" }, false);
-    // The offline queue goes out first, in order, before any later send():
-    // nothing else can run between here and the end of this function.
+    // Subscriptions first (docs/channels.md: resubscribe before the offline
+    // queue), then the offline queue, in order, before any later send():
+    // no user code runs between here and the heartbeat's start.
+    this.#channels.opened(channels);
     const queue = this.#queue;
+    let unsent: QueuedMessage[] | undefined;
     if (queue !== undefined && queue.length > 0) {
       for (const item of queue.takeAll()) {
-        ws.send(item.data);
+        if (item.publish !== undefined) {
+          if (channels) this.#channels.sendQueued(item.publish, item.data);
+          else (unsent ??= []).push(item);
+          continue;
+        }
+        ws.send(channels ? tagged(item.data) : item.data);
         if (item.requestId !== undefined) pending.markSent(item.requestId);
       }
     }
     heartbeat?.start(
       (text) => {
-        if (ws.readyState === OPEN) ws.send(text);
+        if (ws.readyState === OPEN) ws.send(channels ? appText(text) : text);
       },
       () => this.#dropped(ws, { code: HEARTBEAT_CLOSE_CODE, reason: `no heartbeat reply within ${heartbeat.options.timeout} ms` }, true),
       () => ws.bufferedAmount,
     );
     this.#emit("open", { url: this.#url });
     if (reconnected) this.#emit("reconnected", { url: this.#url, attempts: this.#attempt });
+    if (!channels) {
+      // This connection has no channels: what needed them fails, after the open events.
+      this.#channels.unavailable();
+      for (const item of unsent ?? []) {
+        this.#reportDrop(item, "the new connection has no channels (the server did not agree to fullduplex.channels.v1)");
+      }
+    }
     const first = this.#first;
     this.#first = undefined;
     first?.resolve(this);
@@ -476,6 +602,7 @@ export class Client implements AsyncIterable<Message> {
     this.#requests.pending.rejectSent(
       `the connection closed (${info.code}${info.reason ? ` ${info.reason}` : ""}) before the reply arrived`,
     );
+    this.#channels.connectionClosed();
     if (Date.now() - this.#openedAt >= policy.stableAfter) this.#attempt = 0;
     this.#scheduleRetry(info);
   }
@@ -528,11 +655,11 @@ export class Client implements AsyncIterable<Message> {
     this.#closeInfo = info;
     this.#cancelAttempt();
     this.#heartbeat?.stop();
-    this.#requests.pending.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true);
+    const why = `the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`;
+    this.#requests.pending.rejectSent(why, true);
+    this.#channels.clientClosed(why);
     if (this.#queue !== undefined && this.#queue.length > 0) {
-      for (const item of this.#queue.takeAll()) {
-        this.#reportDrop(item.data, item.requestId, "the client closed for good before it could be sent");
-      }
+      for (const item of this.#queue.takeAll()) this.#reportDrop(item, "the client closed for good before it could be sent");
     }
     this.#inbox.end();
     this.#emit("close", info);

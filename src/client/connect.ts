@@ -45,6 +45,9 @@ export function connect(url: UrlSource, options: ConnectOptions = {}): Promise<C
   return new Promise<Client>((resolve, reject) => {
     let settings: Settings;
     try {
+      if (options.channels !== undefined && typeof options.channels !== "boolean") {
+        throw new TypeError(`channels must be true or false, got ${String(options.channels)}`);
+      }
       const reconnect = resolveReconnect(options.reconnect);
       const queueLimits = reconnect === undefined ? undefined : resolveQueue(options.queue);
       settings = {

@@ -1,33 +1,47 @@
 /**
  * Where received messages go: to the `message` listeners and to every async
- * iterator of the client, or, while nobody consumes them yet, into a
- * bounded backlog handed to the first consumer (a message that arrives
- * between `await connect()` and the first `for await` is not lost).
- * Internal.
+ * iterator of the client (or of one channel subscription), or, while nobody
+ * consumes them yet, into a bounded backlog handed to the first consumer (a
+ * message that arrives between `await connect()` and the first `for await`
+ * is not lost). Internal.
  *
  * @module
  */
 
 import type { Message } from "../shared/message.ts";
 import { callListener } from "./events.ts";
-import type { ClientEmitter } from "./events.ts";
 import type { Listener } from "./types.ts";
+
+/** The `message` listeners an inbox delivers to (the client's or a subscription's emitter). */
+export interface InboxListeners {
+  /** How many `message` listeners there are. */
+  count(event: "message"): number;
+  /** Calls every `message` listener. */
+  emit(event: "message", msg: Message): void;
+}
 
 /** Most messages held for a consumer that has not started iterating yet. */
 export const BACKLOG_LIMIT = 10_000;
 
-/** The messages of one client, between the socket and its consumers. */
+/** The messages of one client (or subscription), between the socket and its consumers. */
 export class Inbox {
-  readonly #events: ClientEmitter;
+  readonly #events: InboxListeners;
+  /** Told about a message dropped because the backlog is full. */
+  readonly #overflow: (err: Error) => void;
   /** Whether the client has closed for good: no new iterator waits, unread messages of a stopped loop are let go. */
   readonly #closed: () => boolean;
+  /** What a dropped message is called in the overflow error ("message", or a publication on a topic). */
+  readonly #what: string;
   readonly #iterators = new Set<MessageQueue>();
   /** Messages that arrived while nobody consumed them (bounded), handed to the next consumer. */
   #backlog: Message[] = [];
 
-  constructor(events: ClientEmitter, closed: () => boolean) {
+  /** `overflow` gets an error naming `what` (e.g. `"message"`) for each message the full backlog drops. */
+  constructor(events: InboxListeners, closed: () => boolean, overflow: (err: Error) => void, what = "message") {
     this.#events = events;
     this.#closed = closed;
+    this.#overflow = overflow;
+    this.#what = what;
   }
 
   /** A message arrived: deliver it, or keep it until someone consumes. */
@@ -36,7 +50,9 @@ export class Inbox {
     if (events.count("message") === 0 && this.#iterators.size === 0) {
       // Nobody listens yet: keep it for the first consumer rather than lose it.
       if (this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push(msg);
-      else events.emit("error", new Error(`message dropped: more than ${BACKLOG_LIMIT} messages arrived before anything consumed them`));
+      else {
+        this.#overflow(new Error(`${this.#what} dropped: more than ${BACKLOG_LIMIT} messages arrived before anything consumed them`));
+      }
       return;
     }
     events.emit("message", msg);

@@ -8,6 +8,7 @@
  */
 
 import { normalizeReceivedCloseCode } from "../shared/close_codes.ts";
+import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 import { describeErrorEvent } from "./error_text.ts";
 import { createNativeSocket } from "./native_socket.ts";
 import type { StandardWebSocket } from "./native_socket_types.ts";
@@ -37,7 +38,9 @@ export function openSocket(
   if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
     throw new Error(`the scheme must be ws: or wss:, not ${parsed.protocol}`);
   }
-  const protocols = options.protocols === undefined ? [] : ([] as string[]).concat(options.protocols);
+  let protocols = options.protocols === undefined ? [] : ([] as string[]).concat(options.protocols);
+  // Channels are offered first, so a server with channels prefers them (docs/channels.md).
+  if (options.channels === true) protocols = [CHANNELS_PROTOCOL, ...protocols.filter((p) => p !== CHANNELS_PROTOCOL)];
   const { ws, release } = createNativeSocket(href, { protocols, headers: options.headers, ca: options.ca });
   ws.binaryType = "arraybuffer";
   let settled = false;

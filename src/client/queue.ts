@@ -8,6 +8,7 @@
 
 import { QueueFullError } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/close_codes.ts";
+import type { PendingPublish } from "./publish.ts";
 
 /**
  * Options of `connect(url, { queue })`. Every field is optional.
@@ -48,6 +49,8 @@ export interface QueuedMessage {
   bytes: number;
   /** Set when the message is a `request()`, so its promise can follow the message. */
   requestId?: string;
+  /** Set when the message is a channel publish (`data` is its payload): the channel layer sends it and settles it. */
+  publish?: PendingPublish;
 }
 
 /** Applies defaults to `queue`; `undefined` when queueing is off. Throws for a bad option. */
@@ -98,7 +101,7 @@ export class OfflineQueue {
    * `whenFull` is `"throw"`; with `"drop-oldest"`, returns the messages
    * dropped to make room (empty when none).
    */
-  push(data: string | Uint8Array, requestId?: string): QueuedMessage[] {
+  push(data: string | Uint8Array, requestId?: string, publish?: PendingPublish): QueuedMessage[] {
     const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
     const { maxMessages, maxBytes, whenFull } = this.limits;
     if (bytes > maxBytes) {
@@ -117,7 +120,9 @@ export class OfflineQueue {
       }
       dropped.push(this.shift()!);
     }
-    this.#items.push({ data: typeof data === "string" ? data : data.slice(), bytes, requestId });
+    const item: QueuedMessage = { data: typeof data === "string" ? data : data.slice(), bytes, requestId };
+    if (publish !== undefined) item.publish = publish;
+    this.#items.push(item);
     this.#bytes += bytes;
     return dropped;
   }

@@ -1,7 +1,7 @@
 /**
  * The public types of the client: where to connect (`UrlSource`), the
  * options of `connect()`, and the events a `Client` emits with what each
- * tells. Types only, no code.
+ * tells (channel types are in channel_types.ts). Types only, no code.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { ReconnectOptions } from "./reconnect.ts";
 import type { QueueOptions } from "./queue.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
 import type { RequestDefaults } from "./request.ts";
+import type { PublicationEvent } from "./channel_types.ts";
 
 /**
  * Where to connect: a `ws:`/`wss:` URL, or a function returning one (it may
@@ -75,8 +76,17 @@ export interface ConnectOptions {
    * {@link HeartbeatOptions}, a number for the interval in ms. Default `false`.
    */
   heartbeat?: boolean | number | HeartbeatOptions;
-  /** Defaults of `client.request()`: `{ idField: "id", timeout: 10000 }`. */
+  /** Defaults of `client.request()`: `{ idField: "id", timeout: 10000 }` (the timeout is also that of channel requests). */
   request?: RequestDefaults;
+  /**
+   * Offer the channels subprotocol (`fullduplex.channels.v1`, before
+   * `protocols`) so that `client.subscribe()` works on a server with
+   * channels. Only when the server agrees (`client.protocol` is then
+   * `"fullduplex.channels.v1"`) does anything change on the wire: the
+   * client's own messages are then wrapped in a one-byte tag, which the
+   * server removes (its app sees exactly what was sent). Default `false`.
+   */
+  channels?: boolean;
 }
 
 /**
@@ -163,10 +173,12 @@ export interface ClientEvents {
    * close frame). Fires once; with reconnect, not on each drop.
    */
   close: CloseInfo;
-  /** A transport error, a failed reconnect attempt, or reconnecting gave up. */
+  /** A transport error, a failed reconnect attempt, reconnecting gave up, or a malformed channel frame from the server. */
   error: Error;
-  /** A message `send()` had accepted will not be sent (it is never silently lost). */
+  /** A message `send()` (or a publish) had accepted will not be sent (it is never silently lost). */
   drop: DropEvent;
+  /** A channel publication on a topic the server subscribed this client to itself (no `Subscription` of it). */
+  publication: PublicationEvent;
 }
 
 /**

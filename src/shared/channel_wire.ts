@@ -24,7 +24,20 @@ export const TAG_PUBLISH = 0x50;
 /** Largest request id (exclusive): ids are positive integers below 2^31. */
 export const MAX_REQUEST_ID = 2 ** 31;
 
-/** A member of a topic's presence: a socket id and the info its server chose. */
+/**
+ * A member of a topic's presence: one socket subscribed to the topic, with
+ * the info its server chose for it (never what a client claims).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { PresenceMember } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { channels: true });
+ * const room = await ws.subscribe("room:42", { presence: true });
+ * const online: PresenceMember[] = await room.presence();
+ * room.on("join", (member: PresenceMember) => console.log("joined:", member.id, member.info));
+ * ```
+ */
 export interface PresenceMember {
   /** The socket's id (`socket.id`). */
   id: string;
@@ -48,6 +61,7 @@ export type ServerControl =
   | { t: "msg"; topic: string; data: string }
   | { t: "join"; topic: string; member: PresenceMember }
   | { t: "leave"; topic: string; member: PresenceMember }
+  | { t: "end"; topic: string; reason: string }
   | { t: "req"; id: number; data: unknown };
 
 /** One decoded frame of a channels connection. */
@@ -246,6 +260,9 @@ function checkServerControl(value: Record<string, unknown>): ChannelFrame<Server
     case "leave":
       if (typeof value.topic !== "string" || !isMember(value.member)) return bad(`"${t}" needs a topic and a member`);
       return { kind: "control", message: { t, topic: value.topic, member: value.member } };
+    case "end":
+      if (typeof value.topic !== "string" || typeof value.reason !== "string") return bad('"end" needs a topic and a reason');
+      return { kind: "control", message: { t, topic: value.topic, reason: value.reason } };
     case "req":
       if (id === undefined) return bad('"req" needs an id');
       return { kind: "control", message: { t, id, data: value.data } };
