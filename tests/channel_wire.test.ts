@@ -80,6 +80,11 @@ describe("channels wire format", () => {
     assert.equal(decodeServerFrame('c{"t":"ok","id":1,"members":[{}]}').kind, "malformed");
     assert.equal(decodeServerFrame('c{"t":"deny","id":1}').kind, "malformed");
     assert.deepEqual(decodeServerFrame('c{"t":"error","reason":"bad"}'), { kind: "control", message: { t: "error", reason: "bad" } });
+    assert.deepEqual(decodeServerFrame(controlFrame({ t: "end", topic: "room", reason: "kicked" })), {
+      kind: "control",
+      message: { t: "end", topic: "room", reason: "kicked" },
+    });
+    assert.deepEqual(decodeServerFrame('c{"t":"end","topic":"room"}'), { kind: "malformed", reason: '"end" needs a topic and a reason' });
   });
 
   test("topics: non-empty, bounded in UTF-8 bytes, no U+0000", () => {
