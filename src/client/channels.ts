@@ -191,7 +191,10 @@ export class ChannelLayer implements SubscriptionOwner {
     }
     const waiting = this.#waitingPresence;
     this.#waitingPresence = [];
-    for (const call of waiting) this.#sendPresence(call);
+    for (const call of waiting) {
+      if (call.state.phase === "ended") this.#presenceFailed(call, "closed", "the subscription ended before it could be asked");
+      else this.#sendPresence(call);
+    }
   }
 
   /** The new connection did not agree to channels: every subscription and presence request fails. */
