@@ -59,7 +59,15 @@ export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler 
 
 export { connect } from "./src/client/connect.ts";
 export { Client } from "./src/client/client.ts";
-export type { ClientEvents, ConnectOptions, DropEvent, Listener, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./src/client/types.ts";
+export type {
+  ClientEvents,
+  ConnectOptions,
+  DropEvent,
+  Listener,
+  ReconnectedEvent,
+  ReconnectingEvent,
+  UrlSource,
+} from "./src/client/types.ts";
 export { shouldReconnectByDefault } from "./src/client/reconnect.ts";
 export type { ReconnectOptions } from "./src/client/reconnect.ts";
 export type { QueueOptions } from "./src/client/queue.ts";

@@ -1141,8 +1141,12 @@ class ChannelLayer {
     }
     const waiting = this.#waitingPresence;
     this.#waitingPresence = [];
-    for (const call of waiting)
-      this.#sendPresence(call);
+    for (const call of waiting) {
+      if (call.state.phase === "ended")
+        this.#presenceFailed(call, "closed", "the subscription ended before it could be asked");
+      else
+        this.#sendPresence(call);
+    }
   }
   unavailable() {
     const reason = unavailableReason(this.#asked);

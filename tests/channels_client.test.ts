@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import * as root from "../mod.ts";
 import * as clientEntry from "../src/client/mod.ts";
 import { connect, ConnectError, InvalidStateError, Message, PublishError, SubscribeError } from "../mod.ts";
-import type { Client, ConnectOptions, DropEvent, PresenceMember, PublicationEvent, Subscription } from "../mod.ts";
+import type { Client, ConnectOptions, DropEvent, PresenceMember, PublicationEvent } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
 import { RUNTIME, until } from "./helpers/runtime.ts";
 import { startFakeChannelsServer } from "./helpers/channels_fake_server.ts";
@@ -152,7 +152,12 @@ describe(`channels client on ${RUNTIME}: subscribe, publish, unsubscribe`, () =>
       return true;
     });
     await assert.rejects(ro.publish(new Uint8Array([1])), (err: unknown) => err instanceof PublishError && err.kind === "denied");
-    assert.deepEqual(server.log.slice(2), ["pub room text:hello", 'pub room text:{"n":1}', "pub readonly text:nope", "pub readonly binary:1"]);
+    assert.deepEqual(server.log.slice(2), [
+      "pub room text:hello",
+      'pub room text:{"n":1}',
+      "pub readonly text:nope",
+      "pub readonly binary:1",
+    ]);
     await assert.rejects(room.publish({} as unknown as string), TypeError);
   });
 
@@ -248,7 +253,10 @@ describe(`channels client on ${RUNTIME}: presence`, () => {
     const c = await client(server);
     const room = await c.subscribe("room");
     (await peer(server, 1)).topics.delete("room"); // the fake server now thinks it is not subscribed
-    await assert.rejects(room.presence(), (err: unknown) => err instanceof SubscribeError && err.kind === "denied" && /not subscribed/.test(err.reason));
+    await assert.rejects(
+      room.presence(),
+      (err: unknown) => err instanceof SubscribeError && err.kind === "denied" && /not subscribed/.test(err.reason),
+    );
   });
 });
 
@@ -341,7 +349,8 @@ describe(`channels client on ${RUNTIME}: the wire`, () => {
     assert.deepEqual([...(p.frames[1] as Uint8Array)], [0x6d]);
     await assert.rejects(
       c.subscribe("room"),
-      (err: unknown) => err instanceof SubscribeError && err.kind === "unavailable" && err.reason === "channels are not enabled on this server",
+      (err: unknown) =>
+        err instanceof SubscribeError && err.kind === "unavailable" && err.reason === "channels are not enabled on this server",
     );
   });
 

@@ -312,7 +312,9 @@ export class ChannelLayer implements SubscriptionOwner {
       },
     });
     state.requestId = id;
-    const message: ClientControl = state.presence ? { t: "sub", id, topic: state.topic, presence: true } : { t: "sub", id, topic: state.topic };
+    const message: ClientControl = state.presence
+      ? { t: "sub", id, topic: state.topic, presence: true }
+      : { t: "sub", id, topic: state.topic };
     this.#host.sendFrame(controlFrame(message));
   }
 
@@ -438,6 +440,8 @@ export class ChannelLayer implements SubscriptionOwner {
     });
     publish.id = id;
     const topic = publish.topic;
-    this.#host.sendFrame(typeof payload === "string" ? controlFrame({ t: "pub", id, topic, data: payload }) : binaryPublish(id, topic, payload));
+    this.#host.sendFrame(
+      typeof payload === "string" ? controlFrame({ t: "pub", id, topic, data: payload }) : binaryPublish(id, topic, payload),
+    );
   }
 }

@@ -268,7 +268,9 @@ export class Client implements AsyncIterable<Message> {
    */
   subscribe(topic: string, options?: SubscribeOptions): Promise<Subscription> {
     if (this.#state >= CLOSING) {
-      return Promise.reject(new InvalidStateError(`cannot subscribe: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`));
+      return Promise.reject(
+        new InvalidStateError(`cannot subscribe: the connection to ${this.#url} is ${this.#state === CLOSED ? "closed" : "closing"}`),
+      );
     }
     return this.#channels.subscribe(topic, options);
   }

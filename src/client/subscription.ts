@@ -162,7 +162,9 @@ export class Subscription implements AsyncIterable<Message> {
   on<K extends keyof SubscriptionEvents>(event: K, listener: (value: SubscriptionEvents[K]) => void): () => void {
     const state = this.#state;
     if ((event === "join" || event === "leave") && !state.presence) {
-      throw new TypeError(`"${event}" events need a subscription with presence: subscribe(${JSON.stringify(this.topic)}, { presence: true })`);
+      throw new TypeError(
+        `"${event}" events need a subscription with presence: subscribe(${JSON.stringify(this.topic)}, { presence: true })`,
+      );
     }
     const off = state.events.add(event, listener);
     if (event === "message") state.inbox.flushTo(listener as Listener<Message>);

@@ -145,7 +145,6 @@ export class RequestError extends FullDuplexError {
  */
 export class UnsupportedRuntimeError extends FullDuplexError {}
 
-
 /**
  * A channel subscription could not be made (`await client.subscribe()`
  * rejects), ended without `unsubscribe()` (the subscription's `error`

@@ -213,7 +213,9 @@ export async function startFakeChannelsServer(rules: Partial<FakeRules> = {}): P
     for (const p of subscribers(topic)) if (p !== who && p.topics.get(topic)) p.control({ t, topic, member: member(who) });
   };
   const publish = (topic: string, data: string | Uint8Array) => {
-    for (const p of subscribers(topic)) p.send(typeof data === "string" ? controlFrame({ t: "msg", topic, data }) : binaryPublication(topic, data));
+    for (const p of subscribers(topic)) {
+      p.send(typeof data === "string" ? controlFrame({ t: "msg", topic, data }) : binaryPublication(topic, data));
+    }
   };
 
   const wiring: Wiring = {
