@@ -295,6 +295,33 @@ describe(`channels client on ${RUNTIME}: requests from the server`, () => {
   });
 });
 
+describe(`channels client on ${RUNTIME}: a request from the server when its connection drops`, () => {
+  it("the handler's signal aborts and its late reply is not sent on the next connection", async () => {
+    const server = await fake();
+    const c = await client(server, RECONNECT);
+    let finish!: (value: unknown) => void;
+    let signal!: AbortSignal;
+    c.onRequest((_data, context) => {
+      signal = context.signal;
+      return new Promise((resolve) => (finish = resolve));
+    });
+    const p1 = await peer(server, 1);
+    void p1.request("slow");
+    await until(() => signal !== undefined, "the handler to run");
+    assert.equal(signal.aborted, false);
+    await server.stop();
+    await until(() => signal.aborted, "the signal to abort");
+    await server.start();
+    const p2 = await peer(server, 2);
+    finish({ late: true });
+    await new Promise((r) => setTimeout(r, 0)); // the handler's reply is made now
+    c.send("after"); // the frames of one connection arrive in order: a reply would come first
+    await until(() => p2.frames.includes("mafter"), "the app message on the new connection");
+    assert.deepEqual(p2.frames, ["mafter"]);
+    assert.deepEqual(server.log.filter((l) => l.startsWith("reply")), []);
+  });
+});
+
 describe(`channels client on ${RUNTIME}: the wire`, () => {
   it("on an agreed connection the app's messages are tagged, and untagged for the app; request() still works", async () => {
     const server = await fake();
@@ -369,7 +396,7 @@ describe(`channels client on ${RUNTIME}: the wire`, () => {
 
   it("the heartbeat's ping and pong are application messages on a channels connection, kept from the app", async () => {
     const server = await fake();
-    const c = await client(server, { channels: true, heartbeat: { interval: 30, timeout: 2000 } });
+    const c = await client(server, { channels: true, heartbeat: { interval: 30, timeout: 10_000 } });
     const messages: Message[] = [];
     c.on("message", (m) => messages.push(m));
     const p = await peer(server, 1);
@@ -517,25 +544,28 @@ describe(`channels client on ${RUNTIME}: reconnect`, () => {
     await assert.rejects(c.subscribe("lose"), (e: unknown) => e instanceof SubscribeError && e.kind === "denied");
   });
 
-  it("requests in flight when the connection drops: sub and presence are asked again, a publish rejects 'closed'", async () => {
+  it("requests in flight when the connection drops: sub and presence are asked again, unsub is done, a publish rejects 'closed'", async () => {
     const server = await fake();
     const c = await client(server, RECONNECT);
     const room = await c.subscribe("room");
+    const gone = await c.subscribe("gone");
     server.rules.answer = false; // the server goes quiet: nothing below is answered on this connection
     const pending = c.subscribe("later");
     const members = room.presence();
     const publish = room.publish("in flight");
-    await until(() => server.log.length === 4, "the three requests at the server");
+    const unsubscribed = gone.unsubscribe();
+    await until(() => server.log.length === 6, "the four requests at the server");
     await server.stop();
     server.rules.answer = true;
     await server.start();
     await assert.rejects(publish, (err: unknown) => err instanceof PublishError && err.kind === "closed");
+    await unsubscribed; // a closed connection holds no subscription: done
     const later = await pending;
     assert.equal(later.active, true);
     assert.deepEqual((await members).map((m) => m.id), ["peer-2"]);
-    const after = server.log.slice(4);
-    // "in flight" is not sent again (it might have been published).
-    assert.deepEqual(after.filter((l) => l.startsWith("pub")), []);
+    const after = server.log.slice(6);
+    // "in flight" is not sent again (it might have been published), and "gone" is not resubscribed.
+    assert.deepEqual(after.filter((l) => l.startsWith("pub") || l.includes("gone")), []);
     assert.deepEqual(after.slice(0, 3), ["sub room", "sub later", "presence room"]);
   });
 
