@@ -33,7 +33,10 @@ export interface SubscribeOptions {
   /**
    * Ms to wait for the server's answer (also while the client is offline,
    * waiting to reconnect) before rejecting with a `SubscribeError`
-   * (`"timeout"`). Default: the client's `request.timeout` (10000).
+   * (`"timeout"`); the same bound applies to this subscription's
+   * resubscribes, `presence()` and `unsubscribe()` (publishes wait the
+   * client's `request.timeout`). Default: the client's `request.timeout`
+   * (10000).
    */
   timeout?: number;
 }
