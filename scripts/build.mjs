@@ -6,7 +6,8 @@
 //   node scripts/build.mjs --browser-to FILE   only the browser bundle, into FILE (tests)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -18,7 +19,15 @@ const BROWSER_ENTRY = "src/client/mod.ts";
 const BROWSER_HEADER =
   "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
   "// Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`\n" +
-  "// (Bun.build for browsers). Do not edit: change the TypeScript sources.\n";
+  "// (Bun.build for browsers, minified). Do not edit: change the TypeScript sources.\n";
+
+/** Size of a file as served: raw bytes and gzip (level 9) bytes. */
+export function bundleSize(file) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
 /** Bundles the client for browsers into `outfile` (deterministic for one Bun version). */
 export function buildBrowser(outfile) {
@@ -33,6 +42,8 @@ export function buildBrowser(outfile) {
   } finally {
     rmSync(tmp, { force: true });
   }
+  const size = bundleSize(outfile);
+  console.error(`${relative(root, outfile) || outfile}: ${kb(size.raw)}, ${kb(size.gzip)} gzip (browser bundle of ${BROWSER_ENTRY})`);
 }
 
 /**
