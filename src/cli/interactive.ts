@@ -22,6 +22,7 @@ import { CloseCode, isApplicationCloseCode } from "../client/mod.ts";
 import type { Client } from "../client/mod.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { ExitCodeValue } from "./exit_codes.ts";
+import { NORMAL_CLOSE_REASON } from "./output.ts";
 import type { ClientOutput, Lines } from "./output.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseHex } from "./values.ts";
@@ -49,7 +50,7 @@ export const PROMPT_COMMANDS: string = [
   "/hex 01 02 ff        send a binary message (hex bytes)",
   "/json {\"a\": 1}       send JSON (checked, sent compact)",
   "/close [code] [why]  close with a code (1000 or 3000-4999) and quit",
-  "/quit                close with 1000 and quit (or Ctrl-D, Ctrl-C)",
+  "/quit                close with 1000 \"done\" and quit (or Ctrl-D, Ctrl-C)",
   "//text               send text that starts with /",
 ].join("\n");
 
@@ -91,7 +92,7 @@ export function runInteractive(client: Client, options: InteractiveOptions): Pro
       });
     };
     function quitNormally() {
-      quit(CloseCode.Normal, "");
+      quit(CloseCode.Normal, NORMAL_CLOSE_REASON);
     }
     const send = (data: string | Uint8Array) => {
       if (client.readyState !== 1) {
@@ -168,7 +169,7 @@ function runPromptLine(
       return;
     case "quit":
     case "exit":
-      on.quit(CloseCode.Normal, "");
+      on.quit(CloseCode.Normal, NORMAL_CLOSE_REASON);
       return;
     case "close": {
       const [, codeText, reason] = /^(\S*)\s*([\s\S]*)$/.exec(rest)!;

@@ -89,7 +89,8 @@ export function parseClientArgs(args: string[]): ParsedCommandLine {
   if (values.version) return { kind: "version" };
   if (positionals.length === 0) throw new UsageError("which server? Give a URL, e.g. fullduplex ws://localhost:8080");
   if (positionals.length > 2) {
-    throw new UsageError(`one message at a time: quote it (fullduplex URL "hello world"), got ${positionals.length - 1} arguments after the URL`);
+    const n = positionals.length - 1;
+    throw new UsageError(`one message at a time: quote it (fullduplex URL "hello world"), got ${n} arguments after the URL`);
   }
   const url = parseWebSocketUrl(positionals[0]);
 
@@ -130,7 +131,9 @@ export function parseClientArgs(args: string[]): ParsedCommandLine {
       protocols,
       headers,
       caFile: values.ca,
-      connectTimeout: values["connect-timeout"] === undefined ? DEFAULT_CONNECT_TIMEOUT : parseDuration("--connect-timeout", values["connect-timeout"]),
+      connectTimeout: values["connect-timeout"] === undefined
+        ? DEFAULT_CONNECT_TIMEOUT
+        : parseDuration("--connect-timeout", values["connect-timeout"]),
       timeout: values.timeout === undefined ? undefined : parseDuration("--timeout", values.timeout),
       wait,
       pretty: values.pretty === true,

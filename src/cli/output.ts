@@ -9,6 +9,12 @@ import process from "node:process";
 import type { CloseInfo, Message } from "../client/mod.ts";
 import { renderMessage } from "./render.ts";
 
+/**
+ * The reason of every normal close this side makes (one-shot done, end of
+ * input, Ctrl-C, /quit): what client.ts always sent, so servers see the same.
+ */
+export const NORMAL_CLOSE_REASON = "done";
+
 /** Two line sinks: stdout and stderr (the interactive prompt wraps them to keep its line intact). */
 export interface Lines {
   /** Writes one line to stdout. */

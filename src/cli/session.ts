@@ -17,7 +17,7 @@ import type { ExitCodeValue } from "./exit_codes.ts";
 import { runInteractive } from "./interactive.ts";
 import { DEFAULT_QUIET_TIMEOUT, DEFAULT_REPLY_TIMEOUT } from "./options.ts";
 import type { ClientCommand } from "./options.ts";
-import { processLines, standardOutput } from "./output.ts";
+import { NORMAL_CLOSE_REASON, processLines, standardOutput } from "./output.ts";
 import type { ClientOutput, Lines } from "./output.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -74,7 +74,9 @@ export async function runClient(command: ClientCommand, io: SessionIO = processI
     } catch (err) {
       throw new UsageError(`cannot read the --ca file: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca ${command.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new UsageError(`--ca ${command.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
   }
 
   const interactive = command.payload === undefined;
@@ -115,11 +117,11 @@ function runOneShot(client: Client, command: ClientCommand, payload: string | Ui
       process.off("SIGINT", onInterrupt);
       resolve(code);
     };
-    /** This side ends the session: close with 1000 and report only a close that went wrong. */
+    /** This side ends the session: close with 1000 "done" and report only a close that went wrong. */
     const closeWith = (code: ExitCodeValue) => {
       if (closing) return;
       closing = true;
-      client.close(1000).then((info: CloseInfo) => {
+      client.close(1000, NORMAL_CLOSE_REASON).then((info: CloseInfo) => {
         if (info.code !== 1000) output.closed(info, "client");
         done(code);
       });

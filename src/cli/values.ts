@@ -16,7 +16,9 @@ export function parseDuration(option: string, value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
   const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1) : NaN;
   if (!Number.isFinite(ms) || ms <= 0 || ms > 2_147_483_647) {
-    throw new UsageError(`${option} takes a duration such as 500ms, 5s or 1m (a bare number is milliseconds), got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `${option} takes a duration such as 500ms, 5s or 1m (a bare number is milliseconds), got ${JSON.stringify(value)}`,
+    );
   }
   return Math.round(ms);
 }
@@ -67,7 +69,8 @@ export function parseWebSocketUrl(value: string): string {
     throw new UsageError(`not a URL: ${JSON.stringify(value)} (e.g. ws://localhost:8080 or wss://example.com/socket)`);
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    const hint = url.protocol === "http:" || url.protocol === "https:" ? ` (did you mean ${url.protocol === "http:" ? "ws" : "wss"}://${url.host}${url.pathname}${url.search}?)` : "";
+    const ws = url.protocol === "http:" ? "ws" : url.protocol === "https:" ? "wss" : undefined;
+    const hint = ws ? ` (did you mean ${ws}://${url.host}${url.pathname}${url.search}?)` : "";
     throw new UsageError(`the URL must start with ws:// or wss://, got ${JSON.stringify(value)}${hint}`);
   }
   return withScheme;

@@ -41,7 +41,8 @@ async function fullduplex(runtime, args, input) {
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "fullduplex-tarball-"));
-  const out = await run("npm", ["pack", "--json", "--loglevel=error", "--pack-destination", tmp], { env: { npm_config_update_notifier: "false" } });
+  const env = { npm_config_update_notifier: "false" };
+  const out = await run("npm", ["pack", "--json", "--loglevel=error", "--pack-destination", tmp], { env });
   const info = JSON.parse(out.stdout)[0];
   packed = info.files;
   app = join(tmp, "app");
@@ -75,7 +76,8 @@ describe("the fullduplex command from the npm tarball", () => {
     const file = packed.find((f) => f.path === "dist/bin/fullduplex.js");
     assert.ok(file, "dist/bin/fullduplex.js is not in the tarball");
     assert.equal(file.mode & 0o111, 0o111, "not executable");
-    assert.match(readFileSync(join(app, "node_modules", "fullduplex", "dist", "bin", "fullduplex.js"), "utf8"), /^#!\/usr\/bin\/env node\n/);
+    const text = readFileSync(join(app, "node_modules", "fullduplex", "dist", "bin", "fullduplex.js"), "utf8");
+    assert.match(text, /^#!\/usr\/bin\/env node\n/);
     assert.ok(packed.some((f) => f.path === "dist/demo/client.js"), "fullduplex serve needs dist/demo/client.js");
   });
 
@@ -134,10 +136,13 @@ describe("the fullduplex command from the npm tarball", () => {
     assert.match(plain.stderr, /-H needs Deno or Bun/);
   });
 
-  it("node: without a global WebSocket (Node.js 20, no flag) it says which Node.js it needs", { skip: typeof WebSocket !== "undefined" && "this Node.js has a global WebSocket" }, async () => {
-    const r = await start(process.execPath, [join(app, "node_modules", ".bin", "fullduplex"), servers.bun.url, "hi"], { cwd: app, input: "" }).exited(20_000);
+  const hasWebSocket = typeof WebSocket !== "undefined" && "this Node.js has a global WebSocket";
+  it("node: without a global WebSocket (Node.js 20, no flag) it says which Node.js it needs", { skip: hasWebSocket }, async () => {
+    const command = [join(app, "node_modules", ".bin", "fullduplex"), servers.bun.url, "hi"];
+    const r = await start(process.execPath, command, { cwd: app, input: "" }).exited(20_000);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /no global WebSocket \(Node\.js v20\.[\d.]+\): use Node\.js 22 or later \(on Node\.js 20: node --experimental-websocket\)/);
+    assert.match(r.stderr, /no global WebSocket \(Node\.js v20\.[\d.]+\): use Node\.js 22 or later/);
+    assert.match(r.stderr, /\(on Node\.js 20: node --experimental-websocket\)/);
   });
 });
 
@@ -145,10 +150,13 @@ describe("bundling `import { connect } from \"fullduplex\"` for browsers (Bun.bu
   /** Bundles `source` in the scratch project; returns the metafile's inputs of the output and its size. */
   async function bundle(source) {
     writeFileSync(join(app, "entry.js"), source);
-    writeFileSync(join(app, "bundle.mjs"), `const result = await Bun.build({ entrypoints: ["./entry.js"], target: "browser", format: "esm", minify: true, metafile: true });
+    writeFileSync(join(app, "bundle.mjs"), `const options = { target: "browser", format: "esm", minify: true, metafile: true };
+const result = await Bun.build({ entrypoints: ["./entry.js"], ...options });
 if (!result.success) throw new Error(result.logs.join("\\n"));
 const [output] = Object.values(result.metafile.outputs);
-const inputs = Object.entries(output.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k.replace(/^.*node_modules\\/fullduplex\\//, ""));
+const inputs = Object.entries(output.inputs)
+  .filter(([, v]) => v.bytesInOutput > 0)
+  .map(([k]) => k.replace(/^.*node_modules\\/fullduplex\\//, ""));
 console.log(JSON.stringify({ inputs, parsed: Object.keys(result.metafile.inputs).length, bytes: (await result.outputs[0].text()).length }));
 `);
     const r = await run(bin("bun"), ["run", "bundle.mjs"], { cwd: app }, 30_000);
