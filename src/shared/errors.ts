@@ -23,9 +23,18 @@ export class FullDuplexError extends Error {
   /** Creates an error with a message a user can act on; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
+    this.name = ERROR_NAMES.get(new.target) ?? new.target.name;
   }
 }
+
+/**
+ * The classes' names, spelled out: a minifier renames classes, so in the
+ * minified browser bundle `new.target.name` would be "u" (Bun.build's
+ * `keepNames` does not cover classes in Bun 1.4.5), and so would it in an
+ * app bundled with `esbuild --minify`. Filled at the end of this file; a
+ * subclass defined elsewhere falls back to its own `name`.
+ */
+const ERROR_NAMES = new Map<abstract new (...args: never[]) => FullDuplexError, string>();
 
 /**
  * A client could not open a connection: refused, DNS failure, TLS failure,
@@ -230,3 +239,15 @@ export class PublishError extends FullDuplexError {
     this.reason = reason;
   }
 }
+
+for (const [type, name] of [
+  [FullDuplexError, "FullDuplexError"],
+  [ConnectError, "ConnectError"],
+  [MessageDecodeError, "MessageDecodeError"],
+  [InvalidStateError, "InvalidStateError"],
+  [QueueFullError, "QueueFullError"],
+  [RequestError, "RequestError"],
+  [UnsupportedRuntimeError, "UnsupportedRuntimeError"],
+  [SubscribeError, "SubscribeError"],
+  [PublishError, "PublishError"],
+] as const) ERROR_NAMES.set(type, name);
