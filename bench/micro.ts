@@ -9,24 +9,24 @@
  * bookkeeping, guarded handlers). Only the engine socket is a stub, the same
  * stub for both paths, so their difference is what the library adds.
  *
- * - Bun: the real `bunWebSocketHandler(core)` is called as Bun.serve would.
- * - Deno: the adapter's `onmessage` closure and a Transport that does what
- *   DenoTransport does (send, then read bufferedAmount), since the adapter
- *   wires itself to a socket only Deno.upgradeWebSocket can create.
+ * - Bun: the real adapter's `websocket` handlers are called as Bun.serve would.
+ * - Deno: the real DenoTransport over the stub, and the real event wiring
+ *   (`wireDenoSocket`) on a stub that stands for the socket only
+ *   Deno.upgradeWebSocket can create; its `onmessage` is called as Deno would.
  *
  * Usage: `micro.ts [quick]`.
  *
  * @module
  */
 
-import { ServerCore } from "../src/server/core.ts";
 import type { AcceptedUpgrade } from "../src/server/core.ts";
 import type { WebSocketOptions } from "../src/server/options.ts";
-import type { Transport } from "../src/server/transport.ts";
-import type { SendResult } from "../src/shared/types.ts";
-import { DENO_CAPABILITIES } from "../src/adapters/deno.ts";
-import { BUN_CAPABILITIES, bunWebSocketHandler } from "../src/adapters/bun.ts";
-import type { BunServerWebSocket, BunSocketData } from "../src/adapters/bun.ts";
+import { DenoAdapter, wireDenoSocket } from "../src/adapters/deno.ts";
+import type { DenoWebSocket } from "../src/adapters/deno_api.ts";
+import { DenoTransport } from "../src/adapters/deno_transport.ts";
+import { BunAdapter } from "../src/adapters/bun.ts";
+import type { BunSocketData } from "../src/adapters/bun.ts";
+import type { BunServerWebSocket } from "../src/adapters/bun_api.ts";
 
 /** One case's result. */
 export interface MicroRow {
@@ -44,7 +44,7 @@ const args = g.Deno !== undefined ? g.Deno.args : g.Bun!.argv.slice(2);
 const quick = args[0] === "quick";
 
 /** The engine socket stub: remembers what was sent, never backpressured. */
-class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
+class StubEngineSocket implements BunServerWebSocket<unknown>, DenoWebSocket {
   data: BunSocketData<unknown>;
   binaryType = "nodebuffer";
   sent = 0;
@@ -53,7 +53,12 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   constructor(accepted: AcceptedUpgrade<unknown>) {
     this.data = { accepted };
   }
-  send(data: string | Uint8Array | ArrayBuffer): number {
+  // The Deno socket's event slots (wireDenoSocket sets them).
+  onopen: ((event: Event) => unknown) | null = null;
+  onmessage: ((event: MessageEvent) => unknown) | null = null;
+  onclose: ((event: CloseEvent) => unknown) | null = null;
+  onerror: ((event: Event) => unknown) | null = null;
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): number {
     this.sent++;
     this.last = data;
     return typeof data === "string" ? data.length : data.byteLength;
@@ -70,28 +75,6 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   unsubscribe(): void {}
   publish(): number {
     return 0;
-  }
-}
-
-/** What DenoTransport does per send, over the stub. */
-class DenoLikeTransport implements Transport {
-  readonly #ws: StubEngineSocket;
-  constructor(ws: StubEngineSocket) {
-    this.#ws = ws;
-  }
-  send(data: string | Uint8Array): SendResult {
-    this.#ws.send(data);
-    return this.#ws.bufferedAmount > 0 ? "queued" : "sent";
-  }
-  close(): void {}
-  terminate(): boolean {
-    return false;
-  }
-  ping(): boolean {
-    return false;
-  }
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
   }
 }
 
@@ -115,20 +98,20 @@ type Deliver = (payload: string | Uint8Array) => void;
 
 function libPath(handlers: WebSocketOptions<unknown>, ws: StubEngineSocket): Deliver {
   if (runtime === "bun") {
-    const core = new ServerCore<unknown>(handlers, BUN_CAPABILITIES);
-    const handler = bunWebSocketHandler(core);
+    const handler = new BunAdapter<unknown>(handlers).websocket;
     handler.open(ws);
     return (payload) => handler.message(ws, payload);
   }
-  const core = new ServerCore<unknown>(handlers, DENO_CAPABILITIES);
-  const conn = core.connection(new DenoLikeTransport(ws), accepted);
-  conn.opened();
-  // The adapter's own closure: ws.onmessage = (event) => conn.received(event.data).
-  const onmessage = (event: { data: string | ArrayBuffer }) => conn.received(event.data);
+  const core = new DenoAdapter<unknown>(handlers).core;
+  const conn = core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted);
+  wireDenoSocket(conn, ws);
+  ws.onopen!(new Event("open"));
+  // The adapter's own closure, called as Deno's event dispatch would.
+  const onmessage = ws.onmessage!;
   const event = { data: "" as string | ArrayBuffer };
   return (payload) => {
     event.data = typeof payload === "string" ? payload : (payload.buffer as ArrayBuffer);
-    onmessage(event);
+    onmessage(event as MessageEvent);
   };
 }
 

@@ -235,17 +235,7 @@ export interface RateLimitOptions {
  */
 export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption {}
 
-/**
- * Resolved limits with defaults applied.
- *
- * @example
- * ```ts
- * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
- * import type { ResolvedLimits } from "@fullduplex/fullduplex";
- * const limits: Readonly<ResolvedLimits> = DEFAULT_LIMITS;
- * console.log(limits.maxMessageBytes);
- * ```
- */
+/** Resolved limits with defaults applied. Internal. */
 export interface ResolvedLimits {
   /** Subprotocols the server accepts, in order of preference. */
   protocols: readonly string[];
@@ -271,16 +261,7 @@ export interface ResolvedLimits {
   releaseReceivedBuffers: boolean;
 }
 
-/**
- * Default limits, exported so docs and tests use the same numbers.
- *
- * @example
- * ```ts
- * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_LIMITS.maxMessageBytes); // 1048576
- * console.log(DEFAULT_LIMITS.idleTimeout); // 60
- * ```
- */
+/** Default limits (the numbers the option docs above state). Internal. */
 export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   protocols: Object.freeze([]) as readonly string[],
   maxMessageBytes: 1024 * 1024,
