@@ -116,6 +116,41 @@ describe("server: upgrade hook", () => {
   });
 });
 
+describe("server: a failed upgrade, the same on both runtimes", () => {
+  it("an upgrade hook returning headers that are not HTTP headers gives 500 and reaches the error handler", async () => {
+    ts = await startServer({ upgrade: (req) => ({ headers: req.headers.has("x-bad") ? { "bad name": "x" } : {} }) });
+    const raw = await rawConnect(ts.port, { "x-bad": "1" });
+    assert.equal(raw.status, 500);
+    raw.destroy();
+    assert.equal(ts.errors.length, 1);
+    assert.match((ts.errors[0].error as Error).message, /not valid HTTP headers/);
+    assert.equal(ts.errors[0].socket, undefined);
+    assert.equal(ts.server.stats.pendingUpgrades, 0);
+    const c = await open(ts); // and the server still serves
+    c.send("ok");
+    assert.equal((await nextMessage(c)).text(), "ok");
+  });
+});
+
+describe("server: engine errors, the same on both runtimes", () => {
+  // Deno fires its socket's `error` event for these ("Invalid value", "Unexpected EOF"), Bun reports nothing:
+  // neither reaches the `error` handler, and `close` carries the outcome.
+  it("a peer that breaks the protocol (a reserved opcode) or vanishes mid-frame is a close with 1006, not an error", async () => {
+    ts = await startServer({ idleTimeout: 0 });
+    const breaker = await rawConnect(ts.port);
+    breaker.sendFrame(0x3, new Uint8Array(2));
+    await breaker.ended;
+    const vanisher = await rawConnect(ts.port);
+    vanisher.write(new Uint8Array([0x82, 0xfe, 0x03]));
+    await delay(20);
+    vanisher.destroy();
+    await ts.waitCloses(2);
+    assert.deepEqual(ts.closes.map((c) => c.info.code), [1006, 1006]);
+    await delay(50);
+    assert.deepEqual(ts.errors, []);
+  });
+});
+
 describe("server: subprotocols", () => {
   for (const header of ["chat,superchat", "chat, superchat", "chat ,  superchat"]) {
     it(`parses ${JSON.stringify(header)} and agrees to a configured one`, async () => {

@@ -29,7 +29,7 @@ import type { WebSocketOptions } from "../server/options.ts";
 import { InProcessTopics } from "../server/topics.ts";
 import type { AdapterCapabilities } from "../server/transport.ts";
 import { denoNamespace } from "./deno_api.ts";
-import type { DenoHttpServer, DenoServeInfo, DenoServeOptions, DenoWebSocket } from "./deno_api.ts";
+import type { DenoHttpServer, DenoNamespace, DenoServeInfo, DenoServeOptions, DenoWebSocket } from "./deno_api.ts";
 import { DenoTransport } from "./deno_transport.ts";
 
 /** Deno's engine: no message-size limit, its own idle timeout. */
@@ -89,9 +89,12 @@ export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWe
 export class DenoAdapter<D> {
   readonly runtime = "deno" as const;
   readonly core: ServerCore<D, DenoTransport>;
+  /** Deno.upgradeWebSocket, or a stand-in given by a unit test. */
+  readonly #upgradeWebSocket: DenoNamespace["upgradeWebSocket"];
 
-  constructor(options: WebSocketOptions<D>) {
+  constructor(options: WebSocketOptions<D>, upgradeWebSocket?: DenoNamespace["upgradeWebSocket"]) {
     this.core = new ServerCore<D, DenoTransport>(options, { capabilities: DENO_CAPABILITIES, topics: new InProcessTopics<DenoTransport>() });
+    this.#upgradeWebSocket = upgradeWebSocket ?? ((req, opts) => denoNamespace().upgradeWebSocket(req, opts));
   }
 
   /**
@@ -105,11 +108,12 @@ export class DenoAdapter<D> {
     // Deno's idleTimeout pings at half the timeout and closes with 1001 at the end;
     // it takes whole seconds, so round up rather than turn a short timeout off.
     const idle = core.limits.idleTimeout;
-    let upgraded: { socket: WebSocket; response: Response };
+    let upgraded: { socket: DenoWebSocket; response: Response };
     try {
-      upgraded = denoNamespace().upgradeWebSocket(req, { idleTimeout: idle === 0 ? 0 : Math.max(1, Math.ceil(idle)) });
+      upgraded = this.#upgradeWebSocket(req, { idleTimeout: idle === 0 ? 0 : Math.max(1, Math.ceil(idle)) });
     } catch {
-      // Our checks passed, so Deno refused the request itself (one already upgraded: "Request closed").
+      // Our checks cover every check Deno makes of the request, so this is Deno refusing it
+      // for its own reasons: a refusal, as on Bun (upgrade() returning false), not a server bug.
       core.upgradeEnded(); // no connection will open: give the maxConnections slot back
       return engineRefusedUpgrade();
     }

@@ -38,7 +38,7 @@ export interface DenoHttpServer {
 
 /** The parts of the `Deno` namespace this adapter uses. */
 export interface DenoNamespace {
-  upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
+  upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: DenoWebSocket; response: Response };
   serve(options: DenoServeOptions, handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>): DenoHttpServer;
 }
 

@@ -141,6 +141,35 @@ describe("deno adapter wiring", () => {
   });
 });
 
+describe("deno adapter upgrades", () => {
+  it("a request Deno refuses is a 400 that gives the slot back and is no `error`; an accepted one gets its 101 headers", async () => {
+    const rec = recording({ maxConnections: 1, protocols: ["chat"], upgrade: () => ({ headers: { "x-served-by": "test" } }) });
+    let refuse = true;
+    let socket: FakeDenoSocket | undefined;
+    const adapter = new DenoAdapter<unknown>(rec, (_req, options) => {
+      if (refuse) throw new TypeError("Request closed");
+      assert.equal(options?.idleTimeout, 60);
+      socket = new FakeDenoSocket();
+      return { socket, response: new Response(null, { status: 200, headers: { upgrade: "websocket" } }) };
+    });
+    const req = () => {
+      const r = upgradeRequest();
+      r.headers.set("sec-websocket-protocol", "x,chat");
+      return r;
+    };
+    assert.equal((await adapter.handleUpgrade(req(), undefined)).status, 400);
+    assert.equal(adapter.core.stats.pendingUpgrades, 0);
+    assert.equal(rec.errors.length, 0);
+    refuse = false;
+    const response = await adapter.handleUpgrade(req(), { remoteAddr: { hostname: "10.0.0.1", port: 5 } });
+    assert.equal(response.headers.get("sec-websocket-protocol"), "chat");
+    assert.equal(response.headers.get("x-served-by"), "test");
+    assert.equal(socket!.binaryType, "arraybuffer");
+    socket!.open();
+    assert.deepEqual([adapter.core.connectionCount, adapter.core.stats.pendingUpgrades], [1, 0]);
+  });
+});
+
 /** A stand-in for Bun's ServerWebSocket; `close()` reports synchronously, as Bun does. */
 class FakeBunSocket implements BunServerWebSocket<unknown> {
   data: unknown;
