@@ -38,7 +38,11 @@ export interface MicroRow {
   ok: boolean;
 }
 
-const g = globalThis as unknown as { Deno?: { args: string[]; exit(c: number): never }; Bun?: { argv: string[] }; process?: { exit(c: number): never } };
+const g = globalThis as unknown as {
+  Deno?: { args: string[]; exit(c: number): never };
+  Bun?: { argv: string[] };
+  process?: { exit(c: number): never };
+};
 const runtime: "deno" | "bun" = g.Bun !== undefined ? "bun" : "deno";
 const args = g.Deno !== undefined ? g.Deno.args : g.Bun!.argv.slice(2);
 const quick = args[0] === "quick";
@@ -78,7 +82,15 @@ class StubEngineSocket implements BunServerWebSocket<unknown>, DenoWebSocket {
   }
 }
 
-const JSON_PAYLOAD = JSON.stringify({ type: "chat", room: "lobby", user: { id: 42, name: "ann" }, text: "hello, world", tags: ["a", "b"], seq: 7, ok: true });
+const JSON_PAYLOAD = JSON.stringify({
+  type: "chat",
+  room: "lobby",
+  user: { id: 42, name: "ann" },
+  text: "hello, world",
+  tags: ["a", "b"],
+  seq: 7,
+  ok: true,
+});
 const accepted: AcceptedUpgrade<unknown> = { data: undefined, protocol: "", headers: {}, remote: { address: "127.0.0.1", port: 1 } };
 
 /** The handlers the fullduplex benchmark server uses. */
@@ -163,7 +175,13 @@ function runCase(name: string, payload: string | Uint8Array, json: boolean): Mic
   const handNs = medianOf(hands);
   const libNs = medianOf(libs);
   // Same text, or views of the same received buffer (Deno's hand path sends the ArrayBuffer itself).
-  const bufferOf = (x: unknown) => (x instanceof ArrayBuffer ? x : x instanceof Uint8Array && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x.buffer : x);
+  const bufferOf = (
+    x: unknown,
+  ) => (x instanceof ArrayBuffer
+    ? x
+    : x instanceof Uint8Array && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength
+    ? x.buffer
+    : x);
   const same = (a: unknown, b: unknown) => (typeof a === "string" || typeof b === "string" ? a === b : bufferOf(a) === bufferOf(b));
   const ok = libWs.sent === handWs.sent && libWs.sent > 0 && same(libWs.last, handWs.last);
   return { name, handNs, libNs, overheadNs: libNs - handNs, ok };
@@ -183,7 +201,10 @@ const rows: MicroRow[] = [
 async function denoBufferedAmountNs(): Promise<number> {
   const deno = (globalThis as unknown as {
     Deno: {
-      serve(o: { port: number; hostname: string; onListen(): void }, h: (r: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
+      serve(
+        o: { port: number; hostname: string; onListen(): void },
+        h: (r: Request) => Response,
+      ): { addr: { port: number }; shutdown(): Promise<void> };
       upgradeWebSocket(r: Request): { socket: WebSocket; response: Response };
     };
   }).Deno;
@@ -214,7 +235,9 @@ const engineNotes: string[] = [];
 if (runtime === "deno") {
   const ns = await denoBufferedAmountNs();
   engineNotes.push(
-    `not in the table: DenoTransport.send reads ws.bufferedAmount after each send to report "queued", and that getter costs ${ns.toFixed(1)} ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus about that much.`,
+    `not in the table: DenoTransport.send reads ws.bufferedAmount after each send to report "queued", and that getter costs ${
+      ns.toFixed(1)
+    } ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus about that much.`,
   );
 }
 console.log("RESULT " + JSON.stringify({ runtime, quick, rows, engineNotes }));

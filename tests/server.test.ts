@@ -72,7 +72,13 @@ describe("server: messages", () => {
     const c = await connect(`${ts.url}/?user=ann`, { protocols: ["v1", "v2"] });
     clients.push(c);
     await until(() => ts!.opens.length === 1, "open");
-    const s = ts.opens[0] as unknown as { id: string; data: { user: string }; remoteAddress: { address: string; port: number }; protocol: string; readyState: number };
+    const s = ts.opens[0] as unknown as {
+      id: string;
+      data: { user: string };
+      remoteAddress: { address: string; port: number };
+      protocol: string;
+      readyState: number;
+    };
     assert.match(s.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(s.data, { user: "ann" });
     assert.equal(s.remoteAddress.address, "127.0.0.1");
@@ -254,7 +260,12 @@ describe("server: close codes", () => {
     const thrown: unknown[] = [];
     ts = await startServer({
       message(socket) {
-        for (const [code, reason] of [[1005, ""], [1006, ""], [999, ""], [1001, ""], [5000, ""], [1000, "x".repeat(124)], [1000, "é".repeat(62)]] as const) {
+        for (
+          const [code, reason] of [[1005, ""], [1006, ""], [999, ""], [1001, ""], [5000, ""], [1000, "x".repeat(124)], [
+            1000,
+            "é".repeat(62),
+          ]] as const
+        ) {
           try {
             socket.close(code, reason);
             thrown.push(null);

@@ -72,8 +72,10 @@ export interface BunServer {
 
 /**
  * The `websocket` object to give Bun.serve. Bun's sockets are typed
- * `BunServerWebSocket<unknown>`: their `data` is fullduplex's own; the
- * endpoint's data type `D` is `socket.data` in your handlers.
+ * `BunServerWebSocket<unknown>`: their `data` is fullduplex's own (your
+ * handlers get `socket.data`). `D`, the endpoint's data type, no longer
+ * appears in the handlers; it stays so that `BunWebSocketHandler<MyData>`
+ * written for 0.1 still compiles.
  *
  * @example
  * ```ts ignore
@@ -82,7 +84,6 @@ export interface BunServer {
  * Bun.serve({ port: 8080, fetch: (req, server) => ws.upgrade(req, server), websocket: ws.websocket });
  * ```
  */
-// deno-lint-ignore no-unused-vars -- D stays for source compatibility of BunWebSocketHandler<D> (0.1).
 export interface BunWebSocketHandler<D = unknown> {
   /** Bun's message size limit (set from `maxMessageBytes`). */
   maxPayloadLength: number;

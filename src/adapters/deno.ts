@@ -93,7 +93,10 @@ export class DenoAdapter<D> {
   readonly #upgradeWebSocket: DenoNamespace["upgradeWebSocket"];
 
   constructor(options: WebSocketOptions<D>, upgradeWebSocket?: DenoNamespace["upgradeWebSocket"]) {
-    this.core = new ServerCore<D, DenoTransport>(options, { capabilities: DENO_CAPABILITIES, topics: new InProcessTopics<DenoTransport>() });
+    this.core = new ServerCore<D, DenoTransport>(options, {
+      capabilities: DENO_CAPABILITIES,
+      topics: new InProcessTopics<DenoTransport>(),
+    });
     this.#upgradeWebSocket = upgradeWebSocket ?? ((req, opts) => denoNamespace().upgradeWebSocket(req, opts));
   }
 

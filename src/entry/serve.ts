@@ -99,7 +99,11 @@ export interface Server extends TopicMethods {
 }
 
 function urlFor(scheme: string, hostname: string, port: number): string {
-  const host = hostname === "0.0.0.0" || hostname === "::" || hostname === "" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  const host = hostname === "0.0.0.0" || hostname === "::" || hostname === ""
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
   return `${scheme}://${host}:${port}`;
 }
 
@@ -129,7 +133,9 @@ function checkPort(port: unknown): number {
  * // later: await server.shutdown();
  * ```
  */
-export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {}): Server {
+export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
+  options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {},
+): Server {
   serverRuntime(); // on Node.js, this error comes first
   const port = checkPort(options.port ?? 8080);
   const hostname = options.hostname ?? "0.0.0.0";

@@ -71,8 +71,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** One connection's state; the adapter feeds it events, the Socket reads it. */
-export class Connection<D = unknown, T extends Transport = Transport>
-  implements SocketBackend, TopicMember<T>, Drainable, Sweepable {
+export class Connection<D = unknown, T extends Transport = Transport> implements SocketBackend, TopicMember<T>, Drainable, Sweepable {
   /** The adapter's socket handle. */
   readonly transport: T;
   /** The face handlers see. */

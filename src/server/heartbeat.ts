@@ -90,5 +90,6 @@ export function replyText(request: Message | Record<string, unknown>, value: Rec
 }
 
 function isMessage(value: unknown): value is Message {
-  return typeof value === "object" && value !== null && typeof (value as Message).json === "function" && typeof (value as Message).kind === "string";
+  return typeof value === "object" && value !== null && typeof (value as Message).json === "function" &&
+    typeof (value as Message).kind === "string";
 }

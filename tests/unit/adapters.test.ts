@@ -83,7 +83,12 @@ async function denoConnection(options: WebSocketOptions<unknown> & Recorded) {
 
 function upgradeRequest(): Request {
   return new Request("http://127.0.0.1/", {
-    headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-version": "13",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    },
   });
 }
 

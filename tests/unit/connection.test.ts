@@ -258,7 +258,10 @@ describe("connection: keep-alive sweeps", () => {
 describe("connection: rate limit", () => {
   it('"drop" discards messages over the rate and counts them; the connection stays open', () => {
     const seen: string[] = [];
-    const host = fakeHost({ rateLimit: { messagesPerSecond: 0.001, burst: 2, action: "drop" }, message: (_s, m) => void seen.push(m.text()) });
+    const host = fakeHost({
+      rateLimit: { messagesPerSecond: 0.001, burst: 2, action: "drop" },
+      message: (_s, m) => void seen.push(m.text()),
+    });
     const { conn } = fakeConnection(host);
     for (const text of ["a", "b", "c", "d"]) conn.received(text);
     assert.deepEqual(seen, ["a", "b"]);
@@ -268,7 +271,10 @@ describe("connection: rate limit", () => {
 
   it('"close" closes with 1008 on the first message over the rate and counts it', () => {
     const seen: string[] = [];
-    const host = fakeHost({ rateLimit: { messagesPerSecond: 0.001, burst: 1, action: "close" }, message: (_s, m) => void seen.push(m.text()) });
+    const host = fakeHost({
+      rateLimit: { messagesPerSecond: 0.001, burst: 1, action: "close" },
+      message: (_s, m) => void seen.push(m.text()),
+    });
     const { conn, transport } = fakeConnection(host, { echoClose: true });
     conn.received("a");
     conn.received("b");
