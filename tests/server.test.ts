@@ -124,7 +124,8 @@ describe("server: upgrade hook", () => {
 
 describe("server: a failed upgrade, the same on both runtimes", () => {
   it("an upgrade hook returning headers that are not HTTP headers gives 500 and reaches the error handler", async () => {
-    ts = await startServer({ upgrade: (req) => ({ headers: req.headers.has("x-bad") ? { "bad name": "x" } : {} }) });
+    const bad: Record<string, string> = { "bad name": "x" };
+    ts = await startServer({ upgrade: (req) => ({ headers: req.headers.has("x-bad") ? bad : {} }) });
     const raw = await rawConnect(ts.port, { "x-bad": "1" });
     assert.equal(raw.status, 500);
     raw.destroy();
