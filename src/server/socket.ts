@@ -77,7 +77,7 @@ export class Socket<D = unknown> {
     return (this.#id ??= crypto.randomUUID());
   }
 
-  /** 0 connecting, 1 open, 2 closing, 3 closed: the same on both runtimes. */
+  /** 0 connecting, 1 open, 2 closing, 3 closed (named in `ReadyStates`): the same on both runtimes. */
   get readyState(): ReadyState {
     return this.#conn.state;
   }
@@ -94,11 +94,11 @@ export class Socket<D = unknown> {
    *
    * @example
    * ```ts
-   * import { serve } from "@fullduplex/fullduplex";
+   * import { ReadyStates, serve } from "@fullduplex/fullduplex";
    * serve({
    *   port: 8080,
    *   async open(socket) {
-   *     for (let i = 0; i < 1000 && socket.readyState === 1; i++) {
+   *     for (let i = 0; i < 1000 && socket.readyState === ReadyStates.OPEN; i++) {
    *       if (socket.send(new Uint8Array(65536)) !== "sent") await socket.drained();
    *     }
    *   },
