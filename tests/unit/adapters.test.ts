@@ -284,6 +284,22 @@ describe("bun adapter wiring", () => {
     assert.deepEqual(rec.closes, [{ code: 1011, reason: "internal server error" }]);
   });
 
+  it("a throw from the engine during a message is caught in the core, as on Deno: `error` with the socket, then 1011", async () => {
+    const rec = recording();
+    const adapter = new BunAdapter<unknown>(rec);
+    const server = new FakeBunServer(adapter);
+    await adapter.upgrade(upgradeRequest(), server);
+    const ws = server.sockets[0];
+    const boom = new Error("engine send failed");
+    ws.send = () => {
+      throw boom;
+    };
+    adapter.websocket.message(ws, "ping"); // the heartbeat answer is sent outside any user handler; nothing escapes to Bun
+    assert.equal(rec.errors.length, 1);
+    assert.equal(rec.errors[0].error, boom);
+    assert.deepEqual(ws.closes, [{ code: 1011, reason: "internal server error" }]);
+  });
+
   it("drain events are hints: one `drain` per crossing however many Bun fires", async () => {
     let drains = 0;
     const rec = recording({ lowWaterMark: 10, drain: () => void drains++ });
