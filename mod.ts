@@ -29,16 +29,14 @@
  * @module
  */
 
-export { serve } from "./src/server/serve.ts";
-export type { ServeOptions, Server, TlsOptions } from "./src/server/serve.ts";
-export { createHandler, NODE_SERVER_UNSUPPORTED } from "./src/server/endpoint.ts";
-export type { WebSocketEndpoint } from "./src/server/endpoint.ts";
-export type { ShutdownOptions } from "./src/server/core.ts";
+export { serve } from "./src/entry/serve.ts";
+export type { ServeOptions, Server, TlsOptions } from "./src/entry/serve.ts";
+export { createHandler } from "./src/entry/endpoint.ts";
+export type { WebSocketEndpoint } from "./src/entry/endpoint.ts";
+export type { ShutdownOptions } from "./src/server/shutdown.ts";
 export type { ServerStats } from "./src/server/stats.ts";
-export { DEFAULT_LIMITS } from "./src/server/options.ts";
 export type {
   RateLimitOptions,
-  ResolvedLimits,
   UpgradeAccept,
   UpgradeInfo,
   UpgradeResult,
@@ -51,11 +49,10 @@ export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
 export type { TopicMethods } from "./src/server/publish.ts";
 export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";
 export { MemoryBroker } from "./src/broker/memory.ts";
-export { DEFAULT_SERVER_HEARTBEAT, replyText } from "./src/server/heartbeat.ts";
 export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
-export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
-export type { DenoServeInfo } from "./src/adapters/deno.ts";
-export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
+export { isWebSocketUpgrade } from "./src/server/upgrade.ts";
+export type { DenoServeInfo } from "./src/adapters/deno_api.ts";
+export type { BunServer, BunServerWebSocket, BunWebSocketHandler } from "./src/adapters/bun_api.ts";
 
 export { connect } from "./src/client/connect.ts";
 export { Client } from "./src/client/client.ts";

@@ -9,24 +9,27 @@
  * bookkeeping, guarded handlers). Only the engine socket is a stub, the same
  * stub for both paths, so their difference is what the library adds.
  *
- * - Bun: the real `bunWebSocketHandler(core)` is called as Bun.serve would.
- * - Deno: the adapter's `onmessage` closure and a Transport that does what
- *   DenoTransport does (send, then read bufferedAmount), since the adapter
- *   wires itself to a socket only Deno.upgradeWebSocket can create.
+ * - Bun: the real adapter's `websocket` handlers are called as Bun.serve would.
+ * - Deno: the real DenoTransport over the stub, and the real event wiring
+ *   (`wireDenoSocket`) on a stub that stands for the socket only
+ *   Deno.upgradeWebSocket can create; its `onmessage` is called as Deno would.
  *
- * Usage: `micro.ts [quick]`.
+ * Usage: `micro.ts [quick] [cpu]`. With `cpu`, batches are timed by the
+ * main thread's CPU time instead of the wall clock, so that other processes
+ * on a busy machine do not count (bench/micro_compare.sh uses it).
  *
  * @module
  */
 
-import { ServerCore } from "../src/server/core.ts";
+import { readFileSync } from "node:fs";
 import type { AcceptedUpgrade } from "../src/server/core.ts";
 import type { WebSocketOptions } from "../src/server/options.ts";
-import type { Transport } from "../src/server/transport.ts";
-import type { SendResult } from "../src/shared/types.ts";
-import { DENO_CAPABILITIES } from "../src/adapters/deno.ts";
-import { BUN_CAPABILITIES, bunWebSocketHandler } from "../src/adapters/bun.ts";
-import type { BunServerWebSocket, BunSocketData } from "../src/adapters/bun.ts";
+import { DenoAdapter, wireDenoSocket } from "../src/adapters/deno.ts";
+import type { DenoWebSocket } from "../src/adapters/deno_api.ts";
+import { DenoTransport } from "../src/adapters/deno_transport.ts";
+import { BunAdapter } from "../src/adapters/bun.ts";
+import type { BunSocketData } from "../src/adapters/bun.ts";
+import type { BunServerWebSocket } from "../src/adapters/bun_api.ts";
 
 /** One case's result. */
 export interface MicroRow {
@@ -38,13 +41,25 @@ export interface MicroRow {
   ok: boolean;
 }
 
-const g = globalThis as unknown as { Deno?: { args: string[]; exit(c: number): never }; Bun?: { argv: string[] }; process?: { exit(c: number): never } };
+const g = globalThis as unknown as {
+  Deno?: { args: string[]; exit(c: number): never };
+  Bun?: { argv: string[] };
+  process?: { exit(c: number): never };
+};
 const runtime: "deno" | "bun" = g.Bun !== undefined ? "bun" : "deno";
 const args = g.Deno !== undefined ? g.Deno.args : g.Bun!.argv.slice(2);
-const quick = args[0] === "quick";
+const quick = args.includes("quick");
+/**
+ * Milliseconds of the wall clock, or with `cpu` of this thread's time on a
+ * CPU: Linux's /proc/thread-self/schedstat counts it in nanoseconds (the
+ * runtimes' threadCpuUsage() has 10 ms steps on Deno).
+ */
+const now: () => number = args.includes("cpu")
+  ? () => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e6
+  : () => performance.now();
 
 /** The engine socket stub: remembers what was sent, never backpressured. */
-class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
+class StubEngineSocket implements BunServerWebSocket<unknown>, DenoWebSocket {
   data: BunSocketData<unknown>;
   binaryType = "nodebuffer";
   sent = 0;
@@ -53,7 +68,12 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   constructor(accepted: AcceptedUpgrade<unknown>) {
     this.data = { accepted };
   }
-  send(data: string | Uint8Array | ArrayBuffer): number {
+  // The Deno socket's event slots (wireDenoSocket sets them).
+  onopen: ((event: Event) => unknown) | null = null;
+  onmessage: ((event: MessageEvent) => unknown) | null = null;
+  onclose: ((event: CloseEvent) => unknown) | null = null;
+  onerror: ((event: Event) => unknown) | null = null;
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): number {
     this.sent++;
     this.last = data;
     return typeof data === "string" ? data.length : data.byteLength;
@@ -73,29 +93,15 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   }
 }
 
-/** What DenoTransport does per send, over the stub. */
-class DenoLikeTransport implements Transport {
-  readonly #ws: StubEngineSocket;
-  constructor(ws: StubEngineSocket) {
-    this.#ws = ws;
-  }
-  send(data: string | Uint8Array): SendResult {
-    this.#ws.send(data);
-    return this.#ws.bufferedAmount > 0 ? "queued" : "sent";
-  }
-  close(): void {}
-  terminate(): boolean {
-    return false;
-  }
-  ping(): boolean {
-    return false;
-  }
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
-  }
-}
-
-const JSON_PAYLOAD = JSON.stringify({ type: "chat", room: "lobby", user: { id: 42, name: "ann" }, text: "hello, world", tags: ["a", "b"], seq: 7, ok: true });
+const JSON_PAYLOAD = JSON.stringify({
+  type: "chat",
+  room: "lobby",
+  user: { id: 42, name: "ann" },
+  text: "hello, world",
+  tags: ["a", "b"],
+  seq: 7,
+  ok: true,
+});
 const accepted: AcceptedUpgrade<unknown> = { data: undefined, protocol: "", headers: {}, remote: { address: "127.0.0.1", port: 1 } };
 
 /** The handlers the fullduplex benchmark server uses. */
@@ -115,20 +121,20 @@ type Deliver = (payload: string | Uint8Array) => void;
 
 function libPath(handlers: WebSocketOptions<unknown>, ws: StubEngineSocket): Deliver {
   if (runtime === "bun") {
-    const core = new ServerCore<unknown>(handlers, BUN_CAPABILITIES);
-    const handler = bunWebSocketHandler(core);
+    const handler = new BunAdapter<unknown>(handlers).websocket;
     handler.open(ws);
     return (payload) => handler.message(ws, payload);
   }
-  const core = new ServerCore<unknown>(handlers, DENO_CAPABILITIES);
-  const conn = core.connection(new DenoLikeTransport(ws), accepted);
-  conn.opened();
-  // The adapter's own closure: ws.onmessage = (event) => conn.received(event.data).
-  const onmessage = (event: { data: string | ArrayBuffer }) => conn.received(event.data);
+  const core = new DenoAdapter<unknown>(handlers).core;
+  const conn = core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted);
+  wireDenoSocket(conn, ws);
+  ws.onopen!(new Event("open"));
+  // The adapter's own closure, called as Deno's event dispatch would.
+  const onmessage = ws.onmessage!;
   const event = { data: "" as string | ArrayBuffer };
   return (payload) => {
     event.data = typeof payload === "string" ? payload : (payload.buffer as ArrayBuffer);
-    onmessage(event);
+    onmessage(event as MessageEvent);
   };
 }
 
@@ -150,10 +156,10 @@ function handPath(json: boolean, ws: StubEngineSocket): Deliver {
 }
 
 /** Nanoseconds per call of `deliver` over `n` calls. */
-function time(deliver: Deliver, payload: string | Uint8Array, n: number): number {
-  const t0 = performance.now();
+function time(deliver: Deliver, payload: string | Uint8Array, n: number, clock: () => number = now): number {
+  const t0 = clock();
   for (let i = 0; i < n; i++) deliver(payload);
-  return ((performance.now() - t0) * 1e6) / n;
+  return ((clock() - t0) * 1e6) / n;
 }
 
 function medianOf(xs: number[]): number {
@@ -168,7 +174,9 @@ function runCase(name: string, payload: string | Uint8Array, json: boolean): Mic
   const lib = libPath(json ? jsonHandlers : echoHandlers, libWs);
   // Warm up both (JIT), then size each timed batch to ~150 ms.
   const warm = quick ? 2_000 : 200_000;
-  const perCall = Math.max(time(hand, payload, warm), time(lib, payload, warm), 1);
+  // Sized on the wall clock: the CPU-time clock may not have ticked yet over a short warm-up.
+  const wall = () => performance.now();
+  const perCall = Math.max(time(hand, payload, warm, wall), time(lib, payload, warm, wall), 1);
   const n = quick ? 1_000 : Math.max(10_000, Math.round(150e6 / perCall));
   const reps = quick ? 1 : 7;
   const hands: number[] = [];
@@ -180,7 +188,13 @@ function runCase(name: string, payload: string | Uint8Array, json: boolean): Mic
   const handNs = medianOf(hands);
   const libNs = medianOf(libs);
   // Same text, or views of the same received buffer (Deno's hand path sends the ArrayBuffer itself).
-  const bufferOf = (x: unknown) => (x instanceof ArrayBuffer ? x : x instanceof Uint8Array && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x.buffer : x);
+  const bufferOf = (
+    x: unknown,
+  ) => (x instanceof ArrayBuffer
+    ? x
+    : x instanceof Uint8Array && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength
+    ? x.buffer
+    : x);
   const same = (a: unknown, b: unknown) => (typeof a === "string" || typeof b === "string" ? a === b : bufferOf(a) === bufferOf(b));
   const ok = libWs.sent === handWs.sent && libWs.sent > 0 && same(libWs.last, handWs.last);
   return { name, handNs, libNs, overheadNs: libNs - handNs, ok };
@@ -200,7 +214,10 @@ const rows: MicroRow[] = [
 async function denoBufferedAmountNs(): Promise<number> {
   const deno = (globalThis as unknown as {
     Deno: {
-      serve(o: { port: number; hostname: string; onListen(): void }, h: (r: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
+      serve(
+        o: { port: number; hostname: string; onListen(): void },
+        h: (r: Request) => Response,
+      ): { addr: { port: number }; shutdown(): Promise<void> };
       upgradeWebSocket(r: Request): { socket: WebSocket; response: Response };
     };
   }).Deno;
@@ -231,7 +248,9 @@ const engineNotes: string[] = [];
 if (runtime === "deno") {
   const ns = await denoBufferedAmountNs();
   engineNotes.push(
-    `not in the table: DenoTransport.send reads ws.bufferedAmount after each send to report "queued", and that getter costs ${ns.toFixed(1)} ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus about that much.`,
+    `not in the table: DenoTransport.send reads ws.bufferedAmount after each send to report "queued", and that getter costs ${
+      ns.toFixed(1)
+    } ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus about that much.`,
   );
 }
 console.log("RESULT " + JSON.stringify({ runtime, quick, rows, engineNotes }));

@@ -2,9 +2,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assertCloseArgs, isApplicationCloseCode, Message, MessageDecodeError, parseProtocols, utf8ByteLength } from "../mod.ts";
+import { assertCloseArgs, isApplicationCloseCode, Message, MessageDecodeError, utf8ByteLength } from "../mod.ts";
 import { normalizeReceivedCloseCode, truncateCloseReason } from "../src/shared/close_codes.ts";
-import { chooseProtocol } from "../src/server/upgrade.ts";
+import { chooseProtocol, parseProtocols } from "../src/server/upgrade.ts";
 import { INVALID_JSON_WITH_CONTROLS, RAW_CONTROL } from "./helpers/control_chars.ts";
 
 describe("Message", () => {

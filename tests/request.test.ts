@@ -7,7 +7,8 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, Message, RequestError, replyText } from "../mod.ts";
+import { connect, Message, RequestError } from "../mod.ts";
+import { replyText } from "../src/server/heartbeat.ts";
 import type { Socket } from "../mod.ts";
 import { PendingRequests } from "../src/client/pending_requests.ts";
 import { RUNTIME } from "./helpers/runtime.ts";

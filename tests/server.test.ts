@@ -72,7 +72,13 @@ describe("server: messages", () => {
     const c = await connect(`${ts.url}/?user=ann`, { protocols: ["v1", "v2"] });
     clients.push(c);
     await until(() => ts!.opens.length === 1, "open");
-    const s = ts.opens[0] as unknown as { id: string; data: { user: string }; remoteAddress: { address: string; port: number }; protocol: string; readyState: number };
+    const s = ts.opens[0] as unknown as {
+      id: string;
+      data: { user: string };
+      remoteAddress: { address: string; port: number };
+      protocol: string;
+      readyState: number;
+    };
     assert.match(s.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(s.data, { user: "ann" });
     assert.equal(s.remoteAddress.address, "127.0.0.1");
@@ -113,6 +119,42 @@ describe("server: upgrade hook", () => {
     raw.destroy();
     assert.equal((ts.errors[0].error as Error).message, "db down");
     assert.equal(ts.errors[0].socket, undefined);
+  });
+});
+
+describe("server: a failed upgrade, the same on both runtimes", () => {
+  it("an upgrade hook returning headers that are not HTTP headers gives 500 and reaches the error handler", async () => {
+    const bad: Record<string, string> = { "bad name": "x" };
+    ts = await startServer({ upgrade: (req) => ({ headers: req.headers.has("x-bad") ? bad : {} }) });
+    const raw = await rawConnect(ts.port, { "x-bad": "1" });
+    assert.equal(raw.status, 500);
+    raw.destroy();
+    assert.equal(ts.errors.length, 1);
+    assert.match((ts.errors[0].error as Error).message, /not valid HTTP headers/);
+    assert.equal(ts.errors[0].socket, undefined);
+    assert.equal(ts.server.stats.pendingUpgrades, 0);
+    const c = await open(ts); // and the server still serves
+    c.send("ok");
+    assert.equal((await nextMessage(c)).text(), "ok");
+  });
+});
+
+describe("server: engine errors, the same on both runtimes", () => {
+  // Deno fires its socket's `error` event for these ("Invalid value", "Unexpected EOF"), Bun reports nothing:
+  // neither reaches the `error` handler, and `close` carries the outcome.
+  it("a peer that breaks the protocol (a reserved opcode) or vanishes mid-frame is a close with 1006, not an error", async () => {
+    ts = await startServer({ idleTimeout: 0 });
+    const breaker = await rawConnect(ts.port);
+    breaker.sendFrame(0x3, new Uint8Array(2));
+    await breaker.ended;
+    const vanisher = await rawConnect(ts.port);
+    vanisher.write(new Uint8Array([0x82, 0xfe, 0x03]));
+    await delay(20);
+    vanisher.destroy();
+    await ts.waitCloses(2);
+    assert.deepEqual(ts.closes.map((c) => c.info.code), [1006, 1006]);
+    await delay(50);
+    assert.deepEqual(ts.errors, []);
   });
 });
 
@@ -219,7 +261,12 @@ describe("server: close codes", () => {
     const thrown: unknown[] = [];
     ts = await startServer({
       message(socket) {
-        for (const [code, reason] of [[1005, ""], [1006, ""], [999, ""], [1001, ""], [5000, ""], [1000, "x".repeat(124)], [1000, "é".repeat(62)]] as const) {
+        for (
+          const [code, reason] of [[1005, ""], [1006, ""], [999, ""], [1001, ""], [5000, ""], [1000, "x".repeat(124)], [
+            1000,
+            "é".repeat(62),
+          ]] as const
+        ) {
           try {
             socket.close(code, reason);
             thrown.push(null);

@@ -1,7 +1,9 @@
 /**
  * Bun's native topics (uWS pub/sub) behind the core's TopicEngine: uWS
  * copies one frame to every subscriber in native code, which is much
- * faster than a loop of send() calls from JavaScript. Internal.
+ * faster than a loop of send() calls from JavaScript. It works on the Bun
+ * adapter's own transports; the adapter owns it and gives it the Bun
+ * server. Internal.
  *
  * Bun facts this relies on (1.4.5, checked by running code):
  * - `ws.publish(topic, data)` reaches every subscriber but `ws` itself
@@ -17,8 +19,9 @@
  * @module
  */
 
-import type { Connection } from "../server/connection.ts";
-import type { TopicEngine } from "../server/topics.ts";
+import { ReadyStates } from "../shared/types.ts";
+import type { TopicEngine, TopicMember } from "../server/topics.ts";
+import type { BunTransport } from "./bun_transport.ts";
 
 /** The parts of Bun's Server that topics use. */
 export interface BunTopicServer {
@@ -26,41 +29,38 @@ export interface BunTopicServer {
   subscriberCount(topic: string): number;
 }
 
-/** The per-socket topic calls a Bun transport offers. */
-export interface BunTopicTransport {
-  subscribe(topic: string): void;
-  unsubscribe(topic: string): void;
-  publish(topic: string, data: string | Uint8Array): number;
-}
-
 /** Native fan-out on Bun. The Bun server is known from the first upgrade on. */
-export class BunNativeTopics<D> implements TopicEngine<D> {
-  /** Set by the adapter at each upgrade (createHandler gets it only there). */
-  server: BunTopicServer | undefined;
+export class BunNativeTopics implements TopicEngine<BunTransport> {
+  #server: BunTopicServer | undefined;
 
-  subscribe(conn: Connection<D>, topic: string): void {
-    (conn.transport as unknown as BunTopicTransport).subscribe(topic);
+  /** The adapter hands the Bun server at each upgrade (createHandler learns it only there). */
+  useServer(server: BunTopicServer): void {
+    this.#server = server;
   }
 
-  unsubscribe(conn: Connection<D>, topic: string): void {
+  subscribe(member: TopicMember<BunTransport>, topic: string): void {
+    member.transport.subscribe(topic);
+  }
+
+  unsubscribe(member: TopicMember<BunTransport>, topic: string): void {
     // uWS has already removed a closed socket from every topic.
-    if (conn.state !== 3) (conn.transport as unknown as BunTopicTransport).unsubscribe(topic);
+    if (member.state !== ReadyStates.CLOSED) member.transport.unsubscribe(topic);
   }
 
-  publish(topic: string, data: string | Uint8Array, except: Connection<D> | undefined): number {
-    const server = this.server;
+  publish(topic: string, data: string | Uint8Array, except: TopicMember<BunTransport> | undefined): number {
+    const server = this.#server;
     if (server === undefined) return 0; // no upgrade yet: no subscriber anywhere
     let count = server.subscriberCount(topic);
     if (count === 0) return 0;
-    if (except !== undefined && except.state === 1 && except.topics?.has(topic) === true) {
-      // ws.publish skips the sender natively.
-      (except.transport as unknown as BunTopicTransport).publish(topic, data);
+    if (except !== undefined) {
+      // An open subscriber (the hub checked): ws.publish skips the sender natively.
+      except.transport.publish(topic, data);
       count--;
     } else server.publish(topic, data);
     return count;
   }
 
   subscriberCount(topic: string): number {
-    return this.server?.subscriberCount(topic) ?? 0;
+    return this.#server?.subscriberCount(topic) ?? 0;
   }
 }

@@ -6,97 +6,37 @@
  * - `upgradeWebSocket({ protocol })` throws (→ HTTP 500) when the client
  *   wrote `chat,superchat` without a space, so we never pass `protocol`
  *   and set the response header ourselves (the 101's headers are mutable).
+ * - a header that fails after `upgradeWebSocket()` leaves the peer hanging
+ *   ("Upgrade response was not returned from callback"): the core checks
+ *   the hook's headers before we get here.
  * - an abrupt end is reported with code 0 and the idle timeout fires
  *   `close` twice (1001 then 1005); the core normalises and de-duplicates.
+ * - Deno runs the idle timeout itself (pings included): we report its
+ *   close to the connection, which counts it.
  * - there is no message-size option (denoland/deno#15809): the core checks
  *   every whole message; a frame over 64 MiB is refused by Deno itself.
  * - the server socket cannot be dropped (no terminate()).
+ * - a throw in an event handler ends the process.
  *
  * @module
  */
 
-import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
-import type { AdapterCapabilities, Transport } from "../server/transport.ts";
-import type { RemoteAddress, SendResult } from "../shared/types.ts";
+import { CloseCode } from "../shared/close_codes.ts";
+import type { RemoteAddress } from "../shared/types.ts";
+import { engineRefusedUpgrade, ServerCore } from "../server/core.ts";
+import type { Connection } from "../server/connection.ts";
+import type { WebSocketOptions } from "../server/options.ts";
+import { InProcessTopics } from "../server/topics.ts";
+import type { AdapterCapabilities } from "../server/transport.ts";
+import { denoNamespace } from "./deno_api.ts";
+import type { DenoHttpServer, DenoNamespace, DenoServeInfo, DenoServeOptions, DenoWebSocket } from "./deno_api.ts";
+import { DenoTransport } from "./deno_transport.ts";
 
-/** The parts of Deno's API this adapter uses (typed here so Bun's checker needs no Deno types). */
-export interface DenoNamespace {
-  upgradeWebSocket(req: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
-  serve(
-    options: {
-      port?: number;
-      hostname?: string;
-      cert?: string;
-      key?: string;
-      signal?: AbortSignal;
-      onListen?: (addr: { hostname: string; port: number }) => void;
-      onError?: (err: unknown) => Response | Promise<Response>;
-    },
-    handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
-  ): { addr: { hostname: string; port: number }; finished: Promise<void>; shutdown(): Promise<void> };
-}
-
-/**
- * The second argument Deno.serve passes to its handler.
- *
- * @example
- * ```ts
- * import { createHandler } from "@fullduplex/fullduplex";
- * import type { DenoServeInfo } from "@fullduplex/fullduplex";
- * const ws = createHandler();
- * Deno.serve((req: Request, info: DenoServeInfo) => ws.handleUpgrade(req, info) ?? new Response("hello"));
- * ```
- */
-export interface DenoServeInfo {
-  /** The peer's address. */
-  remoteAddr: { hostname: string; port: number; transport?: string };
-}
-
-/** Deno's global namespace, typed structurally. */
-export function denoNamespace(): DenoNamespace {
-  return (globalThis as unknown as { Deno: DenoNamespace }).Deno;
-}
-
-export const DENO_CAPABILITIES: AdapterCapabilities = {
-  runtime: "deno",
+/** Deno's engine: no message-size limit, its own idle timeout. */
+export const DENO_CAPABILITIES: AdapterCapabilities = Object.freeze({
   nativeMaxMessageBytes: false,
   nativeIdleTimeout: true,
-};
-
-class DenoTransport implements Transport {
-  readonly #ws: WebSocket;
-  readonly #limit: number;
-  constructor(ws: WebSocket, backpressureLimit: number) {
-    this.#ws = ws;
-    this.#limit = backpressureLimit;
-  }
-  send(data: string | Uint8Array): SendResult {
-    // Deno buffers without limit and never reports a failed send
-    // (denoland/deno#25070), so we refuse a send once backpressureLimit
-    // bytes are queued, as Bun does natively (a message on an emptier buffer
-    // is still accepted whole). Deno writes asynchronously, so right after
-    // any send bufferedAmount is > 0: "queued" therefore means bytes were
-    // already waiting before this one (the peer is not keeping up). send()
-    // after close is a silent no-op in Deno; the core never calls it then.
-    const ws = this.#ws;
-    const before = ws.bufferedAmount;
-    if (before >= this.#limit) return "dropped";
-    ws.send(data as string | ArrayBufferView<ArrayBuffer>);
-    return before > 0 ? "queued" : "sent";
-  }
-  close(code: number, reason: string): void {
-    this.#ws.close(code, reason);
-  }
-  terminate(): boolean {
-    return false; // Deno's server socket has no way to drop TCP.
-  }
-  ping(): boolean {
-    return false; // No ping() API; Deno's own idleTimeout pings.
-  }
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
-  }
-}
+});
 
 /** The reason Deno gives when its idleTimeout closes a silent peer. */
 const DENO_IDLE_REASON = "No response from ping frame.";
@@ -107,38 +47,90 @@ function remoteOf(info: DenoServeInfo | undefined): RemoteAddress {
 }
 
 /**
- * Upgrades a request on Deno: runs the core's checks and hook, then
- * Deno.upgradeWebSocket, and wires the socket to a core connection.
+ * Turns a Deno socket's events into calls on its connection.
+ *
+ * Engine errors, decided alike on both runtimes: Deno's `error` event
+ * (EOF, "Frame too large", the idle timeout) is always followed by a
+ * `close` that carries what the application needs (1006, 1001…), and Bun
+ * reports no such thing at all, so it is not passed to the `error` handler
+ * on either runtime: `error` is for code that threw. What Bun does report,
+ * a throw escaping into the engine (only a fullduplex bug can), would end
+ * a Deno process: it goes where Bun's `error` callback sends it (the
+ * `error` handler, then a 1011 close), on both runtimes. It is caught here
+ * for open and close, and inside Connection.received for messages (one
+ * `try` there; a wrapping closure here measured ~10-20% on Deno's
+ * small-message path, bench/micro.ts).
  */
-export async function denoUpgrade<D>(core: ServerCore<D>, req: Request, info: DenoServeInfo | undefined): Promise<Response> {
-  const decision = await core.prepareUpgrade(req, remoteOf(info));
-  if (decision instanceof Response) return decision;
-  try {
-    return denoAccept(core, req, decision);
-  } catch (err) {
-    core.upgradeEnded(); // no connection will open: give the maxConnections slot back
-    throw err;
+export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWebSocket): void {
+  ws.onopen = () => {
+    try {
+      conn.opened();
+    } catch (err) {
+      conn.failed(err);
+    }
+  };
+  // received() never throws (it catches what fails in it): the hot path stays one call.
+  ws.onmessage = (event: MessageEvent) => conn.received(event.data as string | ArrayBuffer);
+  ws.onclose = (event: CloseEvent) => {
+    try {
+      // Deno's own idle timeout ends with this close; the connection counts it.
+      if (event.code === CloseCode.GoingAway && event.reason === DENO_IDLE_REASON) conn.closedByIdleTimeout(event.code, event.reason);
+      else conn.closed(event.code, event.reason);
+    } catch (err) {
+      conn.failed(err);
+    }
+  };
+  ws.onerror = () => {}; // see above: the close event that follows carries it
+}
+
+/** The Deno side of one endpoint: its core, and upgrades through Deno.upgradeWebSocket. */
+export class DenoAdapter<D> {
+  readonly runtime = "deno" as const;
+  readonly core: ServerCore<D, DenoTransport>;
+  /** Deno.upgradeWebSocket, or a stand-in given by a unit test. */
+  readonly #upgradeWebSocket: DenoNamespace["upgradeWebSocket"];
+
+  constructor(options: WebSocketOptions<D>, upgradeWebSocket?: DenoNamespace["upgradeWebSocket"]) {
+    this.core = new ServerCore<D, DenoTransport>(options, {
+      capabilities: DENO_CAPABILITIES,
+      topics: new InProcessTopics<DenoTransport>(),
+    });
+    this.#upgradeWebSocket = upgradeWebSocket ?? ((req, opts) => denoNamespace().upgradeWebSocket(req, opts));
+  }
+
+  /**
+   * Upgrades a request on Deno: runs the core's checks and hook, then
+   * Deno.upgradeWebSocket, and wires the socket to a core connection.
+   */
+  async handleUpgrade(req: Request, info: DenoServeInfo | undefined): Promise<Response> {
+    const core = this.core;
+    const accepted = await core.prepareUpgrade(req, remoteOf(info));
+    if (accepted instanceof Response) return accepted;
+    // Deno's idleTimeout pings at half the timeout and closes with 1001 at the end;
+    // it takes whole seconds, so round up rather than turn a short timeout off.
+    const idle = core.limits.idleTimeout;
+    let upgraded: { socket: DenoWebSocket; response: Response };
+    try {
+      upgraded = this.#upgradeWebSocket(req, { idleTimeout: idle === 0 ? 0 : Math.max(1, Math.ceil(idle)) });
+    } catch {
+      // Our checks cover every check Deno makes of the request, so this is Deno refusing it
+      // for its own reasons: a refusal, as on Bun (upgrade() returning false), not a server bug.
+      core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+      return engineRefusedUpgrade();
+    }
+    const { socket: ws, response } = upgraded;
+    if (accepted.protocol !== "") response.headers.set("sec-websocket-protocol", accepted.protocol);
+    for (const [name, value] of Object.entries(accepted.headers)) response.headers.set(name, value);
+    ws.binaryType = "arraybuffer";
+    wireDenoSocket(core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted), ws);
+    return response;
   }
 }
 
-function denoAccept<D>(core: ServerCore<D>, req: Request, accepted: AcceptedUpgrade<D>): Response {
-  // Deno's idleTimeout pings at half the timeout and closes with 1001 at the end;
-  // it takes whole seconds, so round up rather than turn a short timeout off.
-  const idle = core.limits.idleTimeout;
-  const { socket: ws, response } = denoNamespace().upgradeWebSocket(req, { idleTimeout: idle === 0 ? 0 : Math.max(1, Math.ceil(idle)) });
-  if (accepted.protocol !== "") response.headers.set("sec-websocket-protocol", accepted.protocol);
-  for (const [name, value] of Object.entries(accepted.headers)) response.headers.set(name, value);
-  ws.binaryType = "arraybuffer";
-  const conn = core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted);
-  ws.onopen = () => conn.opened();
-  ws.onmessage = (event: MessageEvent) => conn.received(event.data as string | ArrayBuffer);
-  ws.onclose = (event: CloseEvent) => {
-    // Deno's own idle timeout ends with this close (the core cannot see its pings).
-    if (event.code === 1001 && event.reason === DENO_IDLE_REASON && conn.state === 1) core.counters.idleTimeouts++;
-    conn.closed(event.code, event.reason);
-  };
-  // Errors (EOF, "Frame too large") are always followed by a close event,
-  // which carries what the user needs (1006); nothing to report separately.
-  ws.onerror = () => {};
-  return response;
+/** Starts Deno.serve (the `serve()` entry point's listener). */
+export function denoServe(
+  options: DenoServeOptions,
+  handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
+): DenoHttpServer {
+  return denoNamespace().serve(options, handler);
 }

@@ -8,7 +8,7 @@
 
 import { CloseCode } from "../shared/close_codes.ts";
 import type { Message } from "../shared/message.ts";
-import { closeWithReservedCode } from "../server/socket.ts";
+import { closeWithReservedCode } from "../server/reserved_close.ts";
 import type { Socket } from "../server/socket.ts";
 import type { ProtocolProblem } from "./problem.ts";
 import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, ServerMessageInput } from "./protocol.ts";
@@ -162,7 +162,7 @@ export function router<P extends AnyProtocol, D = unknown>(
       socket.send(protocol.codec.encode(id === undefined ? reply : { ...reply, [idField]: id }));
     } else if (onInvalid === "close") {
       const code = problem.kind === "decode" ? CloseCode.InvalidPayload : CloseCode.PolicyViolation;
-      closeWithReservedCode(socket as Socket<unknown>, code, problem.message);
+      closeWithReservedCode(socket, code, problem.message);
     }
   };
   const dispatch = (socket: Socket<D>, result: DecodeResult<unknown>): void | Promise<void> => {

@@ -1,11 +1,12 @@
 /**
- * Backpressure bookkeeping of one endpoint: `backpressureLimit` policy and
- * the low-water-mark crossings behind `socket.drained()` and the `drain`
- * handler. Internal.
+ * The low-water-mark watch behind `socket.drained()` and the `drain`
+ * handler: it alone knows which connections are above `lowWaterMark`.
+ * Internal. (What a refused send does, `backpressureLimit` and
+ * `onBackpressureLimit`, is the connection's decision: connection.ts.)
  *
  * Neither runtime tells us what we need: Bun fires its native `drain` on
  * every writable event while anything is buffered (≈55 times for one
- * 100 MB message), Deno has no drain event at all. So a socket whose
+ * 100 MB message), Deno has no drain event at all. So a connection whose
  * buffer went above `lowWaterMark` is put on a watch list, and its buffer is
  * checked on Bun's drain events and by ONE shared timer per endpoint that
  * runs only while the list is not empty. A crossing is reported once.
@@ -13,72 +14,56 @@
  * @module
  */
 
-import { CloseCode } from "../shared/close_codes.ts";
-import type { Connection } from "./connection.ts";
-import type { SendResult } from "../shared/types.ts";
-
-/** How often watched buffers are polled (ms). Only while some socket is above the mark. */
+/** How often watched buffers are polled (ms). Only while some connection is above the mark. */
 const POLL_MS = 20;
 
-/** The core's side of the bookkeeping: counters and what a crossing does. */
-export interface BackpressureHost<D> {
-  readonly limits: { readonly lowWaterMark: number; readonly onBackpressureLimit: "close" | "drop" };
-  readonly counters: { backpressureDrops: number; backpressureCloses: number };
-  /** The buffer of `conn` fell to the low-water mark or below. */
-  drained(conn: Connection<D>): void;
+/** What the watch needs of a connection. */
+export interface Drainable {
+  /** Bytes queued for the peer (0 once closed). */
+  bufferedAmount(): number;
+  /** The buffer fell to the mark or below after having been above it: called once per crossing. */
+  belowLowWater(): void;
 }
 
-/** Watches sockets above the low-water mark until they drain. */
-export class Backpressure<D> {
-  readonly #host: BackpressureHost<D>;
-  readonly #watched: Set<Connection<D>> = new Set();
+/** Watches connections above the low-water mark until they drain. */
+export class BackpressureWatch<C extends Drainable> {
+  readonly #lowWaterMark: number;
+  readonly #watched: Set<C> = new Set();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(host: BackpressureHost<D>) {
-    this.#host = host;
+  constructor(lowWaterMark: number) {
+    this.#lowWaterMark = lowWaterMark;
   }
 
-  /**
-   * Called after a send that was not simply "sent" (the hot path never
-   * gets here while peers keep up).
-   */
-  afterSend(conn: Connection<D>, result: SendResult): SendResult {
-    if (result === "queued") {
-      if (!conn.aboveLowWater && conn.transport.bufferedAmount > this.#host.limits.lowWaterMark) this.watch(conn);
-      return result;
-    }
-    // "dropped" on an open socket: the engine refused it at backpressureLimit.
-    const counters = this.#host.counters;
-    counters.backpressureDrops++;
-    this.watch(conn);
-    if (this.#host.limits.onBackpressureLimit === "close") {
-      counters.backpressureCloses++;
-      conn.closeInternal(CloseCode.PolicyViolation, "backpressure limit exceeded: the peer reads too slowly");
-    }
-    return result;
+  /** Bytes below which a connection counts as drained. */
+  get lowWaterMark(): number {
+    return this.#lowWaterMark;
   }
 
-  /** Marks `conn` as above the mark and polls it until it drains. */
-  watch(conn: Connection<D>): void {
-    if (conn.aboveLowWater) return;
-    conn.aboveLowWater = true;
+  /** Whether `conn` is above the mark and waiting to drain. */
+  isWatching(conn: C): boolean {
+    return this.#watched.has(conn);
+  }
+
+  /** Marks `conn` as above the mark and polls it until it drains (nothing if already watched). */
+  watch(conn: C): void {
+    if (this.#watched.has(conn)) return;
     this.#watched.add(conn);
     this.#timer ??= setInterval(() => {
       for (const c of this.#watched) this.check(c);
     }, POLL_MS);
   }
 
-  /** Reports a crossing if `conn`'s buffer is at the mark or below (Bun's drain events call this too). */
-  check(conn: Connection<D>): void {
-    if (!conn.aboveLowWater || conn.transport.bufferedAmount > this.#host.limits.lowWaterMark) return;
+  /** Reports a crossing if `conn` is watched and its buffer is at the mark or below (Bun's drain events call this too). */
+  check(conn: C): void {
+    if (!this.#watched.has(conn) || conn.bufferedAmount() > this.#lowWaterMark) return;
     this.unwatch(conn);
-    this.#host.drained(conn);
+    conn.belowLowWater();
   }
 
   /** Stops watching `conn` (it drained or closed). */
-  unwatch(conn: Connection<D>): void {
-    conn.aboveLowWater = false;
-    this.#watched.delete(conn);
+  unwatch(conn: C): void {
+    if (!this.#watched.delete(conn)) return;
     if (this.#watched.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;

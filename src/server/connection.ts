@@ -1,22 +1,69 @@
 /**
  * Per-connection state machine shared by both adapters: close exactly once,
- * close codes normalised, message limits, guarded handlers, keep-alive
- * bookkeeping. Internal.
+ * close codes normalised, message limits, rate limit, heartbeat answers,
+ * backpressure policy, keep-alive bookkeeping, guarded handlers. It owns
+ * its state and talks to the endpoint through a narrow
+ * {@link ConnectionHost}, so it can be built and tested alone. Internal.
  *
  * @module
  */
 
 import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
 import { Message } from "../shared/message.ts";
-import { Socket } from "./socket.ts";
+import { ReadyStates } from "../shared/types.ts";
 import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
-import type { Transport } from "./transport.ts";
-import type { ServerCore } from "./core.ts";
+import type { BackpressureWatch, Drainable } from "./backpressure.ts";
+import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import type { Sweepable } from "./keepalive.ts";
+import type { ResolvedLimits, WebSocketHandlers } from "./options.ts";
+import type { TopicMembership } from "./pubsub.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { Socket } from "./socket.ts";
+import type { SocketBackend } from "./socket.ts";
+import type { Stat } from "./stats.ts";
+import type { TopicMember } from "./topics.ts";
+import type { AdapterCapabilities, Transport } from "./transport.ts";
 
-const OPEN = 1 as const;
-const CLOSING = 2 as const;
-const CLOSED = 3 as const;
+// Local names for the ready states: a constant compare on the hot path.
+const CONNECTING = ReadyStates.CONNECTING;
+const OPEN = ReadyStates.OPEN;
+const CLOSING = ReadyStates.CLOSING;
+const CLOSED = ReadyStates.CLOSED;
+
+/** The limits a connection applies itself. */
+export type ConnectionLimits = Pick<
+  ResolvedLimits,
+  "maxMessageBytes" | "closeTimeout" | "lowWaterMark" | "onBackpressureLimit" | "rateLimit" | "releaseReceivedBuffers"
+>;
+
+/**
+ * What a connection needs from its endpoint (ServerCore implements it; a
+ * unit test can hand a small fake). Nothing here writes the connection's
+ * state: the connection calls out, never the reverse.
+ */
+export interface ConnectionHost<D, T extends Transport> {
+  readonly limits: ConnectionLimits;
+  /** Whether the engine enforces maxMessageBytes itself. */
+  readonly capabilities: Pick<AdapterCapabilities, "nativeMaxMessageBytes">;
+  /** The user's handlers (read at each call: the router may wrap them). */
+  readonly handlers: Pick<WebSocketHandlers<D>, "open" | "message" | "drain" | "close">;
+  /** Texts of the client heartbeat to answer, or undefined when off. */
+  readonly heartbeat: ResolvedServerHeartbeat | undefined;
+  /** The endpoint's low-water-mark watch. */
+  readonly backpressure: BackpressureWatch<Connection<D, T>>;
+  /** The endpoint's topic subscriptions. */
+  readonly topics: TopicMembership<T>;
+  /** Passes a handler's error to the `error` handler (or logs it). */
+  reportError(socket: Socket<D>, err: unknown): void;
+  /** Counts one event in `stats`. */
+  count(stat: Stat): void;
+  /** Gives back the maxConnections slot the upgrade took (called once). */
+  upgradeEnded(): void;
+  /** The connection is open. */
+  track(conn: Connection<D, T>): void;
+  /** The connection is closed. */
+  untrack(conn: Connection<D, T>): void;
+}
 
 /** A value that may be a promise: handlers may be sync or async. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -24,25 +71,23 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** One connection's state; the adapter feeds it events, the Socket reads it. */
-export class Connection<D = unknown> {
-  readonly core: ServerCore<D>;
-  readonly transport: Transport;
+export class Connection<D = unknown, T extends Transport = Transport> implements SocketBackend, TopicMember<T>, Drainable, Sweepable {
+  /** The adapter's socket handle. */
+  readonly transport: T;
+  /** The face handlers see. */
   readonly socket: Socket<D>;
-  state: ReadyState = 0;
-  /** Set by any received frame (data or pong); cleared by the keep-alive sweep. */
-  active = true;
+  readonly #host: ConnectionHost<D, T>;
+  #state: ReadyState = CONNECTING;
+  /** Set by any received frame (data or pong); cleared by each keep-alive sweep. */
+  #heard = true;
   /** Keep-alive sweeps in a row that saw nothing from the peer. */
-  idleSweeps = 0;
-  /** The outgoing buffer went above lowWaterMark and has not fallen back yet (see backpressure.ts). */
-  aboveLowWater = false;
+  #silentSweeps = 0;
   /** Only on servers with `rateLimit`: undefined costs one comparison per message. */
-  readonly limiter: RateLimiter | undefined;
+  readonly #limiter: RateLimiter | undefined;
   /** Resolvers of `socket.drained()` promises. */
   #drainWaiters: (() => void)[] | undefined;
   /** This connection still holds a maxConnections reservation from its upgrade. */
   #reserved = true;
-  /** Topics this connection is subscribed to (created on the first subscribe). */
-  topics: Set<string> | undefined = undefined;
   /** Code and reason of a close the server started, reported instead of the echo. */
   #sentClose: { code: number; reason: string } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -51,38 +96,71 @@ export class Connection<D = unknown> {
   /** releaseReceivedBuffers: detach a received ArrayBuffer after a sync handler (Deno). */
   readonly #releaseBuffers: boolean;
 
-  constructor(core: ServerCore<D>, transport: Transport, data: D, remote: RemoteAddress, protocol: string) {
-    this.core = core;
+  constructor(host: ConnectionHost<D, T>, transport: T, data: D, remote: RemoteAddress, protocol: string) {
+    this.#host = host;
     this.transport = transport;
-    const rate = core.limits.rateLimit;
-    this.limiter = rate === undefined ? undefined : new RateLimiter(rate);
-    this.#maxMessageBytes = core.caps.nativeMaxMessageBytes ? 0 : core.limits.maxMessageBytes;
-    this.#releaseBuffers = core.limits.releaseReceivedBuffers;
+    const limits = host.limits;
+    this.#limiter = limits.rateLimit === undefined ? undefined : new RateLimiter(limits.rateLimit);
+    this.#maxMessageBytes = host.capabilities.nativeMaxMessageBytes ? 0 : limits.maxMessageBytes;
+    this.#releaseBuffers = limits.releaseReceivedBuffers;
     this.socket = new Socket<D>(this, data, remote, protocol);
   }
 
+  /** 0 connecting, 1 open, 2 closing, 3 closed (only this class changes it). */
+  get state(): ReadyState {
+    return this.#state;
+  }
+
   bufferedAmount(): number {
-    return this.state === CLOSED ? 0 : this.transport.bufferedAmount;
+    return this.#state === CLOSED ? 0 : this.transport.bufferedAmount;
   }
 
   send(data: string | Uint8Array): SendResult {
-    if (this.state !== OPEN) return "dropped";
+    if (this.#state !== OPEN) return "dropped";
     const result = this.transport.send(data);
-    return result === "sent" ? result : this.core.backpressure.afterSend(this, result);
+    return result === "sent" ? result : this.#notSent(result);
+  }
+
+  /**
+   * A send the engine queued or refused (the hot path never gets here while
+   * peers keep up): watch the buffer, and apply `onBackpressureLimit`.
+   */
+  #notSent(result: SendResult): SendResult {
+    const host = this.#host;
+    if (result === "queued") {
+      if (this.transport.bufferedAmount > host.limits.lowWaterMark) host.backpressure.watch(this);
+      return result;
+    }
+    // "dropped" on an open socket: the engine refused it at backpressureLimit.
+    host.count("backpressureDrops");
+    host.backpressure.watch(this);
+    if (host.limits.onBackpressureLimit === "close") {
+      host.count("backpressureCloses");
+      this.closeInternal(CloseCode.PolicyViolation, "backpressure limit exceeded: the peer reads too slowly");
+    }
+    return result;
   }
 
   /** Resolves once the outgoing buffer is at lowWaterMark or below, or the connection closed. */
   drained(): Promise<void> {
-    if (this.state === CLOSED) return Promise.resolve();
-    if (!this.aboveLowWater) {
-      if (this.transport.bufferedAmount <= this.core.limits.lowWaterMark) return Promise.resolve();
-      this.core.backpressure.watch(this);
+    if (this.#state === CLOSED) return Promise.resolve();
+    const watch = this.#host.backpressure;
+    if (!watch.isWatching(this)) {
+      if (this.transport.bufferedAmount <= this.#host.limits.lowWaterMark) return Promise.resolve();
+      watch.watch(this);
     }
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
-  /** The buffer crossed below lowWaterMark (or the connection closed): wake `drained()` callers. */
-  wakeDrainWaiters(): void {
+  /** The buffer crossed to lowWaterMark or below (backpressure.ts, once per crossing). */
+  belowLowWater(): void {
+    this.#host.count("drains");
+    this.#wakeDrainWaiters();
+    const handler = this.#host.handlers.drain;
+    if (handler !== undefined && this.#state === OPEN) this.guard(() => handler(this.socket));
+  }
+
+  #wakeDrainWaiters(): void {
     const waiters = this.#drainWaiters;
     if (waiters === undefined) return;
     this.#drainWaiters = undefined;
@@ -93,88 +171,129 @@ export class Connection<D = unknown> {
   #release(): void {
     if (!this.#reserved) return;
     this.#reserved = false;
-    this.core.upgradeEnded();
+    this.#host.upgradeEnded();
   }
 
   /** Called by the adapter when the engine reports the socket open. */
   opened(): void {
-    if (this.state !== 0) return;
-    this.state = OPEN;
+    if (this.#state !== CONNECTING) return;
+    this.#state = OPEN;
     this.#release();
-    this.core.track(this);
-    const handler = this.core.handlers.open;
+    this.#host.track(this);
+    const handler = this.#host.handlers.open;
     if (handler !== undefined) this.guard(() => handler(this.socket));
   }
 
-  /** Called by the adapter for every whole message. */
+  /**
+   * Called by the adapter for every whole message. Never throws: anything
+   * that fails in here (the handler, or an engine call) goes to failed().
+   */
   received(data: string | Uint8Array | ArrayBuffer): void {
-    this.active = true;
-    if (this.state !== OPEN) return;
-    if (this.limiter !== undefined && !this.limiter.take()) {
-      this.core.rateLimited(this);
-      return;
-    }
-    // Client heartbeat (heartbeat.ts): one length compare for most messages.
-    const hb = this.core.heartbeat;
-    if (hb !== undefined && typeof data === "string" && data.length === hb.ping.length && data === hb.ping) {
-      this.send(hb.pong);
-      return;
-    }
-    const max = this.#maxMessageBytes;
-    if (max !== 0 && tooBig(data, max)) {
-      // Deno has no message-size option (denoland/deno#15809): it has read the
-      // whole message by now; the best we can do is refuse it and close.
-      this.closeInternal(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
-      return;
-    }
-    const handler = this.core.handlers.message;
-    if (handler === undefined) return;
-    // guard() inlined: its closure per message costs ~7–13 ns on Deno (bench/micro.ts).
-    let result: unknown;
+    this.#heard = true;
+    if (this.#state !== OPEN) return;
+    // One try around the whole path (guard() inlined: a closure per message costs ~7–13 ns on Deno, bench/micro.ts).
     try {
-      result = handler(this.socket, Message.from(data));
+      const limiter = this.#limiter;
+      if (limiter !== undefined && !limiter.take()) {
+        this.#overRate();
+        return;
+      }
+      const host = this.#host;
+      // Client heartbeat (heartbeat.ts): one length compare for most messages.
+      const hb = host.heartbeat;
+      if (hb !== undefined && typeof data === "string" && data.length === hb.ping.length && data === hb.ping) {
+        this.send(hb.pong);
+        return;
+      }
+      const max = this.#maxMessageBytes;
+      if (max !== 0 && tooBig(data, max)) {
+        // Deno has no message-size option (denoland/deno#15809): it has read the
+        // whole message by now; the best we can do is refuse it and close.
+        this.closeInternal(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
+        return;
+      }
+      const handler = host.handlers.message;
+      if (handler === undefined) return;
+      const result = handler(this.socket, Message.from(data));
+      if (isThenable(result)) result.then(undefined, (err) => this.failed(err));
+      else if (this.#releaseBuffers && data instanceof ArrayBuffer) release(data);
     } catch (err) {
       this.failed(err);
+    }
+  }
+
+  /** A message over `rateLimit`: drop it or close, as configured; counted either way. */
+  #overRate(): void {
+    if (this.#host.limits.rateLimit!.action === "drop") {
+      this.#host.count("rateLimitedMessages");
       return;
     }
-    if (isThenable(result)) result.then(undefined, (err) => this.failed(err));
-    else if (this.#releaseBuffers && data instanceof ArrayBuffer) release(data);
+    this.#host.count("rateLimitCloses");
+    this.closeInternal(CloseCode.PolicyViolation, "rate limit exceeded");
   }
 
   /** A pong (or any frame the engine reports as liveness) arrived. */
   ponged(): void {
-    this.active = true;
+    this.#heard = true;
+  }
+
+  /**
+   * One keep-alive sweep (keepalive.ts): a peer heard from since the last
+   * sweep starts over; one silent for one sweep is pinged; one silent for
+   * two sweeps in a row is dropped (close sees 1006).
+   */
+  sweep(): void {
+    if (this.#heard) {
+      this.#heard = false;
+      this.#silentSweeps = 0;
+      return;
+    }
+    if (++this.#silentSweeps >= 2) {
+      this.#host.count("idleTimeouts");
+      this.terminate();
+    } else if (this.transport.ping()) this.#host.count("pingsSent");
   }
 
   /** Called by the adapter when the engine reports the socket closed (any number of times). */
   closed(code: number | undefined, reason: string | undefined): void {
-    if (this.state === CLOSED) return; // Deno fires close twice after an idle timeout.
-    const wasOpen = this.state !== 0;
-    this.state = CLOSED;
+    if (this.#state === CLOSED) return; // Deno fires close twice after an idle timeout.
+    const wasOpen = this.#state !== CONNECTING;
+    this.#state = CLOSED;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#release();
-    if (this.aboveLowWater) this.core.backpressure.unwatch(this);
-    this.wakeDrainWaiters();
-    this.core.untrack(this);
+    const host = this.#host;
+    host.backpressure.unwatch(this);
+    this.#wakeDrainWaiters();
+    host.untrack(this);
     if (!wasOpen) return;
     const info = this.#sentClose ?? { code: normalizeReceivedCloseCode(code), reason: reason ?? "" };
-    const handler = this.core.handlers.close;
+    const handler = host.handlers.close;
     if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
     // After the handler, so that `close` can still read socket.topics.
-    if (this.topics !== undefined) this.core.topics.leaveAll(this);
+    host.topics.leaveAll(this);
+  }
+
+  /**
+   * The engine's own idle timeout ended this connection (Deno's: the core
+   * cannot see its pings). Counted here, so `stats.idleTimeouts` has one
+   * place on both runtimes.
+   */
+  closedByIdleTimeout(code: number, reason: string): void {
+    if (this.#state === OPEN) this.#host.count("idleTimeouts");
+    this.closed(code, reason);
   }
 
   /** Starts a close the user asked for (arguments already validated). */
   close(code: number, reason: string): void {
-    if (this.state !== OPEN) return;
-    this.state = CLOSING;
+    if (this.#state !== OPEN) return;
+    this.#state = CLOSING;
     this.#sentClose = { code, reason };
     this.transport.close(code, reason);
-    if ((this.state as ReadyState) !== CLOSING) return; // Bun reports the close synchronously.
+    if ((this.#state as ReadyState) !== CLOSING) return; // Bun reports the close synchronously.
     this.#closeTimer = setTimeout(() => {
-      this.core.counters.closeTimeouts++;
+      this.#host.count("closeTimeouts");
       this.forceClosed(CloseCode.Abnormal, "close handshake timed out");
-    }, this.core.limits.closeTimeout * 1000);
+    }, this.#host.limits.closeTimeout * 1000);
   }
 
   /** A close the library decides (1001, 1008, 1009, 1011…): codes users may not send. */
@@ -184,13 +303,13 @@ export class Connection<D = unknown> {
 
   /** Drops the connection; where the engine cannot, closes and forgets it after closeTimeout. */
   terminate(): void {
-    if (this.state === CLOSED) return;
+    if (this.#state === CLOSED) return;
     if (this.transport.terminate()) {
       // Bun reports the close (1006) from inside terminate(); make sure it ran.
-      if ((this.state as ReadyState) !== CLOSED) this.forceClosed(CloseCode.Abnormal, "");
+      if ((this.#state as ReadyState) !== CLOSED) this.forceClosed(CloseCode.Abnormal, "");
       return;
     }
-    if (this.state === OPEN) this.closeInternal(CloseCode.GoingAway, "terminated");
+    if (this.#state === OPEN) this.closeInternal(CloseCode.GoingAway, "terminated");
   }
 
   /**
@@ -200,10 +319,26 @@ export class Connection<D = unknown> {
    * the engine's later report is ignored.
    */
   forceClosed(code: number, reason: string): void {
-    if (this.state === CLOSED) return;
+    if (this.#state === CLOSED) return;
     this.#sentClose ??= { code, reason };
     this.transport.terminate();
     this.closed(code, reason);
+  }
+
+  subscribe(topic: string): void {
+    this.#host.topics.subscribe(this, topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.#host.topics.unsubscribe(this, topic);
+  }
+
+  topics(): ReadonlySet<string> {
+    return this.#host.topics.topicsOf(this);
+  }
+
+  publish(topic: string, data: string | Uint8Array, includeSelf: boolean): number {
+    return this.#host.topics.publish(topic, data, includeSelf ? undefined : this);
   }
 
   /**
@@ -220,9 +355,10 @@ export class Connection<D = unknown> {
     }
   }
 
+  /** Reports `err` (a handler's, or one the engine caught) and, if `close` and still open, closes with 1011. */
   failed(err: unknown, close = true): void {
-    this.core.reportError(this.socket, err);
-    if (close && this.state === OPEN) this.closeInternal(CloseCode.InternalError, "internal server error");
+    this.#host.reportError(this.socket, err);
+    if (close && this.#state === OPEN) this.closeInternal(CloseCode.InternalError, "internal server error");
   }
 }
 

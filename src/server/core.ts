@@ -1,115 +1,125 @@
 /**
- * The runtime-neutral server core: upgrade decisions, the set of live
- * connections, keep-alive sweeps, error reporting and shutdown. Adapters
- * create one per endpoint and feed it engine events. Internal.
+ * The runtime-neutral server core of one endpoint: upgrade decisions, the
+ * set of live connections, the counters behind `stats`, error reporting
+ * and shutdown. An adapter creates one with its {@link AdapterPort} and
+ * feeds it engine events; the core imports no adapter and no runtime API.
+ * Internal.
  *
  * @module
  */
 
 import { CloseCode } from "../shared/close_codes.ts";
-import { Connection } from "./connection.ts";
-import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
 import type { RemoteAddress } from "../shared/types.ts";
-import { resolveLimits } from "./options.ts";
-import type { AdapterCapabilities, Transport } from "./transport.ts";
-import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
-import type { Socket } from "./socket.ts";
-import { Backpressure } from "./backpressure.ts";
-import { checkOrigin } from "./origins.ts";
-import { newCounters } from "./stats.ts";
-import type { Counters, ServerStats } from "./stats.ts";
-import { checkShutdownOptions } from "./shutdown.ts";
-import { TopicHub } from "./pubsub.ts";
+import { BackpressureWatch } from "./backpressure.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionHost } from "./connection.ts";
 import { resolveServerHeartbeat } from "./heartbeat.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import { KeepAliveSweep } from "./keepalive.ts";
+import { resolveLimits } from "./options.ts";
+import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
+import { checkOrigin } from "./origins.ts";
+import { TopicHub } from "./pubsub.ts";
+import { checkShutdownOptions } from "./shutdown.ts";
+import type { ShutdownOptions } from "./shutdown.ts";
+import type { Socket } from "./socket.ts";
+import { newCounters } from "./stats.ts";
+import type { Counters, ServerStats, Stat } from "./stats.ts";
+import type { AdapterCapabilities, AdapterPort, Transport } from "./transport.ts";
+import { checkHandshake, chooseProtocol, isWebSocketUpgrade, parseProtocols } from "./upgrade.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
   data: D;
   protocol: string;
+  /** Extra 101 headers from the `upgrade` hook, already checked to be valid HTTP headers. */
   headers: Record<string, string>;
   remote: RemoteAddress;
-}
-
-/**
- * Options of a graceful shutdown.
- *
- * @example
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * import type { ShutdownOptions } from "@fullduplex/fullduplex";
- * const server = serve({ port: 0 });
- * const options: ShutdownOptions = { code: 1012, reason: "restarting", timeout: 3000 };
- * await server.shutdown(options);
- * ```
- */
-export interface ShutdownOptions {
-  /** Close code sent to every peer: 1000, 1001, 1012 or 3000–4999, else RangeError. Default 1001 (going away). */
-  code?: number;
-  /** Close reason sent to every peer (at most 123 UTF-8 bytes). Default "server shutting down". */
-  reason?: string;
-  /** Milliseconds to wait for peers to answer before dropping them. Default 5000. */
-  timeout?: number;
 }
 
 function refuse(status: number, body: string): Response {
   return new Response(body + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
+/**
+ * The answer to an upgrade the engine refused although the handshake
+ * checks passed (Bun's `server.upgrade()` returned false, Deno's
+ * `upgradeWebSocket()` threw, e.g. for a request already upgraded): the
+ * same 400 on both runtimes. The adapter gives the slot back first.
+ */
+export function engineRefusedUpgrade(): Response {
+  return refuse(400, "WebSocket upgrade failed");
+}
+
+/**
+ * The answer to an upgrade that failed because of a bug on the server's
+ * side (a throwing hook, invalid headers, a throw in the adapter): 500, and
+ * the error goes to the `error` handler. The adapter gives the slot back first.
+ */
+export function serverFailedUpgrade(): Response {
+  return refuse(500, "upgrade refused: internal error");
+}
+
+/** Checks the hook's extra headers with the Headers class both engines use, so a bad one is the hook's error. */
+function checkedHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  try {
+    new Headers(headers);
+  } catch (err) {
+    throw new TypeError(`the upgrade hook returned headers that are not valid HTTP headers: ${(err as Error).message}`, { cause: err });
+  }
+  return headers;
+}
+
 /** Shared state and logic of one WebSocket endpoint. */
-export class ServerCore<D = unknown> {
+export class ServerCore<D = unknown, T extends Transport = Transport> implements ConnectionHost<D, T> {
   readonly handlers: WebSocketOptions<D>;
   readonly limits: ResolvedLimits;
-  readonly caps: AdapterCapabilities;
+  readonly capabilities: AdapterCapabilities;
   /** Texts of the client heartbeat the connections answer, or undefined when off. */
   readonly heartbeat: ResolvedServerHeartbeat | undefined;
-  readonly connections: Set<Connection<D>> = new Set();
-  /** Topic subscriptions and publishing (native on Bun, in-process on Deno, plus the broker). */
-  readonly topics: TopicHub<D>;
-  #sweep: ReturnType<typeof setInterval> | undefined;
+  /** Topic subscriptions and publishing (the adapter's fan-out engine, plus the broker). */
+  readonly topics: TopicHub<T>;
+  readonly backpressure: BackpressureWatch<Connection<D, T>>;
+  readonly #connections: Set<Connection<D, T>> = new Set();
+  /** Only where the engine's own idle timeout cannot be trusted (Bun). */
+  readonly #keepAlive: KeepAliveSweep | undefined;
   #closing = false;
   #allClosed: (() => void) | undefined;
   /** Upgrades accepted (or still in the `upgrade` hook) whose connection is not open yet. */
   #pending = 0;
-  /** Counters behind `stats`. */
-  readonly counters: Counters = newCounters();
-  readonly backpressure: Backpressure<D>;
+  /** Counters behind `stats`: every one is counted here, through count(). */
+  readonly #counters: Counters = newCounters();
 
-  constructor(options: WebSocketOptions<D>, caps: AdapterCapabilities) {
+  constructor(options: WebSocketOptions<D>, port: AdapterPort<T>) {
     this.handlers = options;
     this.limits = resolveLimits(options);
-    this.caps = caps;
+    this.capabilities = port.capabilities;
     this.heartbeat = resolveServerHeartbeat(options.heartbeat);
-    this.backpressure = new Backpressure<D>(this);
-    this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
+    this.backpressure = new BackpressureWatch(this.limits.lowWaterMark);
+    this.topics = new TopicHub<T>(port.topics, options.broker, (err) => this.reportError(undefined, err));
+    const idle = this.limits.idleTimeout;
+    this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#connections);
+  }
+
+  /** Open connections now. */
+  get connectionCount(): number {
+    return this.#connections.size;
   }
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { connections: this.connections.size, pendingUpgrades: this.#pending, ...this.counters };
+    return { connections: this.#connections.size, pendingUpgrades: this.#pending, ...this.#counters };
+  }
+
+  /** Counts one event in `stats`. */
+  count(stat: Stat): void {
+    this.#counters[stat]++;
   }
 
   /** An upgrade that took a maxConnections slot is over (opened, failed or refused). */
   upgradeEnded(): void {
     if (this.#pending > 0) this.#pending--;
-  }
-
-  /** A message over `rateLimit` arrived on `conn`. */
-  rateLimited(conn: Connection<D>): void {
-    if (this.limits.rateLimit!.action === "drop") {
-      this.counters.rateLimitedMessages++;
-      return;
-    }
-    this.counters.rateLimitCloses++;
-    conn.closeInternal(CloseCode.PolicyViolation, "rate limit exceeded");
-  }
-
-  /** `conn`'s outgoing buffer fell to lowWaterMark or below (called once per crossing). */
-  drained(conn: Connection<D>): void {
-    this.counters.drains++;
-    conn.wakeDrainWaiters();
-    const handler = this.handlers.drain;
-    if (handler !== undefined && conn.state === 1) conn.guard(() => handler(conn.socket));
   }
 
   /** True once shutdown() has started: new upgrades get 503. */
@@ -119,23 +129,27 @@ export class ServerCore<D = unknown> {
 
   /**
    * Decides an upgrade: handshake checks, then the user's hook. Returns the
-   * accepted upgrade, or a Response that refuses it.
+   * accepted upgrade (holding a maxConnections slot until its connection
+   * opens, or the adapter calls upgradeEnded()), or a Response that refuses it.
    */
   async prepareUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
     if (!isWebSocketUpgrade(req)) {
-      return new Response("this endpoint only speaks WebSocket\n", { status: 426, headers: { upgrade: "websocket", "sec-websocket-version": "13" } });
+      return new Response("this endpoint only speaks WebSocket\n", {
+        status: 426,
+        headers: { upgrade: "websocket", "sec-websocket-version": "13" },
+      });
     }
     const bad = checkHandshake(req);
     if (bad !== undefined) return bad;
     if (this.#closing) return new Response("server is shutting down\n", { status: 503, headers: { "retry-after": "5" } });
     const badOrigin = checkOrigin(req, this.limits.origins);
     if (badOrigin !== undefined) {
-      this.counters.refusedOrigin++;
+      this.count("refusedOrigin");
       return badOrigin;
     }
     // Upgrades still in progress count too, so a burst cannot overshoot the limit.
-    if (this.connections.size + this.#pending >= this.limits.maxConnections) {
-      this.counters.refusedMaxConnections++;
+    if (this.#connections.size + this.#pending >= this.limits.maxConnections) {
+      this.count("refusedMaxConnections");
       return new Response("too many connections\n", { status: 503, headers: { "retry-after": "1" } });
     }
     this.#pending++;
@@ -146,73 +160,39 @@ export class ServerCore<D = unknown> {
 
   async #decideUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
     const offered = parseProtocols(req.headers.get("sec-websocket-protocol"));
-    let accept: UpgradeAccept<D> = {};
-    const hook = this.handlers.upgrade;
-    if (hook !== undefined) {
-      try {
+    // Everything the hook's answer can make fail is in here: a server-side bug is a 500 that reaches `error`.
+    try {
+      let accept: UpgradeAccept<D> = {};
+      const hook = this.handlers.upgrade;
+      if (hook !== undefined) {
         const result = await hook(req, { remoteAddress: remote, protocols: offered, url: new URL(req.url) });
         if (result instanceof Response) return result;
         if (result !== undefined && result !== null) accept = result;
-      } catch (err) {
-        this.reportError(undefined, err);
-        return refuse(500, "upgrade refused: internal error");
       }
-    }
-    let protocol: string;
-    try {
-      protocol = chooseProtocol(offered, this.limits.protocols, accept.protocol);
+      const protocol = chooseProtocol(offered, this.limits.protocols, accept.protocol);
+      return { data: accept.data as D, protocol, headers: checkedHeaders(accept.headers), remote };
     } catch (err) {
       this.reportError(undefined, err);
-      return refuse(500, "upgrade refused: internal error");
+      return serverFailedUpgrade();
     }
-    return { data: accept.data as D, protocol, headers: accept.headers ?? {}, remote };
   }
 
   /** Creates the connection for an upgraded native socket. */
-  connection(transport: Transport, accepted: AcceptedUpgrade<D>): Connection<D> {
-    return new Connection<D>(this, transport, accepted.data, accepted.remote, accepted.protocol);
+  connection(transport: T, accepted: AcceptedUpgrade<D>): Connection<D, T> {
+    return new Connection<D, T>(this, transport, accepted.data, accepted.remote, accepted.protocol);
   }
 
-  track(conn: Connection<D>): void {
-    this.connections.add(conn);
-    if (this.#sweep === undefined && !this.caps.nativeIdleTimeout && this.limits.idleTimeout > 0) this.#startSweep();
+  track(conn: Connection<D, T>): void {
+    this.#connections.add(conn);
+    this.#keepAlive?.start();
   }
 
-  untrack(conn: Connection<D>): void {
-    this.connections.delete(conn);
-    if (this.connections.size === 0) {
-      this.#stopSweep();
+  untrack(conn: Connection<D, T>): void {
+    this.#connections.delete(conn);
+    if (this.#connections.size === 0) {
+      this.#keepAlive?.stop();
       this.#allClosed?.();
     }
-  }
-
-  /**
-   * Keep-alive where the engine's own cannot be trusted (Bun keeps a peer
-   * that never answers pings alive while the server sends to it,
-   * oven-sh/bun#39255): every half idleTimeout, a peer that sent nothing is
-   * pinged; one silent for two sweeps in a row is dropped (close sees 1006).
-   */
-  #startSweep(): void {
-    const every = (this.limits.idleTimeout * 1000) / 2;
-    this.#sweep = setInterval(() => {
-      for (const conn of this.connections) {
-        if (conn.active) {
-          conn.active = false;
-          conn.idleSweeps = 0;
-          continue;
-        }
-        conn.idleSweeps++;
-        if (conn.idleSweeps >= 2) {
-          this.counters.idleTimeouts++;
-          conn.terminate();
-        } else if (conn.transport.ping()) this.counters.pingsSent++;
-      }
-    }, every);
-  }
-
-  #stopSweep(): void {
-    if (this.#sweep !== undefined) clearInterval(this.#sweep);
-    this.#sweep = undefined;
   }
 
   /** Sends an error to the `error` handler, or logs it when there is none. */
@@ -242,15 +222,15 @@ export class ServerCore<D = unknown> {
 
   async #shutdown(code: number, reason: string, timeout: number): Promise<void> {
     this.#closing = true;
-    if (this.connections.size > 0) {
+    if (this.#connections.size > 0) {
       const done = new Promise<void>((resolve) => (this.#allClosed = resolve));
-      for (const conn of [...this.connections]) conn.closeInternal(code, reason);
+      for (const conn of [...this.#connections]) conn.closeInternal(code, reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
       clearTimeout(timer);
-      for (const conn of [...this.connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
+      for (const conn of [...this.#connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
-    this.#stopSweep();
+    this.#keepAlive?.stop();
     await this.topics.close();
   }
 }

@@ -54,13 +54,7 @@ export interface ResolvedServerHeartbeat {
 
 /**
  * Defaults of {@link ServerHeartbeatOptions}: the same texts the client
- * sends and expects by default.
- *
- * @example
- * ```ts
- * import { DEFAULT_SERVER_HEARTBEAT } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_SERVER_HEARTBEAT.ping, DEFAULT_SERVER_HEARTBEAT.pong); // ping pong
- * ```
+ * sends and expects by default. Internal.
  */
 export const DEFAULT_SERVER_HEARTBEAT: Readonly<Required<ServerHeartbeatOptions>> = Object.freeze({ ping: "ping", pong: "pong" });
 
@@ -76,15 +70,12 @@ export function resolveServerHeartbeat(option: ServerHeartbeatOptions | false | 
 }
 
 /**
- * The text of a reply to `request`: `value`'s fields plus the request's
- * correlation id under `idField`. Throws a TypeError when the request has
- * no id (it was not sent by `client.request()`) or `value` is not an object.
- *
- * @example
- * ```ts
- * import { replyText } from "@fullduplex/fullduplex";
- * replyText({ id: "a-1", type: "sum" }, { sum: 3 }); // '{"sum":3,"id":"a-1"}'
- * ```
+ * The text of a reply to `request` (what `socket.reply()` sends): `value`'s
+ * fields plus the request's correlation id under `idField`, e.g.
+ * `replyText({ id: "a-1", type: "sum" }, { sum: 3 })` is
+ * `'{"sum":3,"id":"a-1"}'`. Throws a TypeError when the request has no id
+ * (it was not sent by `client.request()`) or `value` is not an object.
+ * Internal.
  */
 export function replyText(request: Message | Record<string, unknown>, value: Record<string, unknown>, idField = "id"): string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -99,5 +90,6 @@ export function replyText(request: Message | Record<string, unknown>, value: Rec
 }
 
 function isMessage(value: unknown): value is Message {
-  return typeof value === "object" && value !== null && typeof (value as Message).json === "function" && typeof (value as Message).kind === "string";
+  return typeof value === "object" && value !== null && typeof (value as Message).json === "function" &&
+    typeof (value as Message).kind === "string";
 }

@@ -235,17 +235,7 @@ export interface RateLimitOptions {
  */
 export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption {}
 
-/**
- * Resolved limits with defaults applied.
- *
- * @example
- * ```ts
- * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
- * import type { ResolvedLimits } from "@fullduplex/fullduplex";
- * const limits: Readonly<ResolvedLimits> = DEFAULT_LIMITS;
- * console.log(limits.maxMessageBytes);
- * ```
- */
+/** Resolved limits with defaults applied. Internal. */
 export interface ResolvedLimits {
   /** Subprotocols the server accepts, in order of preference. */
   protocols: readonly string[];
@@ -271,16 +261,7 @@ export interface ResolvedLimits {
   releaseReceivedBuffers: boolean;
 }
 
-/**
- * Default limits, exported so docs and tests use the same numbers.
- *
- * @example
- * ```ts
- * import { DEFAULT_LIMITS } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_LIMITS.maxMessageBytes); // 1048576
- * console.log(DEFAULT_LIMITS.idleTimeout); // 60
- * ```
- */
+/** Default limits (the numbers the option docs above state). Internal. */
 export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   protocols: Object.freeze([]) as readonly string[],
   maxMessageBytes: 1024 * 1024,
@@ -309,7 +290,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
   const protocols = options.protocols ?? DEFAULT_LIMITS.protocols;
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string" || !TOKEN.test(p))) {
-    throw new TypeError("protocols must be an array of subprotocol names (HTTP tokens such as \"chat.v1\")");
+    throw new TypeError('protocols must be an array of subprotocol names (HTTP tokens such as "chat.v1")');
   }
   return {
     protocols: [...protocols],
@@ -317,11 +298,19 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
     // Bun's native ceiling is 960 s; we keep the same upper bound on both runtimes.
     idleTimeout: checkNumber("idleTimeout", options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout, 0, 960),
     closeTimeout: checkNumber("closeTimeout", options.closeTimeout ?? DEFAULT_LIMITS.closeTimeout, 0.01, 3600),
-    maxConnections: options.maxConnections === undefined ? Infinity : checkNumber("maxConnections", options.maxConnections, 1, 2 ** 31 - 1, true),
+    maxConnections: options.maxConnections === undefined
+      ? Infinity
+      : checkNumber("maxConnections", options.maxConnections, 1, 2 ** 31 - 1, true),
     rateLimit: resolveRateLimit(options.rateLimit),
     origins: resolveOrigins(options.origins),
     lowWaterMark: checkNumber("lowWaterMark", options.lowWaterMark ?? DEFAULT_LIMITS.lowWaterMark, 0, 2 ** 31 - 1, true),
-    backpressureLimit: checkNumber("backpressureLimit", options.backpressureLimit ?? DEFAULT_LIMITS.backpressureLimit, 1, 2 ** 31 - 1, true),
+    backpressureLimit: checkNumber(
+      "backpressureLimit",
+      options.backpressureLimit ?? DEFAULT_LIMITS.backpressureLimit,
+      1,
+      2 ** 31 - 1,
+      true,
+    ),
     onBackpressureLimit: checkChoice("onBackpressureLimit", options.onBackpressureLimit ?? DEFAULT_LIMITS.onBackpressureLimit),
     releaseReceivedBuffers: checkBoolean("releaseReceivedBuffers", options.releaseReceivedBuffers ?? DEFAULT_LIMITS.releaseReceivedBuffers),
   };
@@ -340,7 +329,7 @@ function checkChoice(name: string, value: unknown): "close" | "drop" {
 function resolveRateLimit(rate: RateLimitOptions | undefined): Readonly<Required<RateLimitOptions>> | undefined {
   if (rate === undefined) return undefined;
   if (typeof rate !== "object" || rate === null) {
-    throw new TypeError("rateLimit must be an object such as { messagesPerSecond: 50, burst: 100, action: \"close\" }");
+    throw new TypeError('rateLimit must be an object such as { messagesPerSecond: 50, burst: 100, action: "close" }');
   }
   const messagesPerSecond = checkNumber("rateLimit.messagesPerSecond", rate.messagesPerSecond, 0.001, 1e9);
   const burst = checkNumber("rateLimit.burst", rate.burst ?? Math.max(1, messagesPerSecond), 1, 1e9);
@@ -349,7 +338,7 @@ function resolveRateLimit(rate: RateLimitOptions | undefined): Readonly<Required
 
 function resolveOrigins(origins: string[] | undefined): ReadonlySet<string> | undefined {
   if (origins === undefined) return undefined;
-  if (!Array.isArray(origins)) throw new TypeError("origins must be an array of origins such as [\"https://app.example.com\"]");
+  if (!Array.isArray(origins)) throw new TypeError('origins must be an array of origins such as ["https://app.example.com"]');
   const set = new Set<string>();
   for (const origin of origins) {
     let parsed: URL | undefined;
@@ -360,7 +349,11 @@ function resolveOrigins(origins: string[] | undefined): ReadonlySet<string> | un
     const bare = parsed !== undefined && parsed.origin !== "null" && parsed.pathname === "/" && parsed.search === "" &&
       parsed.hash === "" && parsed.username === "" && !origin.includes("*") && !/\/\/.*\/./.test(origin);
     if (!bare) {
-      throw new TypeError(`origins: ${JSON.stringify(origin)} is not an origin; write scheme://host[:port], e.g. "https://app.example.com" (no path, no wildcard)`);
+      throw new TypeError(
+        `origins: ${
+          JSON.stringify(origin)
+        } is not an origin; write scheme://host[:port], e.g. "https://app.example.com" (no path, no wildcard)`,
+      );
     }
     set.add(parsed!.origin);
   }

@@ -1,14 +1,13 @@
 /**
- * Payload checks shared by every publish entry point (socket, server,
- * endpoint): one conversion per publish, never one per subscriber.
- * Internal.
+ * The topic methods of a whole server or endpoint (`server.publish()` and
+ * friends) over the core's topic hub: one payload check per publish, never
+ * one per subscriber. (A socket's own publish is in socket.ts.) Internal.
  *
  * @module
  */
 
 import type { SendData } from "../shared/message.ts";
 import { framePayload, jsonPayload } from "../shared/payload.ts";
-import type { TopicHub } from "./pubsub.ts";
 
 /**
  * The topic methods of a server or endpoint.
@@ -36,8 +35,14 @@ export interface TopicMethods {
   subscriberCount(topic: string): number;
 }
 
+/** The part of the topic hub (pubsub.ts) an endpoint publishes through. */
+export interface EndpointTopics {
+  publish(topic: string, data: string | Uint8Array, from: undefined): number;
+  subscriberCount(topic: string): number;
+}
+
 /** Publishing for a whole endpoint (no sender to leave out). */
-export function topicMethods<D>(hub: TopicHub<D>): TopicMethods {
+export function topicMethods(hub: EndpointTopics): TopicMethods {
   return {
     publish: (topic, data) => hub.publish(topic, framePayload(data, "publish"), undefined),
     publishJson: (topic, value) => hub.publish(topic, jsonPayload(value, "publish"), undefined),

@@ -1,16 +1,15 @@
 /**
- * The topic hub of one endpoint: per-connection subscriptions, local
- * fan-out through the runtime's engine, and the optional broker that
- * carries messages to other servers. Internal.
+ * The topic hub of one endpoint: it alone keeps which topics each
+ * connection is subscribed to, fans out locally through the engine the
+ * adapter gave (topics.ts), and talks to the optional broker that carries
+ * messages to other servers. Internal.
  *
  * @module
  */
 
 import type { Broker, BrokerListener, BrokerMessage } from "../broker/broker.ts";
-import { BunNativeTopics } from "../adapters/bun_topics.ts";
-import type { Connection } from "./connection.ts";
-import { InProcessTopics } from "./topics.ts";
-import type { TopicEngine } from "./topics.ts";
+import { ReadyStates } from "../shared/types.ts";
+import type { TopicEngine, TopicMember } from "./topics.ts";
 
 /**
  * The topic option of `serve()` and `createHandler()`.
@@ -59,90 +58,110 @@ export function checkTopic(topic: unknown): string {
   return topic;
 }
 
+/** The subscription calls a connection makes (the part of the hub connection.ts sees). */
+export interface TopicMembership<T> {
+  /** Subscribes `member` (nothing happens unless it is open). */
+  subscribe(member: TopicMember<T>, topic: string): void;
+  /** Ends `member`'s subscription to `topic`, if any. */
+  unsubscribe(member: TopicMember<T>, topic: string): void;
+  /** The topics `member` is subscribed to (a live, read-only view). */
+  topicsOf(member: TopicMember<T>): ReadonlySet<string>;
+  /** Publishes to local subscribers but `from` (if given) and to the broker. */
+  publish(topic: string, data: string | Uint8Array, from: TopicMember<T> | undefined): number;
+  /** Ends every subscription of a closed member. */
+  leaveAll(member: TopicMember<T>): void;
+}
+
 /** Subscriptions and publishing for one ServerCore. */
-export class TopicHub<D> {
+export class TopicHub<T> implements TopicMembership<T> {
   /** This server's id: the `origin` of the messages it gives the broker. */
   readonly id: string = crypto.randomUUID();
-  readonly engine: TopicEngine<D>;
-  readonly broker: Broker | undefined;
+  readonly #engine: TopicEngine<T>;
+  readonly #broker: Broker | undefined;
+  /** The topics of each member with at least one subscription (this hub is their only owner). */
+  readonly #joined = new Map<TopicMember<T>, Set<string>>();
   /** Local subscribers per topic, kept only with a broker (to subscribe it on the first, unsubscribe on the last). */
   readonly #brokerTopics = new Map<string, number>();
   readonly #listener: BrokerListener;
   readonly #report: (err: unknown) => void;
 
-  constructor(runtime: "deno" | "bun", broker: Broker | undefined, report: (err: unknown) => void) {
-    this.engine = runtime === "bun" ? new BunNativeTopics<D>() : new InProcessTopics<D>();
-    this.broker = broker;
+  constructor(engine: TopicEngine<T>, broker: Broker | undefined, report: (err: unknown) => void) {
+    this.#engine = engine;
+    this.#broker = broker;
     this.#report = report;
     // Our own messages were delivered locally already: ignore the broker's copy.
     this.#listener = (message: BrokerMessage) => {
-      if (message.origin !== this.id) this.engine.publish(message.topic, message.data, undefined);
+      if (message.origin !== this.id) this.#engine.publish(message.topic, message.data, undefined);
     };
   }
 
-  /** Topics a connection is subscribed to. */
-  topicsOf(conn: Connection<D>): ReadonlySet<string> {
-    return conn.topics ?? EMPTY;
+  topicsOf(member: TopicMember<T>): ReadonlySet<string> {
+    return this.#joined.get(member) ?? EMPTY;
   }
 
-  subscribe(conn: Connection<D>, topic: string): void {
+  subscribe(member: TopicMember<T>, topic: string): void {
     checkTopic(topic);
-    if (conn.state !== 1) return; // a closing or closed socket would never be cleaned up
-    const topics = conn.topics ??= new Set();
+    if (member.state !== ReadyStates.OPEN) return; // a closing or closed socket would never be cleaned up
+    let topics = this.#joined.get(member);
+    if (topics === undefined) this.#joined.set(member, topics = new Set());
     if (topics.has(topic)) return;
     topics.add(topic);
-    this.engine.subscribe(conn, topic);
-    if (this.broker !== undefined) {
+    this.#engine.subscribe(member, topic);
+    const broker = this.#broker;
+    if (broker !== undefined) {
       const n = this.#brokerTopics.get(topic) ?? 0;
       this.#brokerTopics.set(topic, n + 1);
-      if (n === 0) this.#settle(this.broker.subscribe(topic, this.#listener));
+      if (n === 0) this.#settle(broker.subscribe(topic, this.#listener));
     }
   }
 
-  unsubscribe(conn: Connection<D>, topic: string): void {
+  unsubscribe(member: TopicMember<T>, topic: string): void {
     checkTopic(topic);
-    if (conn.topics?.delete(topic) !== true) return;
-    this.#left(conn, topic);
+    if (this.#joined.get(member)?.delete(topic) !== true) return;
+    this.#left(member, topic);
   }
 
-  /** Ends every subscription of a closed connection. */
-  leaveAll(conn: Connection<D>): void {
-    const topics = conn.topics;
+  leaveAll(member: TopicMember<T>): void {
+    const topics = this.#joined.get(member);
     if (topics === undefined) return;
-    conn.topics = undefined;
-    for (const topic of topics) this.#left(conn, topic);
+    this.#joined.delete(member);
+    for (const topic of topics) this.#left(member, topic);
+    topics.clear(); // a view the application kept (socket.topics) now reads empty
   }
 
-  #left(conn: Connection<D>, topic: string): void {
-    this.engine.unsubscribe(conn, topic);
-    if (this.broker === undefined) return;
+  #left(member: TopicMember<T>, topic: string): void {
+    this.#engine.unsubscribe(member, topic);
+    const broker = this.#broker;
+    if (broker === undefined) return;
     const n = (this.#brokerTopics.get(topic) ?? 1) - 1;
     if (n > 0) {
       this.#brokerTopics.set(topic, n);
       return;
     }
     this.#brokerTopics.delete(topic);
-    this.#settle(this.broker.unsubscribe(topic, this.#listener));
+    this.#settle(broker.unsubscribe(topic, this.#listener));
   }
 
   /**
-   * Delivers to local subscribers (but `except`) and hands the message to
+   * Delivers to local subscribers (but `from`) and hands the message to
    * the broker for the other servers. Returns the local subscribers reached.
    */
-  publish(topic: string, data: string | Uint8Array, except: Connection<D> | undefined): number {
+  publish(topic: string, data: string | Uint8Array, from: TopicMember<T> | undefined): number {
     checkTopic(topic);
-    const delivered = this.engine.publish(topic, data, except);
-    if (this.broker !== undefined) this.#settle(this.broker.publish({ topic, data, origin: this.id }));
+    // The engine leaves out `from` only if it is an open subscriber (Bun's ws.publish skips the sender natively).
+    const except = from !== undefined && from.state === ReadyStates.OPEN && this.#joined.get(from)?.has(topic) === true ? from : undefined;
+    const delivered = this.#engine.publish(topic, data, except);
+    if (this.#broker !== undefined) this.#settle(this.#broker.publish({ topic, data, origin: this.id }));
     return delivered;
   }
 
   subscriberCount(topic: string): number {
-    return this.engine.subscriberCount(checkTopic(topic));
+    return this.#engine.subscriberCount(checkTopic(topic));
   }
 
   /** Stops listening to the broker (the broker itself stays open: it may be shared). */
   async close(): Promise<void> {
-    const broker = this.broker;
+    const broker = this.#broker;
     if (broker === undefined) return;
     const topics = [...this.#brokerTopics.keys()];
     this.#brokerTopics.clear();

@@ -1,11 +1,32 @@
 /**
- * Checks of `shutdown({ code, reason, timeout })`. Internal.
+ * The options of a graceful shutdown and their checks. (The shutdown
+ * itself, closing every connection and waiting, is ServerCore.shutdown.)
  *
  * @module
  */
 
 import { assertCloseReason, CloseCode } from "../shared/close_codes.ts";
-import type { ShutdownOptions } from "./core.ts";
+
+/**
+ * Options of a graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import type { ShutdownOptions } from "@fullduplex/fullduplex";
+ * const server = serve({ port: 0 });
+ * const options: ShutdownOptions = { code: 1012, reason: "restarting", timeout: 3000 };
+ * await server.shutdown(options);
+ * ```
+ */
+export interface ShutdownOptions {
+  /** Close code sent to every peer: 1000, 1001, 1012 or 3000–4999, else RangeError. Default 1001 (going away). */
+  code?: number;
+  /** Close reason sent to every peer (at most 123 UTF-8 bytes). Default "server shutting down". */
+  reason?: string;
+  /** Milliseconds to wait for peers to answer before dropping them. Default 5000. */
+  timeout?: number;
+}
 
 /**
  * Close codes a shutdown may send: 1000 (normal), 1001 (going away),

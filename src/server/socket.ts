@@ -1,28 +1,37 @@
 /**
  * The `Socket` a server handler receives: the same object, with the same
- * behaviour, on Deno and Bun.
+ * behaviour, on Deno and Bun. A thin face over the connection
+ * ({@link SocketBackend}, implemented by connection.ts): it checks the
+ * caller's arguments and forwards.
  *
  * @module
  */
 
 import { assertCloseArgs } from "../shared/close_codes.ts";
 import type { SendData } from "../shared/message.ts";
-import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
-import type { Connection } from "./connection.ts";
-import type { PublishOptions } from "./pubsub.ts";
-import { framePayload, jsonPayload } from "../shared/payload.ts";
 import type { Message } from "../shared/message.ts";
+import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
+import { framePayload, jsonPayload } from "../shared/payload.ts";
+import type { PublishOptions } from "./pubsub.ts";
 import { replyText } from "./heartbeat.ts";
+import { RESERVED_CLOSE } from "./reserved_close.ts";
 
-let reservedClose: (socket: Socket<unknown>, code: number, reason: string) => void;
-
-/**
- * @internal Closes with a code only the library may send (1007, 1008 from
- * the protocol router); the reason is cut to 123 bytes. Not exported from
- * mod.ts: user code gets `socket.close()`, limited to 1000 and 3000–4999.
- */
-export function closeWithReservedCode(socket: Socket<unknown>, code: number, reason: string): void {
-  reservedClose(socket, code, reason);
+/** What a Socket asks of its connection (arguments already checked). Internal. */
+export interface SocketBackend {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly state: ReadyState;
+  bufferedAmount(): number;
+  drained(): Promise<void>;
+  send(data: string | Uint8Array): SendResult;
+  /** A close the user asked for (1000 or 3000–4999). */
+  close(code: number, reason: string): void;
+  /** A close the library decides (any code; the reason is cut to 123 bytes). */
+  closeInternal(code: number, reason: string): void;
+  terminate(): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  topics(): ReadonlySet<string>;
+  publish(topic: string, data: string | Uint8Array, includeSelf: boolean): number;
 }
 
 /**
@@ -50,14 +59,10 @@ export class Socket<D = unknown> {
   readonly remoteAddress: RemoteAddress;
   /** The subprotocol actually agreed in the handshake, or `""`. */
   readonly protocol: string;
-  readonly #conn: Connection<D>;
-
-  static {
-    reservedClose = (socket, code, reason) => socket.#conn.closeInternal(code, reason);
-  }
+  readonly #conn: SocketBackend;
 
   /** @internal Sockets are created by the server, not by user code. */
-  constructor(conn: Connection<D>, data: D, remoteAddress: RemoteAddress, protocol: string) {
+  constructor(conn: SocketBackend, data: D, remoteAddress: RemoteAddress, protocol: string) {
     this.#conn = conn;
     this.data = data;
     this.remoteAddress = remoteAddress;
@@ -72,7 +77,7 @@ export class Socket<D = unknown> {
     return (this.#id ??= crypto.randomUUID());
   }
 
-  /** 0 connecting, 1 open, 2 closing, 3 closed: the same on both runtimes. */
+  /** 0 connecting, 1 open, 2 closing, 3 closed (named in `ReadyStates`): the same on both runtimes. */
   get readyState(): ReadyState {
     return this.#conn.state;
   }
@@ -89,11 +94,11 @@ export class Socket<D = unknown> {
    *
    * @example
    * ```ts
-   * import { serve } from "@fullduplex/fullduplex";
+   * import { ReadyStates, serve } from "@fullduplex/fullduplex";
    * serve({
    *   port: 8080,
    *   async open(socket) {
-   *     for (let i = 0; i < 1000 && socket.readyState === 1; i++) {
+   *     for (let i = 0; i < 1000 && socket.readyState === ReadyStates.OPEN; i++) {
    *       if (socket.send(new Uint8Array(65536)) !== "sent") await socket.drained();
    *     }
    *   },
@@ -165,17 +170,17 @@ export class Socket<D = unknown> {
    * closes. Does nothing once the socket is closing.
    */
   subscribe(topic: string): void {
-    this.#conn.core.topics.subscribe(this.#conn, topic);
+    this.#conn.subscribe(topic);
   }
 
   /** Ends this socket's subscription to `topic` (nothing happens if there is none). */
   unsubscribe(topic: string): void {
-    this.#conn.core.topics.unsubscribe(this.#conn, topic);
+    this.#conn.unsubscribe(topic);
   }
 
   /** The topics this socket is subscribed to (a live, read-only view; empty once closed). */
   get topics(): ReadonlySet<string> {
-    return this.#conn.core.topics.topicsOf(this.#conn);
+    return this.#conn.topics();
   }
 
   /**
@@ -184,11 +189,16 @@ export class Socket<D = unknown> {
    * other. Returns how many local subscribers it was handed to.
    */
   publish(topic: string, data: SendData, options?: PublishOptions): number {
-    return this.#conn.core.topics.publish(topic, framePayload(data, "publish"), options?.includeSelf === true ? undefined : this.#conn);
+    return this.#conn.publish(topic, framePayload(data, "publish"), options?.includeSelf === true);
   }
 
   /** Publishes `JSON.stringify(value)` as text, encoded once for every subscriber. */
   publishJson(topic: string, value: unknown, options?: PublishOptions): number {
-    return this.#conn.core.topics.publish(topic, jsonPayload(value, "publish"), options?.includeSelf === true ? undefined : this.#conn);
+    return this.#conn.publish(topic, jsonPayload(value, "publish"), options?.includeSelf === true);
+  }
+
+  /** @internal Closes with a code only the library may send (reserved_close.ts). */
+  [RESERVED_CLOSE](code: number, reason: string): void {
+    this.#conn.closeInternal(code, reason);
   }
 }

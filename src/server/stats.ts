@@ -46,6 +46,9 @@ export interface ServerStats {
 /** The mutable counters behind {@link ServerStats} (connections are counted elsewhere). */
 export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades">;
 
+/** The name of one counter: what the core's `count()` increments. */
+export type Stat = keyof Counters;
+
 /** Fresh counters at zero. */
 export function newCounters(): Counters {
   return {

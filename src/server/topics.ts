@@ -2,24 +2,39 @@
  * Topic fan-out engines: who is subscribed to what on THIS server, and
  * delivering one published payload to them. Bun's engine (uWS) does the
  * fan-out natively (adapters/bun_topics.ts); Deno has no pub/sub, so
- * {@link InProcessTopics} does it here. Internal.
+ * {@link InProcessTopics} does it here. The adapter picks one and hands it
+ * to the core (transport.ts). Internal.
  *
  * @module
  */
 
-import type { Connection } from "./connection.ts";
+import type { ReadyState, SendResult } from "../shared/types.ts";
 
-/** What the topic hub needs from a fan-out engine. */
-export interface TopicEngine<D> {
-  /** Adds a connection to a topic's subscribers (already known not to be one). */
-  subscribe(conn: Connection<D>, topic: string): void;
-  /** Removes a connection from a topic's subscribers (already known to be one). */
-  unsubscribe(conn: Connection<D>, topic: string): void;
+/**
+ * A connection as a topic engine sees it. `T` is the adapter's own
+ * transport, so an engine that works on native sockets needs no cast.
+ */
+export interface TopicMember<T> {
+  /** The adapter's socket handle. */
+  readonly transport: T;
+  /** The connection's ready state. */
+  readonly state: ReadyState;
+  /** Sends under the connection's rules (backpressure; `"dropped"` once not open). */
+  send(data: string | Uint8Array): SendResult;
+}
+
+/** What the topic hub (pubsub.ts) needs from a fan-out engine. */
+export interface TopicEngine<T> {
+  /** Adds a member to a topic's subscribers (the hub knows it is not one yet). */
+  subscribe(member: TopicMember<T>, topic: string): void;
+  /** Removes a member from a topic's subscribers (the hub knows it is one). */
+  unsubscribe(member: TopicMember<T>, topic: string): void;
   /**
-   * Sends `data` to every local subscriber of `topic` except `except`.
+   * Sends `data` to every local subscriber of `topic` except `except`, which
+   * the hub passes only when it is an open subscriber of that topic.
    * Returns how many subscribers it was handed to.
    */
-  publish(topic: string, data: string | Uint8Array, except: Connection<D> | undefined): number;
+  publish(topic: string, data: string | Uint8Array, except: TopicMember<T> | undefined): number;
   /** Local subscribers of `topic`. */
   subscriberCount(topic: string): number;
 }
@@ -31,28 +46,28 @@ export interface TopicEngine<D> {
  * buffers), so a slow subscriber delays no one; a send the server's
  * backpressure rules drop is not counted.
  */
-export class InProcessTopics<D> implements TopicEngine<D> {
-  readonly #subscribers = new Map<string, Set<Connection<D>>>();
+export class InProcessTopics<T> implements TopicEngine<T> {
+  readonly #subscribers = new Map<string, Set<TopicMember<T>>>();
 
-  subscribe(conn: Connection<D>, topic: string): void {
+  subscribe(member: TopicMember<T>, topic: string): void {
     let set = this.#subscribers.get(topic);
     if (set === undefined) this.#subscribers.set(topic, set = new Set());
-    set.add(conn);
+    set.add(member);
   }
 
-  unsubscribe(conn: Connection<D>, topic: string): void {
+  unsubscribe(member: TopicMember<T>, topic: string): void {
     const set = this.#subscribers.get(topic);
     if (set === undefined) return;
-    set.delete(conn);
+    set.delete(member);
     if (set.size === 0) this.#subscribers.delete(topic);
   }
 
-  publish(topic: string, data: string | Uint8Array, except: Connection<D> | undefined): number {
+  publish(topic: string, data: string | Uint8Array, except: TopicMember<T> | undefined): number {
     const set = this.#subscribers.get(topic);
     if (set === undefined) return 0;
     let delivered = 0;
-    for (const conn of set) {
-      if (conn !== except && conn.send(data) !== "dropped") delivered++;
+    for (const member of set) {
+      if (member !== except && member.send(data) !== "dropped") delivered++;
     }
     return delivered;
   }

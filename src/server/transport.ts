@@ -1,11 +1,16 @@
 /**
- * The contract between the runtime-neutral core and a runtime adapter: what
- * the core may ask of one native socket. Internal; not exported from mod.ts.
+ * The contract between the runtime-neutral core and a runtime adapter:
+ * what the core may ask of one native socket ({@link Transport}), and the
+ * one object an adapter hands the core when it creates it
+ * ({@link AdapterPort}: its engine's capabilities and its topic fan-out).
+ * The core never learns which runtime it runs on. Internal; not exported
+ * from mod.ts.
  *
  * @module
  */
 
 import type { SendResult } from "../shared/types.ts";
+import type { TopicEngine } from "./topics.ts";
 
 /** One native socket as the core sees it. */
 export interface Transport {
@@ -23,10 +28,19 @@ export interface Transport {
 
 /** What an adapter tells the core about its engine. */
 export interface AdapterCapabilities {
-  /** The runtime's name, for messages. */
-  runtime: "deno" | "bun";
-  /** The engine itself enforces maxMessageBytes (Bun: maxPayloadLength). */
-  nativeMaxMessageBytes: boolean;
-  /** The engine itself runs the idle timeout with pings (Deno); else the core pings. */
-  nativeIdleTimeout: boolean;
+  /** The engine itself enforces maxMessageBytes (Bun: maxPayloadLength); else each connection checks. */
+  readonly nativeMaxMessageBytes: boolean;
+  /** The engine itself runs the idle timeout with pings (Deno); else the core sweeps and pings. */
+  readonly nativeIdleTimeout: boolean;
+}
+
+/**
+ * Everything an adapter gives the core, in one object. `T` is the adapter's
+ * own transport class: its topic engine works on those handles directly
+ * (Bun's native topics call the Bun socket), so nothing is cast.
+ */
+export interface AdapterPort<T extends Transport> {
+  readonly capabilities: AdapterCapabilities;
+  /** Local topic fan-out: the engine's own (Bun) or the core's in-process one (Deno). */
+  readonly topics: TopicEngine<T>;
 }

@@ -55,13 +55,8 @@ export function checkHandshake(req: Request): Response | undefined {
 /**
  * Parses `Sec-WebSocket-Protocol` (one or several headers, comma-separated,
  * any spacing) into the client's list of protocols, in order, without
- * empties or duplicates.
- *
- * @example
- * ```ts
- * import { parseProtocols } from "@fullduplex/fullduplex";
- * parseProtocols("chat,superchat"); // ["chat", "superchat"]
- * ```
+ * empties or duplicates: `"chat,superchat"` gives `["chat", "superchat"]`.
+ * Internal (the `upgrade` hook sees the result as `info.protocols`).
  */
 export function parseProtocols(header: string | null): string[] {
   if (header === null) return [];

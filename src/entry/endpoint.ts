@@ -1,49 +1,24 @@
 /**
  * `createHandler()`: the WebSocket side of fullduplex to mount in an app
- * that owns its Deno.serve or Bun.serve server.
+ * that owns its Deno.serve or Bun.serve server, and the endpoint wrapper
+ * `serve()` builds on.
  *
  * @module
  */
 
-import { ServerCore } from "./core.ts";
-import type { ShutdownOptions } from "./core.ts";
-import type { WebSocketOptions } from "./options.ts";
-import { withProtocolHandlers } from "../protocol/serve_options.ts";
+import type { ShutdownOptions } from "../server/shutdown.ts";
+import type { WebSocketOptions } from "../server/options.ts";
+import type { ServerStats } from "../server/stats.ts";
+import { topicMethods } from "../server/publish.ts";
+import type { TopicMethods } from "../server/publish.ts";
+import { isWebSocketUpgrade } from "../server/upgrade.ts";
+import { UnsupportedRuntimeError } from "../shared/errors.ts";
+import type { DenoServeInfo } from "../adapters/deno_api.ts";
+import type { BunServer, BunWebSocketHandler } from "../adapters/bun_api.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
-import type { ServerStats } from "./stats.ts";
-import { topicMethods } from "./publish.ts";
-import type { TopicMethods } from "./publish.ts";
-import { isWebSocketUpgrade } from "./upgrade.ts";
-import { detectRuntime } from "../shared/runtime.ts";
-import { DENO_CAPABILITIES, denoUpgrade } from "../adapters/deno.ts";
-import type { DenoServeInfo } from "../adapters/deno.ts";
-import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
-import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
-import { UnsupportedRuntimeError } from "../shared/errors.ts";
-
-/**
- * The message Node.js users see when they try to start a server.
- *
- * @example
- * ```ts
- * import { NODE_SERVER_UNSUPPORTED, serve } from "fullduplex";
- * try { serve({ port: 0 }); } catch (err) {
- *   console.log((err as Error).message === NODE_SERVER_UNSUPPORTED); // true on Node.js
- * }
- * ```
- */
-export const NODE_SERVER_UNSUPPORTED: string =
-  "fullduplex servers run on Deno and Bun only: Node.js servers are not supported yet. " +
-  "Run this file with `deno run -A` or `bun run`, or use the `ws` package on Node.js. " +
-  "The fullduplex client (connect) works on Node.js 22+.";
-
-/** Picks the runtime's capabilities, or throws a clear error on an unsupported runtime. */
-export function serverRuntime(): "deno" | "bun" {
-  const runtime = detectRuntime();
-  if (runtime === "deno" || runtime === "bun") return runtime;
-  throw new UnsupportedRuntimeError(runtime === "node" ? NODE_SERVER_UNSUPPORTED : `fullduplex servers need Deno or Bun, not ${runtime}`);
-}
+import { adapterFor } from "./adapter.ts";
+import type { ServerAdapter } from "./adapter.ts";
 
 /**
  * A WebSocket endpoint to mount in your own server. On Deno use
@@ -106,31 +81,30 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
 export function createHandler<D = unknown, P extends AnyProtocol = AnyProtocol>(
   options: WebSocketOptions<D> & ProtocolHandlersOption<P, D> = {},
 ): WebSocketEndpoint<D> {
-  const runtime = serverRuntime();
-  const core = new ServerCore<D>(withProtocolHandlers(options), runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
-  return endpointFor(core, runtime);
+  return endpointFor(adapterFor<D, P>(options));
 }
 
-/** Wraps a core as an endpoint for the given runtime (used by serve() too). */
-export function endpointFor<D>(core: ServerCore<D>, runtime: "deno" | "bun"): WebSocketEndpoint<D> {
-  let bunHandler: BunWebSocketHandler<D> | undefined;
+/** Wraps an adapter as an endpoint (serve() uses it too): the other runtime's methods throw. */
+export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> {
+  const core = adapter.core;
+  const here = adapter.runtime === "deno" ? "Deno" : "Bun";
   const wrong = (what: string, use: string) =>
-    new UnsupportedRuntimeError(`${what} is for ${runtime === "deno" ? "Bun" : "Deno"}; on ${runtime === "deno" ? "Deno" : "Bun"} use ${use}`);
+    new UnsupportedRuntimeError(`${what} is for ${here === "Deno" ? "Bun" : "Deno"}; on ${here} use ${use}`);
   return {
     handleUpgrade(req, info) {
-      if (runtime !== "deno") throw wrong("handleUpgrade()", "upgrade(req, server) and websocket");
-      return isWebSocketUpgrade(req) ? denoUpgrade(core, req, info) : undefined;
+      if (adapter.runtime !== "deno") throw wrong("handleUpgrade()", "upgrade(req, server) and websocket");
+      return isWebSocketUpgrade(req) ? adapter.handleUpgrade(req, info) : undefined;
     },
     upgrade(req, server) {
-      if (runtime !== "bun") throw wrong("upgrade(req, server)", "handleUpgrade(req, info)");
-      return bunUpgrade(core, req, server);
+      if (adapter.runtime !== "bun") throw wrong("upgrade(req, server)", "handleUpgrade(req, info)");
+      return adapter.upgrade(req, server);
     },
     get websocket() {
-      if (runtime !== "bun") throw wrong("websocket", "handleUpgrade(req, info)");
-      return (bunHandler ??= bunWebSocketHandler(core));
+      if (adapter.runtime !== "bun") throw wrong("websocket", "handleUpgrade(req, info)");
+      return adapter.websocket;
     },
     get connections() {
-      return core.connections.size;
+      return core.connectionCount;
     },
     get stats() {
       return core.stats;

@@ -5,20 +5,18 @@
  * @module
  */
 
-import { ServerCore } from "./core.ts";
-import type { ShutdownOptions } from "./core.ts";
-import type { WebSocketOptions } from "./options.ts";
-import type { ServerStats } from "./stats.ts";
-import { topicMethods } from "./publish.ts";
-import type { TopicMethods } from "./publish.ts";
-import { isWebSocketUpgrade } from "./upgrade.ts";
-import { serverRuntime } from "./endpoint.ts";
-import { DENO_CAPABILITIES, denoNamespace, denoUpgrade } from "../adapters/deno.ts";
-import { BUN_CAPABILITIES, bunUpgrade, bunWebSocketHandler } from "../adapters/bun.ts";
-import { withProtocolHandlers } from "../protocol/serve_options.ts";
+import type { ShutdownOptions } from "../server/shutdown.ts";
+import type { WebSocketOptions } from "../server/options.ts";
+import type { ServerStats } from "../server/stats.ts";
+import type { TopicMethods } from "../server/publish.ts";
+import { isWebSocketUpgrade } from "../server/upgrade.ts";
+import { denoServe } from "../adapters/deno.ts";
+import { bunServe } from "../adapters/bun_api.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
-import type { BunServer, BunWebSocketHandler } from "../adapters/bun.ts";
+import { adapterFor, serverRuntime } from "./adapter.ts";
+import { endpointFor } from "./endpoint.ts";
+import type { WebSocketEndpoint } from "./endpoint.ts";
 
 /**
  * PEM certificate and key for `wss://`.
@@ -101,7 +99,11 @@ export interface Server extends TopicMethods {
 }
 
 function urlFor(scheme: string, hostname: string, port: number): string {
-  const host = hostname === "0.0.0.0" || hostname === "::" || hostname === "" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  const host = hostname === "0.0.0.0" || hostname === "::" || hostname === ""
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
   return `${scheme}://${host}:${port}`;
 }
 
@@ -131,12 +133,15 @@ function checkPort(port: unknown): number {
  * // later: await server.shutdown();
  * ```
  */
-export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {}): Server {
-  const runtime = serverRuntime();
+export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
+  options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {},
+): Server {
+  serverRuntime(); // on Node.js, this error comes first
   const port = checkPort(options.port ?? 8080);
   const hostname = options.hostname ?? "0.0.0.0";
   const scheme = options.tls ? "wss" : "ws";
-  const core = new ServerCore<D>(withProtocolHandlers(options), runtime === "deno" ? DENO_CAPABILITIES : BUN_CAPABILITIES);
+  const adapter = adapterFor<D, P>(options);
+  const endpoint = endpointFor(adapter);
 
   const plainHttp = async (req: Request): Promise<Response> => {
     if (options.fetch === undefined) {
@@ -145,28 +150,26 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options:
     try {
       return await options.fetch(req);
     } catch (err) {
-      core.reportError(undefined, err);
+      adapter.core.reportError(undefined, err);
       return new Response("internal server error\n", { status: 500 });
     }
   };
 
-  if (runtime === "deno") {
-    const server = denoNamespace().serve(
+  if (adapter.runtime === "deno") {
+    const server = denoServe(
       { port, hostname, cert: options.tls?.cert, key: options.tls?.key, onListen() {} },
-      (req, info) => (isWebSocketUpgrade(req) ? denoUpgrade(core, req, info) : plainHttp(req)),
+      (req, info) => endpoint.handleUpgrade(req, info) ?? plainHttp(req),
     );
-    return runningServer(core, scheme, server.addr, () => server.shutdown());
+    return runningServer(endpoint, scheme, server.addr, () => server.shutdown());
   }
-
-  const bun = (globalThis as unknown as { Bun: { serve(options: BunServeOptions<D>): BunServer } }).Bun;
-  const server = bun.serve({
+  const server = bunServe({
     port,
     hostname,
     tls: options.tls,
-    fetch: (req, srv) => (isWebSocketUpgrade(req) ? bunUpgrade(core, req, srv) : plainHttp(req)),
-    websocket: bunWebSocketHandler(core),
+    fetch: (req, srv) => (isWebSocketUpgrade(req) ? endpoint.upgrade(req, srv) : plainHttp(req)),
+    websocket: endpoint.websocket,
   });
-  return runningServer(core, scheme, server, () => server.stop(true));
+  return runningServer(endpoint, scheme, server, () => server.stop(true));
 }
 
 /**
@@ -174,7 +177,7 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(options:
  * runtime's own stop, run once every peer is closed.
  */
 function runningServer<D>(
-  core: ServerCore<D>,
+  endpoint: WebSocketEndpoint<D>,
   scheme: string,
   bound: { hostname: string; port: number },
   stopListening: () => Promise<void>,
@@ -186,23 +189,16 @@ function runningServer<D>(
     port: bound.port,
     hostname: bound.hostname,
     get connections() {
-      return core.connections.size;
+      return endpoint.connections;
     },
     get stats() {
-      return core.stats;
+      return endpoint.stats;
     },
-    ...topicMethods(core.topics),
+    publish: endpoint.publish,
+    publishJson: endpoint.publishJson,
+    subscriberCount: endpoint.subscriberCount,
     shutdown(opts) {
-      return (stopped ??= core.shutdown(opts).then(stopListening));
+      return (stopped ??= endpoint.shutdown(opts).then(stopListening));
     },
   };
-}
-
-/** The Bun.serve options this module passes. */
-interface BunServeOptions<D> {
-  port: number;
-  hostname: string;
-  tls?: TlsOptions;
-  fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
-  websocket: BunWebSocketHandler<D>;
 }

@@ -1,0 +1,58 @@
+/**
+ * The core's Transport over a Bun ServerWebSocket, plus the per-socket
+ * topic calls the Bun topic engine (bun_topics.ts) makes on it. Internal.
+ *
+ * @module
+ */
+
+import type { SendResult } from "../shared/types.ts";
+import type { Transport } from "../server/transport.ts";
+import type { BunServerWebSocket } from "./bun_api.ts";
+
+/** One Bun server socket as the core (and the Bun topic engine) sees it. */
+export class BunTransport implements Transport {
+  readonly #ws: BunServerWebSocket<unknown>;
+
+  constructor(ws: BunServerWebSocket<unknown>) {
+    this.#ws = ws;
+  }
+
+  send(data: string | Uint8Array): SendResult {
+    // Bun: bytes written, -1 queued under backpressure, 0 dropped (or an empty message).
+    const n = this.#ws.send(data);
+    return n > 0 ? "sent" : n === -1 ? "queued" : data.length === 0 ? "sent" : "dropped";
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  terminate(): boolean {
+    this.#ws.terminate();
+    return true;
+  }
+
+  ping(): boolean {
+    this.#ws.ping();
+    return true;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.getBufferedAmount();
+  }
+
+  /** Joins a native topic. */
+  subscribe(topic: string): void {
+    this.#ws.subscribe(topic);
+  }
+
+  /** Leaves a native topic. */
+  unsubscribe(topic: string): void {
+    this.#ws.unsubscribe(topic);
+  }
+
+  /** Publishes to a native topic's subscribers but this socket. */
+  publish(topic: string, data: string | Uint8Array): number {
+    return this.#ws.publish(topic, data);
+  }
+}
