@@ -180,7 +180,7 @@ describe("channels server: subscribe and publish", () => {
 
   it("app messages pass through untouched both ways, heartbeat tagged", async () => {
     const s = await start(allowAll);
-    const c = await client(s.url, { channels: true, heartbeat: { interval: 50, timeout: 2000 } });
+    const c = await client(s.url, { channels: true, heartbeat: { interval: 50, timeout: 100 } });
     const got = collect((l) => c.on("message", l));
     c.send('c{"t":"sub","id":1,"topic":"x"}');
     c.send("m-looks-tagged");
@@ -189,7 +189,7 @@ describe("channels server: subscribe and publish", () => {
     assert.deepEqual(got, ['t:c{"t":"sub","id":1,"topic":"x"}', "t:m-looks-tagged", "b:112,0,1,97"]);
     assert.equal(s.messages[0].text(), 'c{"t":"sub","id":1,"topic":"x"}');
     assert.deepEqual([...s.sockets[0].topics], []);
-    await delay(200); // heartbeats went both ways meanwhile, none reached `message`
+    await delay(300); // pings and tagged pongs went meanwhile (a missing pong closes after 100 ms), none reached `message`
     assert.equal(s.messages.length, 3);
     assert.equal(c.readyState, 1);
   });
