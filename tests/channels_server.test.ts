@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { connect, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
 import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, Server, ServeOptions, Socket } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
+import { defineProtocol, InvalidReplyError, unchecked } from "../src/protocol/mod.ts";
 import { delay, until } from "./helpers/runtime.ts";
 
 const cleanups: (() => unknown)[] = [];
@@ -247,6 +248,23 @@ describe("channels server: server requests", () => {
     const pending = socket.request({ op: "never" }, { timeout: 5000 });
     c.close();
     assert.equal((await pending.then(() => undefined, (e) => e)).reason, "closed");
+  });
+
+  it("typed: protocol.request validates the client's reply as a client message", async () => {
+    const game = defineProtocol({
+      client: { move: unchecked<{ x: number }>() },
+      server: { yourTurn: unchecked<{ round: number }>() },
+    });
+    const s = await start(allowAll);
+    const c = await client(s.url);
+    c.onRequest((data) => {
+      const { round } = data as { round: number };
+      return round === 1 ? { type: "move", x: 7 } : { type: "cheat" };
+    });
+    await until(() => s.sockets.length === 1, "socket");
+    const move = await game.request(s.sockets[0], { type: "yourTurn", round: 1 });
+    assert.deepEqual(move, { type: "move", x: 7 });
+    await assert.rejects(game.request(s.sockets[0], { type: "yourTurn", round: 2 }), InvalidReplyError);
   });
 
   it("on a plain connection it rejects with InvalidStateError", async () => {
