@@ -9,11 +9,12 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
+import { connect, createHandler, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
+import type { BunServer, BunWebSocketHandler, DenoServeInfo, WebSocketEndpoint } from "../mod.ts";
 import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, Server, ServeOptions, Socket } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
 import { defineProtocol, InvalidReplyError, unchecked } from "../src/protocol/mod.ts";
-import { delay, until } from "./helpers/runtime.ts";
+import { delay, RUNTIME, until } from "./helpers/runtime.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -93,6 +94,47 @@ describe("channels server: negotiation", () => {
     assert.throws(() => serve({ port: 0, channels: { authorize: () => true, maxTopicBytes: 0 } }), /maxTopicBytes/);
     assert.throws(() => serve({ port: 0, channels: { authorize: () => true, controlRate: { messagesPerSecond: -1 } } }), /controlRate/);
     assert.throws(() => serve({ port: 0, protocols: [CHANNELS_PROTOCOL] }), /channels option/);
+  });
+});
+
+/** Mounts an endpoint in the runtime's own server. */
+function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
+  const g = globalThis as unknown as {
+    Deno?: {
+      serve(o: { port: number; hostname: string; onListen(): void }, h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>): {
+        addr: { port: number };
+        shutdown(): Promise<void>;
+      };
+    };
+    Bun?: { serve(o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> }): BunServer };
+  };
+  if (RUNTIME === "deno") {
+    const server = g.Deno!.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"));
+    return { port: server.addr.port, stop: () => server.shutdown() };
+  }
+  const server = g.Bun!.serve({ port: 0, hostname: "127.0.0.1", fetch: (req, srv) => endpoint.upgrade(req, srv), websocket: endpoint.websocket });
+  return { port: server.port, stop: () => server.stop(true) };
+}
+
+describe("channels server: createHandler", () => {
+  it("a mounted endpoint with channels authorizes, publishes and lists presence", async () => {
+    const endpoint = createHandler({
+      channels: { authorize: (_socket, topic) => topic !== "no" || "refused here", presence: () => ({ via: "endpoint" }) },
+    });
+    const mounted = mount(endpoint);
+    cleanups.push(async () => {
+      await endpoint.shutdown({ timeout: 500 });
+      await mounted.stop();
+    });
+    const c = await client(`ws://127.0.0.1:${mounted.port}`);
+    const sub = await c.subscribe("yes", { presence: true });
+    assert.equal((await c.subscribe("no").then(() => undefined, (e) => e)).reason, "refused here");
+    const got = collect((l) => sub.on("message", l));
+    endpoint.publish("yes", "via endpoint");
+    await until(() => got.length === 1, "publication");
+    assert.deepEqual(got, ["t:via endpoint"]);
+    assert.deepEqual(endpoint.presence("yes").map((m) => m.info), [{ via: "endpoint" }]);
+    assert.equal(endpoint.stats.channelDenied, 1);
   });
 });
 
