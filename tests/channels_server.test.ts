@@ -11,7 +11,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createHandler, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
 import type { BunServer, BunWebSocketHandler, DenoServeInfo, WebSocketEndpoint } from "../mod.ts";
-import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, Server, ServeOptions, Socket } from "../mod.ts";
+import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, ServeOptions, Server, Socket } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
 import { defineProtocol, InvalidReplyError, unchecked } from "../src/protocol/mod.ts";
 import { delay, RUNTIME, until } from "./helpers/runtime.ts";
@@ -101,18 +101,33 @@ describe("channels server: negotiation", () => {
 function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
   const g = globalThis as unknown as {
     Deno?: {
-      serve(o: { port: number; hostname: string; onListen(): void }, h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>): {
+      serve(
+        o: { port: number; hostname: string; onListen(): void },
+        h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
+      ): {
         addr: { port: number };
         shutdown(): Promise<void>;
       };
     };
-    Bun?: { serve(o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> }): BunServer };
+    Bun?: {
+      serve(
+        o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> },
+      ): BunServer;
+    };
   };
   if (RUNTIME === "deno") {
-    const server = g.Deno!.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"));
+    const server = g.Deno!.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"),
+    );
     return { port: server.addr.port, stop: () => server.shutdown() };
   }
-  const server = g.Bun!.serve({ port: 0, hostname: "127.0.0.1", fetch: (req, srv) => endpoint.upgrade(req, srv), websocket: endpoint.websocket });
+  const server = g.Bun!.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req, srv) => endpoint.upgrade(req, srv),
+    websocket: endpoint.websocket,
+  });
   return { port: server.port, stop: () => server.stop(true) };
 }
 
@@ -251,7 +266,12 @@ describe("channels server: subscribe and publish", () => {
 
 describe("channels server: limits", () => {
   it("topic length, maxSubscriptions and controlRate deny and count", async () => {
-    const s = await start({ authorize: () => true, maxTopicBytes: 8, maxSubscriptions: 2, controlRate: { messagesPerSecond: 1, burst: 5 } });
+    const s = await start({
+      authorize: () => true,
+      maxTopicBytes: 8,
+      maxSubscriptions: 2,
+      controlRate: { messagesPerSecond: 1, burst: 5 },
+    });
     const c = await client(s.url);
     const long = await c.subscribe("x".repeat(9)).then(() => undefined, (e) => e);
     assert.equal(long.reason, "topic too long");
@@ -330,7 +350,7 @@ describe("channels server: malformed control messages", () => {
     const replies: string[] = [];
     raw.onmessage = (e) => replies.push(String(e.data));
     await new Promise((resolve) => (raw.onopen = resolve));
-    for (const bad of ["c{nope", 'c{"t":"sub"}', 'c{"t":"zap","id":3}', "x", 'c[1]']) raw.send(bad);
+    for (const bad of ["c{nope", 'c{"t":"sub"}', 'c{"t":"zap","id":3}', "x", "c[1]"]) raw.send(bad);
     await until(() => replies.length === 5, "error replies");
     for (const r of replies) assert.equal(JSON.parse(r.slice(1)).t, "error");
     assert.equal(JSON.parse(replies[2].slice(1)).id, 3);

@@ -218,7 +218,10 @@ export class Session<D> implements ChannelSession {
     }
     const max = host.options.maxPresenceInfoBytes;
     if (json.length > max || encoder.encode(json).byteLength > max) {
-      host.report(this.#conn.socket, new RangeError(`channels.presence returned ${json.length}+ bytes of JSON, more than maxPresenceInfoBytes (${max})`));
+      host.report(
+        this.#conn.socket,
+        new RangeError(`channels.presence returned ${json.length}+ bytes of JSON, more than maxPresenceInfoBytes (${max})`),
+      );
       return "presence info too large";
     }
     return { value: JSON.parse(json) };
@@ -269,7 +272,9 @@ export class Session<D> implements ChannelSession {
         reject(new RequestError("timeout", `request ${id} got no reply within ${timeout} ms`));
       }, timeout);
       this.#requests.set(id, { resolve, reject, timer });
-      if (this.#conn.send(frame) === "dropped") this.#fail(id, new RequestError("dropped", `request ${id} was not sent (backpressure limit)`));
+      if (this.#conn.send(frame) === "dropped") {
+        this.#fail(id, new RequestError("dropped", `request ${id} was not sent (backpressure limit)`));
+      }
     });
   }
 
@@ -298,6 +303,8 @@ export class Session<D> implements ChannelSession {
   closed(): void {
     this.#queue.length = 0;
     for (const topic of [...this.#watching, ...this.#memberOf]) this.#left(topic);
-    for (const id of [...this.#requests.keys()]) this.#fail(id, new RequestError("closed", `request ${id} got no reply: the connection closed`));
+    for (const id of [...this.#requests.keys()]) {
+      this.#fail(id, new RequestError("closed", `request ${id} got no reply: the connection closed`));
+    }
   }
 }

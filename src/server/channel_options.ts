@@ -170,7 +170,9 @@ export function resolveChannels<D>(option: ChannelsOptions<D> | undefined): Reso
   if (rate !== undefined && (typeof rate !== "object" || rate === null)) {
     throw new TypeError("channels.controlRate must be an object such as { messagesPerSecond: 50, burst: 100 }");
   }
-  const messagesPerSecond = rate === undefined ? d.messagesPerSecond : checkPositive("controlRate.messagesPerSecond", rate.messagesPerSecond);
+  const messagesPerSecond = rate === undefined
+    ? d.messagesPerSecond
+    : checkPositive("controlRate.messagesPerSecond", rate.messagesPerSecond);
   const burst = rate === undefined
     ? d.burst
     : rate.burst === undefined
