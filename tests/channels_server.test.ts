@@ -240,6 +240,8 @@ describe("channels server: subscribe and publish", () => {
     const s = await start(allowAll);
     const c = await client(s.url, { channels: true, heartbeat: { interval: 50, timeout: 100 } });
     const got = collect((l) => c.on("message", l));
+    const clientErrors: unknown[] = [];
+    c.on("error", (e) => clientErrors.push(e)); // an untagged pong would be a malformed frame here
     c.send('c{"t":"sub","id":1,"topic":"x"}');
     c.send("m-looks-tagged");
     c.send(new Uint8Array([0x70, 0, 1, 0x61]));
@@ -250,6 +252,7 @@ describe("channels server: subscribe and publish", () => {
     await delay(300); // pings and tagged pongs went meanwhile (a missing pong closes after 100 ms), none reached `message`
     assert.equal(s.messages.length, 3);
     assert.equal(c.readyState, 1);
+    assert.deepEqual(clientErrors, []);
   });
 
   it("socket.unsubscribe on a channel subscription ends it at the client", async () => {

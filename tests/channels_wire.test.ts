@@ -125,6 +125,10 @@ describe("channels wire format, from docs/channels.md", () => {
     assert.equal(a.appTexts[0], 'echo:c{"t":"sub","id":9,"topic":"room"}');
     assert.deepEqual([...a.binaries.find((x) => x[0] === 0x6d)!], [0x6d, 0x50, 1]);
 
+    a.ws.send("mping"); // the heartbeat, tagged both ways
+    await until(() => a.appTexts.length === 2, "heartbeat answer");
+    assert.equal(a.appTexts[1], "pong");
+
     a.ws.send('c{"t":"sub","id":10}');
     assert.equal((await a.answer(10)).t, "error");
     a.ws.send("zz");
