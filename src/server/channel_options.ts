@@ -83,7 +83,8 @@ export interface ChannelsOptions<D = unknown> {
   /**
    * Turns presence on: the info (JSON) a socket shows as a member of the
    * topics it subscribes to with `presence: true`. The server chooses it,
-   * never the client. Default: presence off.
+   * never the client. It may be async; a throw or rejection goes to `error`
+   * and denies the subscribe with `"internal error"`. Default: presence off.
    */
   presence?(socket: Socket<D>): unknown;
   /** Longest topic name in UTF-8 bytes. Default 256. */
