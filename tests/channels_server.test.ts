@@ -400,6 +400,17 @@ describe("channels server: presence", () => {
     assert.equal(s.errors.length, 1);
     const off = await start(allowAll);
     assert.throws(() => off.server.presence("room"), InvalidStateError);
+    const failing = await start({
+      authorize: () => true,
+      presence: async () => {
+        await delay(1);
+        throw new Error("presence bug");
+      },
+    });
+    const f = await client(failing.url);
+    assert.equal((await f.subscribe("room", { presence: true }).then(() => undefined, (e) => e)).reason, "internal error");
+    assert.equal((failing.errors[0] as Error).message, "presence bug");
+    assert.deepEqual(failing.server.presence("room"), []);
   });
 });
 
