@@ -45,6 +45,14 @@ export type {
   WebSocketOptions,
 } from "./src/server/options.ts";
 export { Socket } from "./src/server/socket.ts";
+export type { SocketRequestOptions } from "./src/server/socket.ts";
+export type {
+  ChannelAction,
+  ChannelAuthorization,
+  ChannelRateOptions,
+  ChannelsOption,
+  ChannelsOptions,
+} from "./src/server/channel_options.ts";
 export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
 export type { TopicMethods } from "./src/server/publish.ts";
 export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";

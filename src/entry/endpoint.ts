@@ -9,6 +9,7 @@
 import type { ShutdownOptions } from "../server/shutdown.ts";
 import type { WebSocketOptions } from "../server/options.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
 import { topicMethods } from "../server/publish.ts";
 import type { TopicMethods } from "../server/publish.ts";
 import { isWebSocketUpgrade } from "../server/upgrade.ts";
@@ -52,6 +53,12 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
   readonly connections: number;
   /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
   readonly stats: ServerStats;
+  /**
+   * The members of `topic`'s presence: every socket subscribed to it with
+   * `presence: true`, on this server and on every server sharing the
+   * broker. Throws an InvalidStateError without `channels.presence`.
+   */
+  presence(topic: string): PresenceMember[];
   /** Closes every connection with 1001 (or `code`), waits up to `timeout` ms, drops the rest. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -109,6 +116,7 @@ export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> 
     get stats() {
       return core.stats;
     },
+    presence: (topic) => core.presence(topic),
     ...topicMethods(core.topics),
     shutdown: (opts) => core.shutdown(opts),
   };

@@ -8,6 +8,7 @@
 import type { ShutdownOptions } from "../server/shutdown.ts";
 import type { WebSocketOptions } from "../server/options.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
 import type { TopicMethods } from "../server/publish.ts";
 import { isWebSocketUpgrade } from "../server/upgrade.ts";
 import { denoServe } from "../adapters/deno.ts";
@@ -90,6 +91,12 @@ export interface Server extends TopicMethods {
   readonly connections: number;
   /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
   readonly stats: ServerStats;
+  /**
+   * The members of `topic`'s presence: every socket subscribed to it with
+   * `presence: true`, on this server and on every server sharing the
+   * broker. Throws an InvalidStateError without `channels.presence`.
+   */
+  presence(topic: string): PresenceMember[];
   /**
    * Graceful shutdown: stop accepting, send a close frame (1001 by default)
    * to every peer, wait up to `timeout` ms for their answers, drop the rest,
@@ -194,6 +201,7 @@ function runningServer<D>(
     get stats() {
       return endpoint.stats;
     },
+    presence: endpoint.presence,
     publish: endpoint.publish,
     publishJson: endpoint.publishJson,
     subscriberCount: endpoint.subscriberCount,

@@ -8,6 +8,7 @@
 
 import { Message } from "../shared/message.ts";
 import { jsonCodec } from "./codec.ts";
+import { InvalidReplyError } from "./invalid_reply.ts";
 import type { Codec } from "./codec.ts";
 import { checkDecodedValue, isForbiddenKey, resolveDecodeLimits } from "./limits.ts";
 import type { DecodeLimits } from "./limits.ts";
@@ -440,6 +441,44 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
     // A message sent with send(), not request(), has no id: the answer goes out as a plain message,
     // so one handler serves both kinds of caller.
     return socket.send(this.codec.encode(id === undefined || id === null ? reply : { ...reply, [this.idField]: id }));
+  }
+
+  /**
+   * Asks a client over channels (`socket.request()`, docs/channels.md):
+   * sends `message` (a server message, as JSON in the `req`) and resolves
+   * with the client's reply validated as a client message of this protocol.
+   * Rejects like `socket.request()` (a RequestError: `"timeout"`, `"closed"`,
+   * `"rejected"`, `"dropped"`; an InvalidStateError without channels), and
+   * with an {@link InvalidReplyError} when the reply is not a valid client
+   * message.
+   *
+   * @example
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const game = defineProtocol({
+   *   client: { move: unchecked<{ x: number; y: number }>() },
+   *   server: { yourTurn: unchecked<{ board: number[] }>() },
+   * });
+   * serve({
+   *   port: 8080,
+   *   channels: { authorize: () => true },
+   *   async open(socket) {
+   *     const move = await game.request(socket, { type: "yourTurn", board: [] }, { timeout: 30_000 });
+   *     console.log(move.type, move.x, move.y);
+   *   },
+   * });
+   * ```
+   */
+  async request(
+    socket: { request(value: unknown, options?: { timeout?: number }): Promise<unknown> },
+    message: ServerMessageInput<Protocol<C, S, K>>,
+    options?: { timeout?: number },
+  ): Promise<ClientMessage<Protocol<C, S, K>>> {
+    const reply = await socket.request(message, options);
+    const result = await this.validateClientMessage(reply);
+    if (!result.ok) throw new InvalidReplyError("from the server", result.problem);
+    return result.message;
   }
 
   /** Encodes a server message (e.g. to `publish` it to a topic). */

@@ -8,11 +8,14 @@
  * @module
  */
 
+import { appBinary, appText, CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
+import { InvalidStateError } from "../shared/errors.ts";
 import { Message } from "../shared/message.ts";
 import { ReadyStates } from "../shared/types.ts";
 import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
 import type { BackpressureWatch, Drainable } from "./backpressure.ts";
+import type { ChannelConnection, ChannelService, ChannelSession } from "./channel_port.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
 import type { Sweepable } from "./keepalive.ts";
 import type { ResolvedLimits, WebSocketHandlers } from "./options.ts";
@@ -53,6 +56,8 @@ export interface ConnectionHost<D, T extends Transport> {
   readonly backpressure: BackpressureWatch<Connection<D, T>>;
   /** The endpoint's topic subscriptions. */
   readonly topics: TopicMembership<T>;
+  /** The channels layer, when the `channels` option is set. */
+  readonly channels?: ChannelService<D> | undefined;
   /** Passes a handler's error to the `error` handler (or logs it). */
   reportError(socket: Socket<D>, err: unknown): void;
   /** Counts one event in `stats`. */
@@ -71,7 +76,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** One connection's state; the adapter feeds it events, the Socket reads it. */
-export class Connection<D = unknown, T extends Transport = Transport> implements SocketBackend, TopicMember<T>, Drainable, Sweepable {
+export class Connection<D = unknown, T extends Transport = Transport>
+  implements SocketBackend, TopicMember<T>, Drainable, Sweepable, ChannelConnection<D> {
   /** The adapter's socket handle. */
   readonly transport: T;
   /** The face handlers see. */
@@ -95,6 +101,10 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   readonly #maxMessageBytes: number;
   /** releaseReceivedBuffers: detach a received ArrayBuffer after a sync handler (Deno). */
   readonly #releaseBuffers: boolean;
+  /** The channels session: set once, at creation, only on a connection that agreed to fullduplex.channels.v1. */
+  readonly #channel: ChannelSession | undefined;
+  /** A channels connection (its topic engine sends it framed publications). */
+  readonly channels: boolean;
 
   constructor(host: ConnectionHost<D, T>, transport: T, data: D, remote: RemoteAddress, protocol: string) {
     this.#host = host;
@@ -104,6 +114,9 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     this.#maxMessageBytes = host.capabilities.nativeMaxMessageBytes ? 0 : limits.maxMessageBytes;
     this.#releaseBuffers = limits.releaseReceivedBuffers;
     this.socket = new Socket<D>(this, data, remote, protocol);
+    const service = host.channels;
+    this.#channel = service !== undefined && protocol === CHANNELS_PROTOCOL ? service.open(this) : undefined;
+    this.channels = this.#channel !== undefined;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed (only this class changes it). */
@@ -113,6 +126,12 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
 
   bufferedAmount(): number {
     return this.#state === CLOSED ? 0 : this.transport.bufferedAmount;
+  }
+
+  /** What the application sends (socket.send and friends): tagged `m` on a channels connection. */
+  sendApp(data: string | Uint8Array): SendResult {
+    if (this.#channel === undefined) return this.send(data);
+    return this.send(typeof data === "string" ? appText(data) : appBinary(data));
   }
 
   send(data: string | Uint8Array): SendResult {
@@ -198,6 +217,11 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
         this.#overRate();
         return;
       }
+      const channel = this.#channel;
+      if (channel !== undefined) {
+        this.#channelReceived(channel, data);
+        return;
+      }
       const host = this.#host;
       // Client heartbeat (heartbeat.ts): one length compare for most messages.
       const hb = host.heartbeat;
@@ -220,6 +244,42 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     } catch (err) {
       this.failed(err);
     }
+  }
+
+  /** A frame of a channels connection: size limit, then the channels layer decodes it. */
+  #channelReceived(channel: ChannelSession, data: string | Uint8Array | ArrayBuffer): void {
+    const max = this.#maxMessageBytes;
+    if (max !== 0 && tooBig(data, max)) {
+      this.closeInternal(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
+      return;
+    }
+    channel.received(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+  }
+
+  /** An application frame of a channels connection, tag removed: heartbeat (tagged too), then `message`. */
+  appReceived(data: string | Uint8Array): void {
+    if (this.#state !== OPEN) return;
+    const host = this.#host;
+    const hb = host.heartbeat;
+    if (hb !== undefined && typeof data === "string" && data === hb.ping) {
+      this.sendApp(hb.pong);
+      return;
+    }
+    const handler = host.handlers.message;
+    if (handler === undefined) return;
+    this.guard(() => handler(this.socket, Message.from(data)));
+  }
+
+  /** `socket.request()`: only on a channels connection. */
+  request(value: unknown, timeout: number): Promise<unknown> {
+    if (this.#channel === undefined) {
+      return Promise.reject(
+        new InvalidStateError(
+          "socket.request() needs a channels connection: set the server's channels option and connect with { channels: true }",
+        ),
+      );
+    }
+    return this.#channel.request(value, timeout);
   }
 
   /** A message over `rateLimit`: drop it or close, as configured; counted either way. */
@@ -271,6 +331,7 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
     // After the handler, so that `close` can still read socket.topics.
     host.topics.leaveAll(this);
+    this.#channel?.closed();
   }
 
   /**
@@ -330,6 +391,17 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   }
 
   unsubscribe(topic: string): void {
+    const channel = this.#channel;
+    const had = channel !== undefined && this.#state === OPEN && this.topics().has(topic);
+    this.#host.topics.unsubscribe(this, topic);
+    if (had) channel.ended(topic);
+  }
+
+  join(topic: string): void {
+    this.#host.topics.subscribe(this, topic);
+  }
+
+  leave(topic: string): void {
     this.#host.topics.unsubscribe(this, topic);
   }
 

@@ -8,7 +8,13 @@
  * @module
  */
 
+import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 import { CloseCode } from "../shared/close_codes.ts";
+import { InvalidStateError } from "../shared/errors.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
+import { resolveChannels } from "./channel_options.ts";
+import { CHANNEL_SERVICE } from "./channel_port.ts";
+import type { ChannelService, ChannelServiceFactory } from "./channel_port.ts";
 import type { RemoteAddress } from "../shared/types.ts";
 import { BackpressureWatch } from "./backpressure.ts";
 import { Connection } from "./connection.ts";
@@ -81,6 +87,10 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   /** Topic subscriptions and publishing (the adapter's fan-out engine, plus the broker). */
   readonly topics: TopicHub<T>;
   readonly backpressure: BackpressureWatch<Connection<D, T>>;
+  /** The channels layer, or undefined when the `channels` option is not set. */
+  readonly channels: ChannelService<D> | undefined;
+  /** The protocols to agree to, in order: channels first when on. */
+  readonly #protocols: readonly string[];
   readonly #connections: Set<Connection<D, T>> = new Set();
   /** Only where the engine's own idle timeout cannot be trusted (Bun). */
   readonly #keepAlive: KeepAliveSweep | undefined;
@@ -97,7 +107,20 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     this.capabilities = port.capabilities;
     this.heartbeat = resolveServerHeartbeat(options.heartbeat);
     this.backpressure = new BackpressureWatch(this.limits.lowWaterMark);
-    this.topics = new TopicHub<T>(port.topics, options.broker, (err) => this.reportError(undefined, err));
+    const channels = resolveChannels(options.channels);
+    const factory = (options as { [CHANNEL_SERVICE]?: ChannelServiceFactory })[CHANNEL_SERVICE];
+    if (channels !== undefined && factory === undefined) {
+      throw new TypeError("channels: this endpoint was built without the channels layer (use serve() or createHandler())");
+    }
+    this.topics = new TopicHub<T>(port.topics, options.broker, (err) => this.reportError(undefined, err), channels !== undefined);
+    this.channels = channels === undefined ? undefined : factory!<D>({
+      options: channels,
+      broker: options.broker,
+      publish: (topic, data) => this.topics.publish(topic, data, undefined),
+      report: (socket, err) => this.reportError(socket, err),
+      count: (stat) => this.count(stat),
+    });
+    this.#protocols = channels === undefined ? this.limits.protocols : [CHANNELS_PROTOCOL, ...this.limits.protocols];
     const idle = this.limits.idleTimeout;
     this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#connections);
   }
@@ -169,7 +192,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
         if (result instanceof Response) return result;
         if (result !== undefined && result !== null) accept = result;
       }
-      const protocol = chooseProtocol(offered, this.limits.protocols, accept.protocol);
+      const protocol = chooseProtocol(offered, this.#protocols, accept.protocol);
       return { data: accept.data as D, protocol, headers: checkedHeaders(accept.headers), remote };
     } catch (err) {
       this.reportError(undefined, err);
@@ -193,6 +216,12 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       this.#keepAlive?.stop();
       this.#allClosed?.();
     }
+  }
+
+  /** The members of `topic` (`server.presence()`): needs `channels.presence`. */
+  presence(topic: string): PresenceMember[] {
+    if (this.channels === undefined) throw new InvalidStateError("presence() needs the channels option with channels.presence");
+    return this.channels.members(topic);
   }
 
   /** Sends an error to the `error` handler, or logs it when there is none. */
@@ -231,6 +260,13 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       for (const conn of [...this.#connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
     this.#keepAlive?.stop();
+    if (this.channels !== undefined) {
+      try {
+        await this.channels.close();
+      } catch (err) {
+        this.reportError(undefined, err);
+      }
+    }
     await this.topics.close();
   }
 }

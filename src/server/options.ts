@@ -9,6 +9,8 @@ import type { CloseInfo, RemoteAddress } from "../shared/types.ts";
 import type { Socket } from "./socket.ts";
 import type { TopicOptions } from "./pubsub.ts";
 import type { ServerHeartbeatOption } from "./heartbeat.ts";
+import type { ChannelsOption } from "./channel_options.ts";
+import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 
 /**
  * What the `upgrade` hook learns besides the request.
@@ -233,7 +235,8 @@ export interface RateLimitOptions {
  * const ws = createHandler(options);
  * ```
  */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption {}
+export interface WebSocketOptions<D = unknown>
+  extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption, ChannelsOption<D> {}
 
 /** Resolved limits with defaults applied. Internal. */
 export interface ResolvedLimits {
@@ -291,6 +294,9 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
   const protocols = options.protocols ?? DEFAULT_LIMITS.protocols;
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string" || !TOKEN.test(p))) {
     throw new TypeError('protocols must be an array of subprotocol names (HTTP tokens such as "chat.v1")');
+  }
+  if (protocols.includes(CHANNELS_PROTOCOL)) {
+    throw new TypeError(`protocols: ${CHANNELS_PROTOCOL} is agreed by the channels option, not listed in protocols`);
   }
   return {
     protocols: [...protocols],

@@ -41,6 +41,12 @@ export interface ServerStats {
   backpressureCloses: number;
   /** `drain` crossings (outgoing buffer fell to `lowWaterMark` or below). */
   drains: number;
+  /** Channel requests denied: by `authorize`, by a limit (topic length, subscriptions, presence info) or for a bad topic. */
+  channelDenied: number;
+  /** Malformed channel frames (answered with an `error` control message). */
+  channelMalformed: number;
+  /** Channel control messages denied by `channels.controlRate`. */
+  channelRateLimited: number;
 }
 
 /** The mutable counters behind {@link ServerStats} (connections are counted elsewhere). */
@@ -62,5 +68,8 @@ export function newCounters(): Counters {
     backpressureDrops: 0,
     backpressureCloses: 0,
     drains: 0,
+    channelDenied: 0,
+    channelMalformed: 0,
+    channelRateLimited: 0,
   };
 }

@@ -117,7 +117,8 @@ export class QueueFullError extends FullDuplexError {}
  * first (the reply can no longer arrive), `"dropped"` when it waited in the
  * offline queue and was dropped (`queue.whenFull: "drop-oldest"`), and
  * `"invalid"` when a typed client's request got a reply its protocol
- * refuses (an `InvalidReplyError`).
+ * refuses (an `InvalidReplyError`), and `"rejected"` when the peer answered
+ * with an error (a server's `socket.request()` whose client handler threw).
  *
  * @example
  * ```ts
@@ -132,9 +133,9 @@ export class QueueFullError extends FullDuplexError {}
  */
 export class RequestError extends FullDuplexError {
   /** Why the request failed. */
-  readonly reason: "timeout" | "closed" | "dropped" | "invalid";
+  readonly reason: "timeout" | "closed" | "dropped" | "invalid" | "rejected";
   /** Creates the error: `reason` for code, `message` for people. */
-  constructor(reason: "timeout" | "closed" | "dropped" | "invalid", message: string, options?: ErrorOptions) {
+  constructor(reason: "timeout" | "closed" | "dropped" | "invalid" | "rejected", message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;
   }
