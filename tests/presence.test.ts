@@ -88,7 +88,13 @@ describe("presence on one server", () => {
 
   it("a throwing onChange is reported and the change still made", () => {
     const errors: unknown[] = [];
-    const registry = new PresenceRegistry({ serverId: "a", report: (e) => errors.push(e), onChange: () => { throw new Error("app bug"); } });
+    const registry = new PresenceRegistry({
+      serverId: "a",
+      report: (e) => errors.push(e),
+      onChange: () => {
+        throw new Error("app bug");
+      },
+    });
     registries.push(registry);
     registry.join("room", { id: "s1", info: null });
     assert.deepEqual(ids(registry, "room"), ["s1"]);
@@ -282,6 +288,15 @@ describe("presence across a Deno process and a Bun process on a real redis-serve
     await redis?.stop();
   });
 
+  /** Waits for a process's last `members` line to be `ids`; the error shows its output then. */
+  async function untilMembers(s: Spawned, ids: string[], what: string, ms: number): Promise<void> {
+    try {
+      await until(() => JSON.stringify(lastMembers(s)) === JSON.stringify(ids), what, ms);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nstdout: ${s.stdout()}\nstderr: ${s.stderr()}`);
+    }
+  }
+
   /** The member ids of a process's last `members` line. */
   function lastMembers(s: Spawned): string[] | undefined {
     const lines = s.stdout().split("\n").filter((l) => l.startsWith('{"members"'));
@@ -292,12 +307,13 @@ describe("presence across a Deno process and a Bun process on a real redis-serve
   it(`a SIGKILLed ${RUNTIME} process has its members removed by the other within the bound`, async () => {
     const members = { deno: "d1,d2", bun: "b1,b2" };
     for (const runtime of ["deno", "bun"] as const) {
-      servers[runtime] = spawnScript(runtime, "tests/fixtures/presence_server.ts", [redis.url, prefix, `srv-${runtime}`, String(heartbeatMs), "room", members[runtime]]);
+      const args = [redis.url, prefix, `srv-${runtime}`, String(heartbeatMs), "room", members[runtime]];
+      servers[runtime] = spawnScript(runtime, "tests/fixtures/presence_server.ts", args);
     }
     const all = ["b1", "b2", "d1", "d2"];
     for (const runtime of ["deno", "bun"] as const) {
       const s = servers[runtime]!;
-      await until(() => JSON.stringify(lastMembers(s)) === JSON.stringify(all), `${runtime} to see all members\n${s.stdout()}\n${s.stderr()}`, 30_000);
+      await untilMembers(s, all, `${runtime} to see all members`, 30_000);
     }
     const victim = servers[RUNTIME]!;
     const survivor = servers[RUNTIME === "deno" ? "bun" : "deno"]!;
@@ -306,7 +322,7 @@ describe("presence across a Deno process and a Bun process on a real redis-serve
     servers[RUNTIME] = undefined;
     const own = members[RUNTIME === "deno" ? "bun" : "deno"].split(",").sort();
     // 3 × heartbeat + one heartbeat is the bound; twice that for a busy machine's scheduling and Redis.
-    await until(() => JSON.stringify(lastMembers(survivor)) === JSON.stringify(own), `the survivor to drop the killed process's members\n${survivor.stdout()}`, 8 * heartbeatMs + 2000);
+    await untilMembers(survivor, own, "the survivor to drop the killed process's members", 8 * heartbeatMs + 2000);
     assert.doesNotMatch(survivor.stdout(), /"error"/);
   });
 });

@@ -332,7 +332,8 @@ export class PresenceRegistry {
         const server = this.#remote(topic, state, announcement.server);
         if (server === undefined || server.members.has(announcement.member.id)) return;
         if (server.members.size >= MAX_REMOTE_MEMBERS_PER_SERVER) {
-          this.#safeReport(new Error(`ignored a join on topic ${JSON.stringify(topic)}: server ${announcement.server} has ${MAX_REMOTE_MEMBERS_PER_SERVER} members there`));
+          const why = `server ${announcement.server} has ${MAX_REMOTE_MEMBERS_PER_SERVER} members there`;
+          this.#safeReport(new Error(`ignored a join on topic ${JSON.stringify(topic)}: ${why}`));
           return;
         }
         server.members.set(announcement.member.id, announcement.member);
@@ -373,7 +374,8 @@ export class PresenceRegistry {
     let server = state.remote.get(serverId);
     if (server === undefined) {
       if (state.remote.size >= MAX_REMOTE_SERVERS_PER_TOPIC) {
-        this.#safeReport(new Error(`ignored presence of server ${serverId} on topic ${JSON.stringify(topic)}: ${MAX_REMOTE_SERVERS_PER_TOPIC} servers known there`));
+        const why = `${MAX_REMOTE_SERVERS_PER_TOPIC} servers known there`;
+        this.#safeReport(new Error(`ignored presence of server ${serverId} on topic ${JSON.stringify(topic)}: ${why}`));
         return undefined;
       }
       server = { members: new Map(), seenTick: this.#ticks, seenAt: performance.now() };
