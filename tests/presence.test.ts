@@ -102,6 +102,12 @@ describe("presence on one server", () => {
     assert.match(String(errors[0]), /app bug/);
   });
 
+  it("refuses a server id the other servers would refuse", () => {
+    for (const serverId of ["", "x".repeat(257)]) {
+      assert.throws(() => new PresenceRegistry({ serverId, report: () => {}, onChange: () => {} }), RangeError);
+    }
+  });
+
   it("refuses a heartbeat that is not a positive number", () => {
     for (const heartbeatMs of [0, -1, NaN, Infinity]) {
       assert.throws(() => new PresenceRegistry({ serverId: "a", heartbeatMs, report: () => {}, onChange: () => {} }), RangeError);
@@ -198,6 +204,21 @@ describe("presence between registries on one broker", () => {
     a.registry.join("room", { id: "a3", info: null });
     assert.deepEqual(a.registry.members("room"), []);
     await a.registry.close();
+  });
+
+  it("close() does not wait for a broker that never answers longer than its patience", async () => {
+    const hanging: Broker = {
+      publish: () => new Promise<void>(() => {}),
+      subscribe: () => {},
+      unsubscribe: () => new Promise<void>(() => {}),
+      close: () => Promise.resolve(),
+    };
+    const a = probe({ serverId: "a", broker: hanging, heartbeatMs: 50 });
+    a.registry.join("room", { id: "a1", info: null });
+    await settle();
+    await a.registry.close();
+    assert.equal(a.errors.length, 1);
+    assert.match(String(a.errors[0]), /did not take this server's leaves in time/);
   });
 
   it("stops listening to a topic when its last local member leaves, and a quick rejoin listens again", async () => {

@@ -14,7 +14,7 @@
 
 import type { Broker, BrokerListener, BrokerMessage } from "../broker/broker.ts";
 import type { PresenceMember } from "../shared/channel_wire.ts";
-import { decodeAnnouncement, encodeAnnouncement, PRESENCE_TOPIC_PREFIX, presenceTopic } from "./presence_wire.ts";
+import { decodeAnnouncement, encodeAnnouncement, MAX_PRESENCE_ID_LENGTH, PRESENCE_TOPIC_PREFIX, presenceTopic } from "./presence_wire.ts";
 import type { PresenceAnnouncement } from "./presence_wire.ts";
 
 /** Default time between two beats of a server. */
@@ -130,6 +130,9 @@ function unrefTimer(timer: Timer): void {
  *   stalled does not remove members of servers that were fine.
  * - One interval per registry, unref'd, running only while there are local
  *   members and a broker.
+ * - Member ids are socket ids (UUIDs), unique across servers; should two
+ *   servers name the same id, {@link members} lists it once (events come
+ *   from each).
  * - Members of one other server per topic are capped at
  *   {@link MAX_REMOTE_MEMBERS_PER_SERVER}, other servers per topic at
  *   {@link MAX_REMOTE_SERVERS_PER_TOPIC}; what is beyond is reported and
@@ -173,7 +176,12 @@ export class PresenceRegistry {
     if (!(heartbeatMs > 0) || !Number.isFinite(heartbeatMs)) {
       throw new RangeError(`presence heartbeatMs must be a positive number of milliseconds, not ${heartbeatMs}`);
     }
-    this.#serverId = options.serverId;
+    const serverId = options.serverId;
+    if (typeof serverId !== "string" || serverId.length === 0 || serverId.length > MAX_PRESENCE_ID_LENGTH) {
+      // The other servers would refuse every announcement of this one.
+      throw new RangeError(`presence serverId must be a string of 1 to ${MAX_PRESENCE_ID_LENGTH} characters`);
+    }
+    this.#serverId = serverId;
     this.#broker = options.broker;
     this.#heartbeatMs = heartbeatMs;
     this.#report = options.report;
@@ -229,7 +237,10 @@ export class PresenceRegistry {
    * Tells the other servers that all of this server's members are gone
    * (one `bye` per topic), stops the timer and unsubscribes from the
    * broker. No `onChange` events: the server is going away. Later calls do
-   * nothing; it never rejects (broker errors go to `report`).
+   * nothing; it never rejects (broker errors go to `report`), and it waits
+   * for the broker at most one heartbeat (or 1 s if longer): a broker that
+   * is down must not hold up a shutdown, and the others expire this
+   * server's members anyway.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -245,7 +256,15 @@ export class PresenceRegistry {
         await this.#call(() => broker.unsubscribe(presenceTopic(topic), this.#listener));
       })
     );
-    await Promise.all([...bye, ...this.#chains.values()]);
+    let timer: Timer | undefined;
+    const patience = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#safeReport(new Error("presence: the broker did not take this server's leaves in time; the others will expire them"));
+        resolve();
+      }, Math.max(this.#heartbeatMs, 1000));
+    });
+    await Promise.race([Promise.all([...bye, ...this.#chains.values()]), patience]);
+    clearTimeout(timer);
   }
 
   #emit(event: PresenceChange): void {
