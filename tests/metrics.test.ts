@@ -17,7 +17,7 @@ import { familyOf, histogramOf, parseExposition, valueOf } from "./helpers/prome
 import type { Family } from "./helpers/prometheus.ts";
 
 const CONTENT_TYPE = "text/plain; version=0.0.4";
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });

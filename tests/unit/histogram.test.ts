@@ -15,8 +15,8 @@ describe("histograms", () => {
     for (const b of MESSAGE_SIZE_BOUNDS) sizes.push(b - 1, b, b + 1, 2 * b);
     sizes.push(2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40);
     for (const size of sizes) {
-      const fast = new MessageSizeHistogram();
-      const walk = new Histogram(MESSAGE_SIZE_BOUNDS);
+      const fast: MessageSizeHistogram = new MessageSizeHistogram();
+      const walk: Histogram = new Histogram(MESSAGE_SIZE_BOUNDS);
       fast.observe(size);
       walk.observe(size);
       assert.deepEqual(fast.snapshot(), walk.snapshot(), `size ${size}`);
