@@ -27,24 +27,29 @@ export interface HistogramSnapshot {
 /** The buckets and sum both kinds keep. */
 abstract class BucketCounts {
   readonly bounds: readonly number[];
-  /** One slot per bound, plus the +Inf bucket. Float64: exact counts up to 2^53. */
+  /**
+   * One slot per bound, the +Inf bucket, then the sum (at `sumAt`): Float64
+   * slots count exactly up to 2^53, and a sum kept here is updated in place
+   * (a number field could change representation on the hot path).
+   */
   protected readonly counts: Float64Array;
-  protected total = 0;
+  protected readonly sumAt: number;
 
   constructor(bounds: readonly number[]) {
     for (let i = 1; i < bounds.length; i++) {
       if (!(bounds[i] > bounds[i - 1])) throw new RangeError("histogram bounds must be strictly ascending");
     }
     this.bounds = Object.freeze([...bounds]);
-    this.counts = new Float64Array(bounds.length + 1);
+    this.sumAt = bounds.length + 1;
+    this.counts = new Float64Array(bounds.length + 2);
   }
 
   /** A copy of the figures (taking one allocates; observing never does). */
   snapshot(): HistogramSnapshot {
-    const counts = Array.from(this.counts);
+    const counts = Array.from(this.counts.subarray(0, this.sumAt));
     let count = 0;
     for (const n of counts) count += n;
-    return { bounds: this.bounds, counts, sum: this.total, count };
+    return { bounds: this.bounds, counts, sum: this.counts[this.sumAt], count };
   }
 }
 
@@ -56,7 +61,7 @@ export class Histogram extends BucketCounts {
     let i = 0;
     while (i < bounds.length && value > bounds[i]) i++;
     this.counts[i]++;
-    this.total += value;
+    this.counts[this.sumAt] += value;
   }
 }
 
@@ -84,8 +89,9 @@ export class MessageSizeHistogram extends BucketCounts {
   /** Counts one message of `bytes` bytes (a non-negative integer). */
   observe(bytes: number): void {
     // For 64 < b ≤ 2^24, ceil(log2 b) = 32 - clz32(b - 1); the bucket is ceil((ceil(log2 b) - 6) / 2).
-    this.counts[bytes <= 64 ? 0 : bytes > LARGEST_SIZE ? SIZE_BUCKETS : (27 - Math.clz32(bytes - 1)) >> 1]++;
-    this.total += bytes;
+    const counts = this.counts;
+    counts[bytes <= 64 ? 0 : bytes > LARGEST_SIZE ? SIZE_BUCKETS : (27 - Math.clz32(bytes - 1)) >> 1]++;
+    counts[SIZE_BUCKETS + 1] += bytes; // the sum
   }
 }
 
