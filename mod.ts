@@ -35,6 +35,8 @@ export { createHandler } from "./src/entry/endpoint.ts";
 export type { WebSocketEndpoint } from "./src/entry/endpoint.ts";
 export type { ShutdownOptions } from "./src/server/shutdown.ts";
 export type { ServerStats } from "./src/server/stats.ts";
+export { DEFAULT_METRICS_TOPICS } from "./src/server/metrics.ts";
+export type { MetricsOptions } from "./src/server/metrics.ts";
 export type {
   RateLimitOptions,
   UpgradeAccept,

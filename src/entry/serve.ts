@@ -7,6 +7,7 @@
 
 import type { ShutdownOptions } from "../server/shutdown.ts";
 import type { WebSocketOptions } from "../server/options.ts";
+import type { MetricsOptions } from "../server/metrics.ts";
 import type { ServerStats } from "../server/stats.ts";
 import type { PresenceMember } from "../shared/channel_wire.ts";
 import type { TopicMethods } from "../server/publish.ts";
@@ -97,6 +98,29 @@ export interface Server extends TopicMethods {
    * broker. Throws an InvalidStateError without `channels.presence`.
    */
   presence(topic: string): PresenceMember[];
+  /**
+   * The server's figures in the Prometheus text format 0.0.4: every
+   * `stats` counter, gauges (open connections, pending upgrades, queued
+   * bytes, subscribers of the busiest topics: {@link MetricsOptions.topics})
+   * and histograms (received message sizes, connection durations). Serve it
+   * with the content type `text/plain; version=0.0.4`.
+   *
+   * @example Serving it at /metrics from the same server
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * import type { Server } from "@fullduplex/fullduplex";
+   * // `fetch` runs only once serve() has returned, so it can read `server`
+   * // (the type annotation lets TypeScript see that the name is not circular).
+   * const server: Server = serve({
+   *   port: 8080,
+   *   fetch: (req) =>
+   *     new URL(req.url).pathname === "/metrics"
+   *       ? new Response(server.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } })
+   *       : new Response("not found", { status: 404 }),
+   * });
+   * ```
+   */
+  metrics(options?: MetricsOptions): string;
   /**
    * Graceful shutdown: stop accepting, send a close frame (1001 by default)
    * to every peer, wait up to `timeout` ms for their answers, drop the rest,
@@ -205,6 +229,7 @@ function runningServer<D>(
     publish: endpoint.publish,
     publishJson: endpoint.publishJson,
     subscriberCount: endpoint.subscriberCount,
+    metrics: endpoint.metrics,
     shutdown(opts) {
       return (stopped ??= endpoint.shutdown(opts).then(stopListening));
     },

@@ -17,6 +17,7 @@ import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
 import type { BackpressureWatch, Drainable } from "./backpressure.ts";
 import type { ChannelConnection, ChannelService, ChannelSession } from "./channel_port.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import type { MessageSizeHistogram } from "./histogram.ts";
 import type { Sweepable } from "./keepalive.ts";
 import type { ResolvedLimits, WebSocketHandlers } from "./options.ts";
 import type { TopicMembership } from "./pubsub.ts";
@@ -62,6 +63,8 @@ export interface ConnectionHost<D, T extends Transport> {
   reportError(socket: Socket<D>, err: unknown): void;
   /** Counts one event in `stats`. */
   count(stat: Stat): void;
+  /** The sizes of received messages, for `metrics()` (histogram.ts). */
+  readonly messageSizes: Pick<MessageSizeHistogram, "observe">;
   /** Gives back the maxConnections slot the upgrade took (called once). */
   upgradeEnded(): void;
   /** The connection is open. */
@@ -236,6 +239,8 @@ export class Connection<D = unknown, T extends Transport = Transport>
         this.closeInternal(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
         return;
       }
+      // metrics(): 2 compares, 1 increment, 1 add. Text counts UTF-16 units (UTF-8 bytes would cost an encode).
+      host.messageSizes.observe(typeof data === "string" ? data.length : data.byteLength);
       const handler = host.handlers.message;
       if (handler === undefined) return;
       const result = handler(this.socket, Message.from(data));
@@ -265,6 +270,8 @@ export class Connection<D = unknown, T extends Transport = Transport>
       this.sendApp(hb.pong);
       return;
     }
+    // metrics(): 2 compares, 1 increment, 1 add. Text counts UTF-16 units (UTF-8 bytes would cost an encode).
+    host.messageSizes.observe(typeof data === "string" ? data.length : data.byteLength);
     const handler = host.handlers.message;
     if (handler === undefined) return;
     this.guard(() => handler(this.socket, Message.from(data)));

@@ -21,7 +21,10 @@ import { Connection } from "./connection.ts";
 import type { ConnectionHost } from "./connection.ts";
 import { resolveServerHeartbeat } from "./heartbeat.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import { CONNECTION_DURATION_BOUNDS, Histogram, MessageSizeHistogram } from "./histogram.ts";
 import { KeepAliveSweep } from "./keepalive.ts";
+import { formatMetrics, metricsTopics } from "./metrics.ts";
+import type { MetricsOptions } from "./metrics.ts";
 import { resolveLimits } from "./options.ts";
 import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
 import { checkOrigin } from "./origins.ts";
@@ -91,7 +94,10 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   readonly channels: ChannelService<D> | undefined;
   /** The protocols to agree to, in order: channels first when on. */
   readonly #protocols: readonly string[];
-  readonly #connections: Set<Connection<D, T>> = new Set();
+  /** Open connections, each with the performance.now() it opened at (for the duration histogram). */
+  readonly #connections: Map<Connection<D, T>, number> = new Map();
+  /** The open connections, as an iterable the keep-alive sweep can read at every round. */
+  readonly #openConnections: Iterable<Connection<D, T>> = { [Symbol.iterator]: () => this.#connections.keys() };
   /** Only where the engine's own idle timeout cannot be trusted (Bun). */
   readonly #keepAlive: KeepAliveSweep | undefined;
   #closing = false;
@@ -100,6 +106,10 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   #pending = 0;
   /** Counters behind `stats`: every one is counted here, through count(). */
   readonly #counters: Counters = newCounters();
+  /** Sizes of received messages: fed by Connection.received, once per message. */
+  readonly messageSizes: MessageSizeHistogram = new MessageSizeHistogram();
+  /** Durations of closed connections in seconds: fed by untrack(). */
+  readonly #durations: Histogram = new Histogram(CONNECTION_DURATION_BOUNDS);
 
   constructor(options: WebSocketOptions<D>, port: AdapterPort<T>) {
     this.handlers = options;
@@ -122,7 +132,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     });
     this.#protocols = channels === undefined ? this.limits.protocols : [CHANNELS_PROTOCOL, ...this.limits.protocols];
     const idle = this.limits.idleTimeout;
-    this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#connections);
+    this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#openConnections);
   }
 
   /** Open connections now. */
@@ -133,6 +143,24 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   /** A snapshot of the counters. */
   get stats(): ServerStats {
     return { connections: this.#connections.size, pendingUpgrades: this.#pending, ...this.#counters };
+  }
+
+  /**
+   * The endpoint's figures in the Prometheus text format (metrics.ts). The
+   * costs are here, at scrape time: one pass over the open connections
+   * (queued bytes) and one over all subscriptions (per-topic counts).
+   */
+  metrics(options?: MetricsOptions): string {
+    const topicLimit = metricsTopics(options);
+    let queuedBytes = 0;
+    for (const conn of this.#connections.keys()) queuedBytes += conn.bufferedAmount();
+    return formatMetrics({
+      stats: this.stats,
+      queuedBytes,
+      topics: this.topics.subscribersPerTopic(),
+      messageSizes: this.messageSizes.snapshot(),
+      connectionDurations: this.#durations.snapshot(),
+    }, topicLimit);
   }
 
   /** Counts one event in `stats`. */
@@ -206,12 +234,13 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   }
 
   track(conn: Connection<D, T>): void {
-    this.#connections.add(conn);
+    this.#connections.set(conn, performance.now());
     this.#keepAlive?.start();
   }
 
   untrack(conn: Connection<D, T>): void {
-    this.#connections.delete(conn);
+    const openedAt = this.#connections.get(conn); // undefined if it never opened
+    if (openedAt !== undefined && this.#connections.delete(conn)) this.#durations.observe((performance.now() - openedAt) / 1000);
     if (this.#connections.size === 0) {
       this.#keepAlive?.stop();
       this.#allClosed?.();
@@ -253,11 +282,11 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     this.#closing = true;
     if (this.#connections.size > 0) {
       const done = new Promise<void>((resolve) => (this.#allClosed = resolve));
-      for (const conn of [...this.#connections]) conn.closeInternal(code, reason);
+      for (const conn of [...this.#connections.keys()]) conn.closeInternal(code, reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
       clearTimeout(timer);
-      for (const conn of [...this.#connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
+      for (const conn of [...this.#connections.keys()]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
     this.#keepAlive?.stop();
     if (this.channels !== undefined) {

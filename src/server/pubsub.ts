@@ -199,6 +199,19 @@ export class TopicHub<T> implements TopicMembership<T> {
     return this.#channels ? plain + engine.subscriberCount(channelEngineTopic(topic)) : plain;
   }
 
+  /**
+   * Local subscribers of every topic that has any, counted from the hub's
+   * own records (the same on both runtimes): one pass over all
+   * subscriptions, for `metrics()` only, so subscribing stays a Set add.
+   */
+  subscribersPerTopic(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const topics of this.#joined.values()) {
+      for (const topic of topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Stops listening to the broker (the broker itself stays open: it may be shared). */
   async close(): Promise<void> {
     const broker = this.#broker;

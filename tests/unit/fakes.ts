@@ -9,6 +9,7 @@ import { BackpressureWatch } from "../../src/server/backpressure.ts";
 import { Connection } from "../../src/server/connection.ts";
 import type { ConnectionHost } from "../../src/server/connection.ts";
 import { resolveServerHeartbeat } from "../../src/server/heartbeat.ts";
+import { MessageSizeHistogram } from "../../src/server/histogram.ts";
 import { resolveLimits } from "../../src/server/options.ts";
 import type { WebSocketOptions } from "../../src/server/options.ts";
 import { TopicHub } from "../../src/server/pubsub.ts";
@@ -84,6 +85,7 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     },
     heartbeat: resolveServerHeartbeat(options.heartbeat),
     backpressure: new BackpressureWatch(limits.lowWaterMark),
+    messageSizes: new MessageSizeHistogram(),
     topics: new TopicHub(new InProcessTopics<FakeTransport>(), options.broker, (err) => errors.push({ socket: undefined, error: err })),
     errors,
     closes,
