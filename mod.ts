@@ -35,7 +35,6 @@ export { createHandler } from "./src/entry/endpoint.ts";
 export type { WebSocketEndpoint } from "./src/entry/endpoint.ts";
 export type { ShutdownOptions } from "./src/server/shutdown.ts";
 export type { ServerStats } from "./src/server/stats.ts";
-export { DEFAULT_METRICS_TOPICS } from "./src/server/metrics.ts";
 export type { MetricsOptions } from "./src/server/metrics.ts";
 export type {
   RateLimitOptions,
@@ -66,33 +65,22 @@ export type { BunServer, BunServerWebSocket, BunWebSocketHandler } from "./src/a
 
 export { connect } from "./src/client/connect.ts";
 export { Client } from "./src/client/client.ts";
-export type {
-  ClientEvents,
-  ConnectOptions,
-  DropEvent,
-  Listener,
-  ReconnectedEvent,
-  ReconnectingEvent,
-  UrlSource,
-} from "./src/client/types.ts";
+// The client's event payloads and sub-option types (DropEvent, ReconnectOptions, QueueOptions,
+// HeartbeatOptions, RequestDefaults, SubscriptionEvents, …) are exported from "./client".
+export type { ClientEvents, ConnectOptions, UrlSource } from "./src/client/types.ts";
 export { shouldReconnectByDefault } from "./src/client/reconnect.ts";
-export type { ReconnectOptions } from "./src/client/reconnect.ts";
-export type { QueueOptions } from "./src/client/queue.ts";
 export { HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
-export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
-export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
+export type { RequestOptions } from "./src/client/request.ts";
 export { Subscription } from "./src/client/subscription.ts";
-export type { PublicationEvent, RequestHandler, SubscribeOptions, SubscriptionEvents } from "./src/client/channel_types.ts";
+export type { SubscribeOptions } from "./src/client/channel_types.ts";
 export type { PresenceMember } from "./src/shared/channel_wire.ts";
 
 // The typed protocol layer has its own entry point: "@fullduplex/fullduplex/protocol" (src/protocol/mod.ts).
 
 export { Message } from "./src/shared/message.ts";
 export type { MessageKind, SendData } from "./src/shared/message.ts";
-export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/shared/close_codes.ts";
+export { CloseCode } from "./src/shared/close_codes.ts";
 export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/shared/errors.ts";
 export { PublishError, QueueFullError, RequestError, SubscribeError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
 export { ReadyStates } from "./src/shared/types.ts";
 export type { CloseInfo, ReadyState, RemoteAddress, SendResult } from "./src/shared/types.ts";
-export { detectRuntime } from "./src/shared/runtime.ts";
-export type { RuntimeName } from "./src/shared/runtime.ts";

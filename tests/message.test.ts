@@ -2,7 +2,8 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assertCloseArgs, isApplicationCloseCode, Message, MessageDecodeError, utf8ByteLength } from "../mod.ts";
+import { Message, MessageDecodeError } from "../mod.ts";
+import { assertCloseArgs, isApplicationCloseCode, utf8ByteLength } from "../src/shared/close_codes.ts";
 import { normalizeReceivedCloseCode, truncateCloseReason } from "../src/shared/close_codes.ts";
 import { chooseProtocol, parseProtocols } from "../src/server/upgrade.ts";
 import { INVALID_JSON_WITH_CONTROLS, RAW_CONTROL } from "./helpers/control_chars.ts";

@@ -7,7 +7,8 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createHandler, DEFAULT_METRICS_TOPICS, serve } from "../mod.ts";
+import { connect, createHandler, serve } from "../mod.ts";
+import { DEFAULT_METRICS_TOPICS } from "../src/server/metrics.ts";
 import type { Client, Server, Socket, WebSocketEndpoint } from "../mod.ts";
 import { rawConnect } from "./helpers/raw.ts";
 import type { RawPeer } from "./helpers/raw.ts";

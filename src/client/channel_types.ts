@@ -81,7 +81,7 @@ export interface SubscriptionEvents {
  * @example
  * ```ts
  * import { connect } from "@fullduplex/fullduplex";
- * import type { PublicationEvent } from "@fullduplex/fullduplex";
+ * import type { PublicationEvent } from "@fullduplex/fullduplex/client";
  * const ws = await connect("ws://localhost:8080", { channels: true });
  * ws.on("publication", ({ topic, message }: PublicationEvent) => console.log(topic, message.text()));
  * ```
@@ -103,7 +103,7 @@ export interface PublicationEvent {
  * @example
  * ```ts
  * import { connect } from "@fullduplex/fullduplex";
- * import type { RequestHandler } from "@fullduplex/fullduplex";
+ * import type { RequestHandler } from "@fullduplex/fullduplex/client";
  * const ws = await connect("ws://localhost:8080", { channels: true });
  * const handler: RequestHandler = async (data, { signal }) => {
  *   const { question } = data as { question: string };

@@ -187,7 +187,7 @@ export interface ClientEvents {
  * @example
  * ```ts
  * import { connect } from "@fullduplex/fullduplex";
- * import type { ClientEvents, Listener } from "@fullduplex/fullduplex";
+ * import type { ClientEvents, Listener } from "@fullduplex/fullduplex/client";
  * const ws = await connect("ws://localhost:8080");
  * const onMessage: Listener<ClientEvents["message"]> = (msg) => console.log(msg.text());
  * ws.on("message", onMessage);

@@ -37,7 +37,7 @@ export interface MetricsOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_METRICS_TOPICS } from "@fullduplex/fullduplex";
+ * import { DEFAULT_METRICS_TOPICS } from "./metrics.ts";
  * console.log(`metrics() lists the ${DEFAULT_METRICS_TOPICS} busiest topics`);
  * ```
  */
