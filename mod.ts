@@ -47,18 +47,12 @@ export type {
 } from "./src/server/options.ts";
 export { Socket } from "./src/server/socket.ts";
 export type { SocketRequestOptions } from "./src/server/socket.ts";
-export type {
-  ChannelAction,
-  ChannelAuthorization,
-  ChannelRateOptions,
-  ChannelsOption,
-  ChannelsOptions,
-} from "./src/server/channel_options.ts";
-export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
+export type { ChannelsOptions } from "./src/server/channel_options.ts";
+export type { PublishOptions } from "./src/server/pubsub.ts";
 export type { TopicMethods } from "./src/server/publish.ts";
-export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";
+export type { Broker, BrokerMessage } from "./src/broker/broker.ts";
 export { MemoryBroker } from "./src/broker/memory.ts";
-export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
+export type { ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
 export { isWebSocketUpgrade } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno_api.ts";
 export type { BunServer, BunServerWebSocket, BunWebSocketHandler } from "./src/adapters/bun_api.ts";

@@ -10,47 +10,11 @@
 
 import type { Socket } from "./socket.ts";
 
-/**
- * What a client asks to do with a topic: `"subscribe"` (a `sub`, including
- * the automatic resubscribe after a reconnect) or `"publish"` (a text or
- * binary publish).
- *
- * @example
- * ```ts
- * import type { ChannelAction } from "@fullduplex/fullduplex";
- * const readOnly = (action: ChannelAction) => action === "subscribe";
- * ```
- */
+/** What a client asks to do on a topic (internal alias; the public signature spells it out). */
 export type ChannelAction = "subscribe" | "publish";
 
-/**
- * The answer of `channels.authorize`: `true` allows; `false` denies with
- * the reason `"not allowed"`; a string denies with that string as the
- * reason the client sees (`SubscribeError.reason`, `PublishError.reason`).
- *
- * @example
- * ```ts
- * import type { ChannelAuthorization } from "@fullduplex/fullduplex";
- * const verdict: ChannelAuthorization = "members only";
- * ```
- */
+/** The answer of `authorize` (internal alias; the public signature spells it out). */
 export type ChannelAuthorization = boolean | string;
-
-/**
- * The control-message rate of one channels connection (a token bucket).
- *
- * @example
- * ```ts
- * import type { ChannelRateOptions } from "@fullduplex/fullduplex";
- * const rate: ChannelRateOptions = { messagesPerSecond: 20, burst: 40 };
- * ```
- */
-export interface ChannelRateOptions {
-  /** Sustained control messages per second. */
-  messagesPerSecond: number;
-  /** Control messages allowed at once above the rate. Default: twice `messagesPerSecond`. */
-  burst?: number;
-}
 
 /**
  * Channels (docs/channels.md): clients subscribe and publish themselves,
@@ -76,10 +40,12 @@ export interface ChannelsOptions<D = unknown> {
    * Runs on every `sub` and every publish of a client (resubscribes after
    * a reconnect included), one at a time per connection, in the order they
    * arrived. Returns (or resolves to) `true` to allow, `false` or a reason
-   * string to deny. A throw or a rejection is a server bug: it goes to the
+   * string to deny (`false` denies with the reason `"not allowed"`; a string
+   * is the reason the client sees in `SubscribeError.reason` or
+   * `PublishError.reason`). `action` is `"subscribe"` or `"publish"`. A throw or a rejection is a server bug: it goes to the
    * `error` handler and the request is denied with `"internal error"`.
    */
-  authorize(socket: Socket<D>, topic: string, action: ChannelAction): ChannelAuthorization | Promise<ChannelAuthorization>;
+  authorize(socket: Socket<D>, topic: string, action: "subscribe" | "publish"): boolean | string | Promise<boolean | string>;
   /**
    * Turns presence on: the info (JSON) a socket shows as a member of the
    * topics it subscribes to with `presence: true`. The server chooses it,
@@ -93,30 +59,18 @@ export interface ChannelsOptions<D = unknown> {
   maxSubscriptions?: number;
   /** Largest presence info, as JSON, in UTF-8 bytes. Default 1024. */
   maxPresenceInfoBytes?: number;
-  /** Control messages per second per connection. Default `{ messagesPerSecond: 50, burst: 100 }`. */
-  controlRate?: ChannelRateOptions;
+  /**
+   * Control messages per second per connection (a token bucket: sustained
+   * `messagesPerSecond`, `burst` at once, default twice the rate). Default
+   * `{ messagesPerSecond: 50, burst: 100 }`.
+   */
+  controlRate?: { messagesPerSecond: number; burst?: number };
   /**
    * Ms between presence heartbeats to the other servers sharing the broker;
    * another server's members are forgotten after three missed heartbeats.
    * Default 5000.
    */
   presenceHeartbeat?: number;
-}
-
-/**
- * The option of a server endpoint that turns channels on.
- *
- * @example
- * ```ts
- * import { createHandler } from "@fullduplex/fullduplex";
- * import type { ChannelsOption } from "@fullduplex/fullduplex";
- * const option: ChannelsOption<unknown> = { channels: { authorize: (_socket, topic) => topic.startsWith("public:") } };
- * const endpoint = createHandler(option);
- * ```
- */
-export interface ChannelsOption<D> {
-  /** Turns channels on (docs/channels.md). Default: off. */
-  channels?: ChannelsOptions<D>;
 }
 
 /** Resolved channels options with defaults applied. Internal. */

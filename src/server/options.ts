@@ -7,9 +7,9 @@
 import type { Message } from "../shared/message.ts";
 import type { CloseInfo, RemoteAddress } from "../shared/types.ts";
 import type { Socket } from "./socket.ts";
-import type { TopicOptions } from "./pubsub.ts";
-import type { ServerHeartbeatOption } from "./heartbeat.ts";
-import type { ChannelsOption } from "./channel_options.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { ServerHeartbeatOptions } from "./heartbeat.ts";
+import type { ChannelsOptions } from "./channel_options.ts";
 import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 
 /**
@@ -235,8 +235,22 @@ export interface RateLimitOptions {
  * const ws = createHandler(options);
  * ```
  */
-export interface WebSocketOptions<D = unknown>
-  extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption, ChannelsOption<D> {}
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {
+  /**
+   * Carries `publish` to the subscribers of every server sharing it (Redis,
+   * `MemoryBroker`, your own). Default: none, topics stay in this server.
+   */
+  broker?: Broker;
+  /**
+   * Answers the client heartbeat: a text message equal to `ping` gets `pong`
+   * back and is not passed to the `message` handler. `false` turns it off
+   * (the handler then sees every message). Default
+   * `{ ping: "ping", pong: "pong" }`.
+   */
+  heartbeat?: ServerHeartbeatOptions | false;
+  /** Turns channels on (docs/channels.md): clients subscribe and publish themselves under `authorize`. Default: off. */
+  channels?: ChannelsOptions<D>;
+}
 
 /** Resolved limits with defaults applied. Internal. */
 export interface ResolvedLimits {

@@ -13,25 +13,6 @@ import { ReadyStates } from "../shared/types.ts";
 import type { TopicEngine, TopicMember } from "./topics.ts";
 
 /**
- * The topic option of `serve()` and `createHandler()`.
- *
- * @example Servers sharing one broker share their topics
- * ```ts
- * import { MemoryBroker, serve } from "@fullduplex/fullduplex";
- * import type { TopicOptions } from "@fullduplex/fullduplex";
- * const topics: TopicOptions = { broker: new MemoryBroker() };
- * const server = serve({ port: 0, ...topics, open: (socket) => socket.subscribe("news") });
- * ```
- */
-export interface TopicOptions {
-  /**
-   * Carries `publish` to the subscribers of every server sharing it (Redis,
-   * {@link MemoryBroker}, your own). Default: none, topics stay in this server.
-   */
-  broker?: Broker;
-}
-
-/**
  * Options of `socket.publish` and `socket.publishJson`.
  *
  * @example A chat room where the sender sees its own message too
