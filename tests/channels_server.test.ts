@@ -128,7 +128,7 @@ function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<voi
     fetch: (req, srv) => endpoint.upgrade(req, srv),
     websocket: endpoint.websocket,
   });
-  return { port: server.port, stop: () => server.stop(true) };
+  return { port: server.port!, stop: () => server.stop(true) };
 }
 
 describe("channels server: createHandler", () => {

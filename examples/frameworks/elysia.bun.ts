@@ -16,10 +16,8 @@
  * @module
  */
 
-import type { WebSocketHandler } from "bun";
 import { Elysia } from "elysia";
 import { createHandler } from "../../mod.ts"; // from npm: "fullduplex"
-import type { BunServer } from "../../mod.ts";
 import { onShutdownSignal, scriptArgs } from "../../demo/cli.ts";
 
 /** What fullduplex keeps per connection (returned by the upgrade hook). */
@@ -38,22 +36,18 @@ const ws = createHandler<Member>({
   },
 });
 
-// The casts: fullduplex 0.1.0's Bun types do not match bun-types 1.4.5 (error(ws, error) where Bun has
-// error(error, ws); BunServer.port a number where Bun's may be undefined); at run time they are what Bun passes.
-const websocket = ws.websocket as unknown as WebSocketHandler<unknown>;
-const bunServer = (server: unknown) => server as BunServer;
 
 const [port = "8080", hostname = "localhost"] = scriptArgs();
 const app = new Elysia()
   .get("/", () => "Elysia on Bun, with fullduplex at /ws\n")
   // Elysia hands the handler Bun's server; upgrade() resolves to undefined
   // once Bun has taken the connection, or to a refusal such as 426.
-  .get("/ws", async ({ request, server }) => (await ws.upgrade(request, bunServer(server))) ?? new Response(null))
+  .get("/ws", async ({ request, server }) => (await ws.upgrade(request, server!)) ?? new Response(null))
   .post("/rooms/:room", async ({ params: { room }, request }) => {
     const delivered = ws.publishJson(`room:${room}`, { type: "message", room, text: await request.text(), from: "http" });
     return { delivered };
   })
-  .listen({ port: Number(port), hostname, websocket });
+  .listen({ port: Number(port), hostname, websocket: ws.websocket });
 console.log(`Elysia + fullduplex listening on http://${hostname}:${app.server!.port}`);
 
 onShutdownSignal(async () => {

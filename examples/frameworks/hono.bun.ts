@@ -13,7 +13,6 @@
  * @module
  */
 
-import type { WebSocketHandler } from "bun";
 import { Hono } from "hono";
 import { createHandler } from "../../mod.ts"; // from npm: "fullduplex"
 import type { BunServer } from "../../mod.ts";
@@ -48,10 +47,7 @@ app.post("/rooms/:room", async (c) => {
 });
 
 const [port = "8080", hostname = "localhost"] = scriptArgs();
-// The cast: fullduplex 0.1.0's BunWebSocketHandler type declares error(ws, error), bun-types 1.4.5
-// error(error, ws) (CHANGELOG: to be fixed in the adapter); at run time Bun takes ws.websocket as it is.
-const websocket = ws.websocket as unknown as WebSocketHandler<unknown>;
-const server = Bun.serve({ port: Number(port), hostname, fetch: app.fetch, websocket });
+const server = Bun.serve({ port: Number(port), hostname, fetch: app.fetch, websocket: ws.websocket });
 console.log(`Hono + fullduplex listening on http://${hostname}:${server.port}`);
 
 onShutdownSignal(async () => {

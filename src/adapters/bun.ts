@@ -147,8 +147,9 @@ function bunWebSocketHandler<D>(core: ServerCore<D, BunTransport>): BunWebSocket
       const conn = dataOf<D>(ws).conn;
       if (conn !== undefined) core.backpressure.check(conn);
     },
-    error(ws, error) {
+    error(error, ws) {
       // Only reached if a throw escaped the core's guards; never let it end the process.
+      // Bun calls error(error, ws), error first (bun-types serve.d.ts; checked at run time on 1.4.5).
       const conn = dataOf<D>(ws).conn;
       if (conn !== undefined) conn.failed(error);
       else core.reportError(undefined, error); // the connection could not even be created

@@ -200,7 +200,8 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
     fetch: (req, srv) => (isWebSocketUpgrade(req) ? endpoint.upgrade(req, srv) : plainHttp(req)),
     websocket: endpoint.websocket,
   });
-  return runningServer(endpoint, scheme, server, () => server.stop(true));
+  // Bun types `port` and `hostname` as possibly undefined (unix sockets); serve() always listens on TCP.
+  return runningServer(endpoint, scheme, { hostname: server.hostname ?? hostname, port: server.port ?? port }, () => server.stop(true));
 }
 
 /**

@@ -276,7 +276,7 @@ describe("bun adapter wiring", () => {
     await adapter.upgrade(upgradeRequest(), server);
     const ws = server.sockets[0];
     const boom = new Error("escaped");
-    adapter.websocket.error(ws, boom);
+    adapter.websocket.error(boom, ws);
     assert.equal(rec.errors.length, 1);
     assert.equal(rec.errors[0].error, boom);
     assert.notEqual(rec.errors[0].socket, undefined);
