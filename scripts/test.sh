@@ -25,6 +25,15 @@ echo "== check:publish (JSR: doc lint, @example on every export, publish dry run
 publish=0
 bash scripts/check-publish.sh || publish=1
 
+echo "== check:layers (imports point one way, no loop: docs/ARCHITECTURE.md)"
+layers=0
+node scripts/check-layers.mjs || layers=1
+
+echo "== check:style (deno fmt --check, deno lint: deno.json)"
+style=0
+NO_COLOR=1 "$bin/deno" fmt --check --quiet || style=1
+NO_COLOR=1 "$bin/deno" lint --quiet || style=1
+
 echo "== deno test"
 NO_COLOR=1 "$bin/deno" test -A --no-check --reporter=dot --junit-path="$out/deno.xml" tests/
 echo "== bun test"
@@ -41,4 +50,4 @@ for shot in artifacts/browser-deno.png artifacts/browser-bun.png; do
 done
 
 node scripts/summarize.mjs "$out/deno.xml" "$out/bun.xml" "$typecheck" \
-  --check=check:publish="$publish" --report=node="$out/node.xml" --exit=node="$node_exit"
+  --check=check:publish="$publish" --check=check:layers="$layers" --check=check:style="$style" --report=node="$out/node.xml" --exit=node="$node_exit"
