@@ -1,7 +1,9 @@
 // End-to-end: Debian's Chromium (driven by playwright-core) loads the demo
 // page of server.ts, once with the server on Deno and once on Bun; sends
 // text, JSON and binary through the page's buttons, checks the log, restarts
-// the server on the same port and checks the page reconnects by itself.
+// the server on the same port and checks the page reconnects by itself; then
+// opens two more pages and checks each lists the others as online (channels
+// with presence), and that a page closed disappears from the others' lists.
 // Screenshots: artifacts/browser-deno.png, artifacts/browser-bun.png.
 //
 //   node --test tests/node/browser.node.mjs        (needs /usr/bin/chromium:
@@ -134,6 +136,39 @@ for (const runtime of ["deno", "bun"]) {
       const shot = join(ARTIFACTS, `browser-${runtime}.png`);
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot: ${shot}`);
+      assert.deepEqual(consoleErrors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)), []);
+    });
+
+    it("lists who is online: two more pages see each other, and one closed leaves the others' lists", async () => {
+      const online = (p) => p.$$eval("#online li", (els) => els.map((el) => el.textContent));
+      /** Waits until the page's online list is exactly `names` (sorted). */
+      const waitOnline = (p, names) =>
+        p.waitForFunction(
+          (want) => JSON.stringify([...document.querySelectorAll("#online li")].map((el) => el.textContent)) === want,
+          JSON.stringify(names),
+          { timeout: WAIT },
+        );
+      // The first page (no ?name=) is listed under the name the server gave it.
+      await page.waitForFunction(() => document.querySelectorAll("#online li").length === 1, null, { timeout: WAIT });
+      const [guest] = await online(page);
+      assert.match(guest, /^guest-[0-9a-f]{4}$/);
+      const ann = await context.newPage();
+      const bob = await context.newPage();
+      for (const p of [ann, bob]) p.on("pageerror", (err) => consoleErrors.push(String(err)));
+      await ann.goto(`http://127.0.0.1:${port}/?name=ann`, { timeout: WAIT });
+      await bob.goto(`http://127.0.0.1:${port}/?name=bob`, { timeout: WAIT });
+      const everyone = ["ann", "bob", guest].sort();
+      for (const p of [page, ann, bob]) await waitOnline(p, everyone);
+      await logLine("presence", "ann is online");
+      await logLine("presence", "bob is online");
+
+      await bob.close();
+      const left = ["ann", guest].sort();
+      for (const p of [page, ann]) await waitOnline(p, left);
+      await logLine("presence", "bob left");
+      assert.deepEqual(await online(ann), left);
+      await ann.close();
+      await waitOnline(page, [guest]);
       assert.deepEqual(consoleErrors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)), []);
     });
   });
