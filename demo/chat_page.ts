@@ -57,9 +57,9 @@ function line(text, cls) {
 function enable(on) { for (const id of ["text", "send", "leave"]) $(id).disabled = !on; }
 const nameOf = (m) => (m.info && typeof m.info.name === "string" ? m.info.name : m.id);
 function showOnline() {
-  $("online").replaceChildren(...(sub ? sub.members : []).map((m) => {
+  $("online").replaceChildren(...(sub ? sub.members : []).map(nameOf).sort().map((name) => {
     const li = document.createElement("li");
-    li.textContent = nameOf(m);
+    li.textContent = name;
     return li;
   }));
 }
@@ -102,7 +102,13 @@ $("connect").onsubmit = async (e) => {
   ws.on("message", (msg) => { const m = msg.json(); if (m.type === "welcome") $("name").value = m.user; });
   ws.on("reconnecting", () => { $("status").textContent = "reconnecting…"; });
   ws.on("reconnected", () => { $("status").textContent = "connected to " + url.host; });
-  ws.on("close", (ev) => { $("status").textContent = "disconnected (" + ev.code + ")"; ws = undefined; sub = undefined; enable(false); showOnline(); });
+  ws.on("close", (ev) => {
+    $("status").textContent = "disconnected (" + ev.code + ")";
+    ws = undefined;
+    sub = undefined;
+    enable(false);
+    showOnline();
+  });
   $("status").textContent = "connected to " + url.host;
   $("name").disabled = true;
   join();

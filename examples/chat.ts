@@ -143,9 +143,13 @@ async function runServer(argv: string[]): Promise<void> {
         socket.sendJson({ type: "error", error: errorText(err) });
         return;
       }
-      const reply = (answer: object) => socket.sendJson(request?.id === undefined ? { type: "error", ...answer } : { ...answer, id: request.id });
+      // A reply to client.request() carries its id; a message without one gets an error message.
+      const reply = (answer: object) =>
+        socket.sendJson(request?.id === undefined ? { type: "error", ...answer } : { ...answer, id: request.id });
       if (request?.type !== "say") return reply({ error: 'type must be "say"' });
-      if (typeof request.room !== "string" || !ROOM.test(request.room)) return reply({ error: "room must be 1-64 letters, digits, _ or -" });
+      if (typeof request.room !== "string" || !ROOM.test(request.room)) {
+        return reply({ error: "room must be 1-64 letters, digits, _ or -" });
+      }
       const topic = `room:${request.room}`;
       if (!socket.topics.has(topic)) return reply({ error: `join #${request.room} before saying something there` });
       if (typeof request.text !== "string" || request.text.length === 0) return reply({ error: "text must be a non-empty string" });
@@ -239,8 +243,9 @@ async function runClient(argv: string[]): Promise<void> {
   const lines = createInterface({ input: process.stdin, terminal: false });
   for await (const text of lines) {
     if (text === "") continue;
-    const answer = await client.request({ type: "say", room: roomName, text }).catch((err) => ({ error: errorText(err) }));
-    if ("error" in answer) console.error(`Error: ${String(answer.error)}`);
+    const answer = await client.request<{ ok?: true; error?: string }>({ type: "say", room: roomName, text })
+      .catch((err) => ({ error: errorText(err) }));
+    if (answer.error !== undefined) console.error(`Error: ${answer.error}`);
   }
   leaving = true;
   if (room.active) await room.unsubscribe();

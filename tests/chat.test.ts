@@ -123,7 +123,7 @@ describe(`examples/chat.ts on ${RUNTIME}`, () => {
     const denied = await dan.subscribe("lobby").then(() => undefined, (e: unknown) => e);
     assert.ok(denied instanceof SubscribeError);
     assert.equal(denied.reason, "rooms are room:<1-64 letters, digits, _ or ->");
-    const refused = await dan.request({ type: "say", room: "dm-dan-eve", text: "psst" });
+    const refused = await dan.request<{ id: string }>({ type: "say", room: "dm-dan-eve", text: "psst" });
     assert.deepEqual(refused, { error: "join #dm-dan-eve before saying something there", id: refused.id });
 
     const dm = await dan.subscribe("room:dm-dan-eve", { presence: true });
@@ -139,7 +139,7 @@ describe(`examples/chat.ts on ${RUNTIME}`, () => {
     assert.ok(published instanceof PublishError);
     assert.equal(published.reason, "say it with a say request: the server signs messages with your name");
     const heard = new Promise<unknown>((resolve) => dm.on("message", (m) => resolve(m.json())));
-    assert.deepEqual(await eve.request({ type: "say", room: "dm-dan-eve", text: "hi dan" }).then((r) => r.ok), true);
+    assert.deepEqual(await eve.request<{ ok: boolean }>({ type: "say", room: "dm-dan-eve", text: "hi dan" }).then((r) => r.ok), true);
     const said = await heard as { type: string; user: string; text: string; at: string };
     assert.deepEqual({ ...said, at: "" }, { type: "message", user: "eve", text: "hi dan", at: "" });
     assert.ok(!Number.isNaN(Date.parse(said.at)));
