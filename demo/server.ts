@@ -27,7 +27,7 @@ import { errorText, formatBytes, onShutdownSignal } from "./cli.ts";
 const FLAGS = "[--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--quiet]";
 
 /** The one channel of the demo: the page's "who is online" list. */
-export const DEMO_CHANNEL = "chat";
+const DEMO_CHANNEL = "chat";
 
 /** What the demo keeps per connection: the name others see in the online list. */
 interface DemoUser {
