@@ -208,10 +208,17 @@ async function runClient(argv: string[]): Promise<void> {
     exit(1);
   }
   // The server's first message says who we are.
+  let welcomed = false;
   const welcome = await new Promise<{ user?: string }>((resolve) => {
     const off = client.on("message", (msg) => {
       off();
+      welcomed = true;
       resolve(msg.json());
+    });
+    client.closed.then(({ code }) => {
+      if (welcomed) return;
+      console.error(`Error: the server closed the connection (${code}) before its welcome`);
+      exit(1);
     });
   });
   console.log(`Connected to ${base} as ${welcome.user}`);
