@@ -3,6 +3,12 @@
  * server), and a small browser page at `/`. `fullduplex serve` runs it, and
  * so does server.ts at the repository root.
  *
+ * Channels are on, with presence, for one topic, `chat`: the page
+ * subscribes to it and lists who is online. A member's info is the name the
+ * server took from `?name=` in the upgrade (else `guest-xxxx`). Plain
+ * clients (that do not offer `fullduplex.channels.v1`) see none of it: their
+ * frames are the echo protocol's, as before.
+ *
  * Ctrl-C (SIGINT) or SIGTERM closes every peer with 1001 and ends it.
  *
  * @module
@@ -11,7 +17,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { serve } from "../mod.ts";
-import type { Socket } from "../mod.ts";
+import type { ChannelAuthorization, Socket } from "../mod.ts";
 import { demoReply } from "./protocol.ts";
 import { DEMO_PAGE } from "./page.ts";
 import { clientBundleResponse } from "./bundle.ts";
@@ -19,6 +25,26 @@ import { errorText, formatBytes, onShutdownSignal } from "./cli.ts";
 
 /** The flags, after the command's name. */
 const FLAGS = "[--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--quiet]";
+
+/** The one channel of the demo: the page's "who is online" list. */
+const DEMO_CHANNEL = "chat";
+
+/** What the demo keeps per connection: the name others see in the online list. */
+interface DemoUser {
+  name: string;
+}
+
+/** A name from `?name=` (letters, digits, `_`, `-`, at most 32), else `guest-xxxx`; never refuses a connection. */
+function demoName(url: URL): string {
+  const asked = (url.searchParams.get("name") ?? "").trim();
+  return /^[\w-]{1,32}$/.test(asked) ? asked : `guest-${crypto.randomUUID().slice(0, 4)}`;
+}
+
+/** Who may do what on channels: subscribe to the demo's one topic; nobody publishes. */
+function authorizeDemo(topic: string, action: "subscribe" | "publish"): ChannelAuthorization {
+  if (topic !== DEMO_CHANNEL) return `the demo has one channel, ${DEMO_CHANNEL}`;
+  return action === "subscribe" || "the demo's channel is for presence only";
+}
 
 /** Options of {@link runDemoServer}. */
 export interface DemoServerOptions {
@@ -74,7 +100,7 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
 
   let server;
   try {
-    server = serve({
+    server = serve<DemoUser>({
       port: numbers.port,
       hostname: host,
       maxMessageBytes: numbers["max-message-bytes"],
@@ -90,7 +116,12 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
           { status: 404 },
         );
       },
-      open(socket: Socket) {
+      upgrade: (_req, { url }) => ({ data: { name: demoName(url) } }),
+      channels: {
+        authorize: (_socket, topic, action) => authorizeDemo(topic, action),
+        presence: (socket) => ({ name: socket.data.name }),
+      },
+      open(socket: Socket<DemoUser>) {
         log(`Client connected: ${socket.id} from ${socket.remoteAddress.address}:${socket.remoteAddress.port}`);
       },
       message(socket, msg) {
@@ -132,7 +163,8 @@ const HELP = `The demo server: one WebSocket endpoint at / that
   - answers JSON {"type":"greeting"} with {"type":"response","content":"Hello Client"}
     (other JSON gets {"type":"error","error":"..."}, and the connection stays open),
   - answers any other text with "Echo: <text>";
-and a page at GET / that talks to it from a browser.
+and a page at GET / that talks to it from a browser and lists who else has it open
+(channels with presence on the topic "chat", names from ?name=).
 
   --port N               port (default 8080, or $PORT; 0 picks a free one)
   --host H               address to listen on (default localhost)

@@ -2,13 +2,15 @@
  * Channels across runtimes: a server on this runtime and one on the other,
  * sharing one real redis-server, with channels clients on each:
  * subscribing, being denied, publishing (client publishes and
- * server.publish) and seeing each other's publications, text and binary.
+ * server.publish) and seeing each other's publications, text and binary;
+ * and presence across two server processes, one per runtime, with one of
+ * them killed (SIGKILL: it cannot say goodbye) and its member expired.
  */
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, serve, SubscribeError } from "../mod.ts";
-import type { Client, Message, Server } from "../mod.ts";
+import type { Client, Message, PresenceMember, Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker } from "../src/broker/redis.ts";
 import { startRedis } from "./helpers/redis.ts";
@@ -78,5 +80,66 @@ describe(`channels through Redis: a ${RUNTIME} server and a ${OTHER_RUNTIME} ser
     for (const got of [gotA, gotB]) {
       assert.deepEqual([...got].sort(), ["b:7,8", "t:from a", "t:server publish here", "t:server publish on the other"]);
     }
+  });
+});
+
+describe(`presence through Redis between a deno and a bun server process, one of them killed`, () => {
+  const prefix = `chkill-${crypto.randomUUID().slice(0, 8)}:`;
+  /** The fixture's `presenceHeartbeat`: the bound is 4 heartbeats (docs/channels.md, "Presence between servers"). */
+  const HEARTBEAT = 200;
+  let redis: RedisServer;
+  const servers: Spawned[] = [];
+  const clients: Client[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+
+  after(async () => {
+    for (const c of clients) if (c.readyState < 2) await c.close().catch(() => {});
+    for (const s of servers) {
+      s.child.stdin?.end();
+      await s.exited(10_000).catch(() => s.kill());
+    }
+    await redis?.stop();
+  });
+
+  async function startServer(runtime: "deno" | "bun"): Promise<{ process: Spawned; url: string }> {
+    const s = spawnScript(runtime, "tests/fixtures/channels_redis_server.ts", [redis.url, prefix]);
+    servers.push(s);
+    return { process: s, url: `ws://127.0.0.1:${(await s.waitFor(/listening (\d+)/, 30_000))[1]}` };
+  }
+
+  const runtimes = (members: PresenceMember[]) => members.map((m) => (m.info as { runtime: string }).runtime).sort();
+
+  it(`each client sees both members; killing the ${OTHER_RUNTIME} server makes its member leave`, async () => {
+    // Kill the server on the other runtime: the deno run kills a bun server, the bun run a deno server.
+    const survivor = await startServer(RUNTIME);
+    const victim = await startServer(OTHER_RUNTIME);
+    const a = await connect(survivor.url, { channels: true });
+    const b = await connect(victim.url, { channels: true });
+    clients.push(a, b);
+    const roomA = await a.subscribe("presence-room", { presence: true });
+    const roomB = await b.subscribe("presence-room", { presence: true });
+    await until(() => roomA.members.length === 2 && roomB.members.length === 2, "both clients to see both members", 10_000);
+    assert.deepEqual(runtimes(roomA.members), ["bun", "deno"]);
+    assert.deepEqual(runtimes(roomB.members), ["bun", "deno"]);
+    assert.deepEqual(runtimes(await roomA.presence()), ["bun", "deno"], "the survivor's server lists both");
+    const bMember = roomA.members.find((m) => (m.info as { runtime: string }).runtime === OTHER_RUNTIME)!;
+    const aMember = roomA.members.find((m) => m !== bMember)!;
+
+    const left: PresenceMember[] = [];
+    roomA.on("leave", (m) => left.push(m));
+    const killedAt = Date.now();
+    victim.process.kill("SIGKILL");
+    await victim.process.exited(10_000);
+    // Nothing said goodbye: only the expiry removes the member. The documented bound is
+    // 4 heartbeats plus the broker's delay; the wait is much longer so a busy machine does not fail it.
+    await until(() => left.length > 0, `a leave for the killed server's member`, 40 * HEARTBEAT);
+    console.log(`leave ${Date.now() - killedAt} ms after SIGKILL (bound ${4 * HEARTBEAT} ms plus the broker's delay)`);
+    assert.deepEqual(left, [bMember]);
+    assert.deepEqual(roomA.members, [aMember]);
+    assert.deepEqual(await roomA.presence(), [aMember], "the survivor's server forgot it too");
+    await b.closed;
   });
 });
