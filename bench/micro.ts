@@ -11,7 +11,7 @@
  *
  * - Bun: the real `bunWebSocketHandler(core)` is called as Bun.serve would.
  * - Deno: the adapter's `onmessage` closure and a Transport that does what
- *   DenoTransport does (send, then read bufferedAmount), since the adapter
+ *   DenoTransport does (read bufferedAmount, count the queued sends, send), since the adapter
  *   wires itself to a socket only Deno.upgradeWebSocket can create.
  *
  * Usage: `micro.ts [quick]`.
@@ -24,7 +24,8 @@ import type { AcceptedUpgrade } from "../src/server/core.ts";
 import type { WebSocketOptions } from "../src/server/options.ts";
 import type { Transport } from "../src/server/transport.ts";
 import type { SendResult } from "../src/shared/types.ts";
-import { DENO_CAPABILITIES } from "../src/adapters/deno.ts";
+import { DENO_CAPABILITIES, DENO_SEND_OVERHEAD_BYTES } from "../src/adapters/deno.ts";
+import { SendQueue } from "../src/server/send_queue.ts";
 import { BUN_CAPABILITIES, bunWebSocketHandler } from "../src/adapters/bun.ts";
 import type { BunServerWebSocket, BunSocketData } from "../src/adapters/bun.ts";
 
@@ -79,9 +80,14 @@ class DenoLikeTransport implements Transport {
   constructor(ws: StubEngineSocket) {
     this.#ws = ws;
   }
+  readonly #queue = new SendQueue(DENO_SEND_OVERHEAD_BYTES);
   send(data: string | Uint8Array): SendResult {
+    const before = this.#ws.bufferedAmount;
+    const queued = this.#queue.memory(before);
+    if (queued >= 16 * 1024 * 1024) return "dropped";
     this.#ws.send(data);
-    return this.#ws.bufferedAmount > 0 ? "queued" : "sent";
+    this.#queue.record(typeof data === "string" ? this.#ws.bufferedAmount - before : data.byteLength);
+    return queued > 0 ? "queued" : "sent";
   }
   close(): void {}
   terminate(): boolean {
@@ -92,6 +98,12 @@ class DenoLikeTransport implements Transport {
   }
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
+  }
+  get queuedMemory(): number {
+    return this.#queue.memory(this.#ws.bufferedAmount);
+  }
+  get writtenBytes(): number {
+    return this.#queue.written;
   }
 }
 
@@ -194,7 +206,7 @@ const rows: MicroRow[] = [
 ];
 /**
  * What the stub cannot show: DenoTransport.send reads `ws.bufferedAmount`
- * after every send, and on a real Deno server socket that getter is a call
+ * once or twice per send, and on a real Deno server socket that getter is a call
  * into Rust. Timed here on a real loopback connection (bounded to 5 s).
  */
 async function denoBufferedAmountNs(): Promise<number> {
@@ -231,7 +243,7 @@ const engineNotes: string[] = [];
 if (runtime === "deno") {
   const ns = await denoBufferedAmountNs();
   engineNotes.push(
-    `not in the table: DenoTransport.send reads ws.bufferedAmount after each send to report "queued", and that getter costs ${ns.toFixed(1)} ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus about that much.`,
+    `not in the table: DenoTransport.send reads ws.bufferedAmount before each send (and again after a text send, for its UTF-8 length), and that getter costs ${ns.toFixed(1)} ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus once (binary) or twice (text) that much.`,
   );
 }
 console.log("RESULT " + JSON.stringify({ runtime, quick, rows, engineNotes }));

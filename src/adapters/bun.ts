@@ -174,6 +174,14 @@ class BunTransport<D> implements Transport {
   get bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
   }
+  get queuedMemory(): number {
+    // uWS keeps one contiguous buffer, frame headers included: ~0.3–6 bytes
+    // per queued send beyond the payload (bench/investigate/SEND_COST.md).
+    return this.#ws.getBufferedAmount();
+  }
+  get writtenBytes(): number {
+    return -1; // not needed: the core's keep-alive sweep drops a silent peer on Bun
+  }
   // Native topics (see bun_topics.ts).
   subscribe(topic: string): void {
     this.#ws.subscribe(topic);

@@ -18,6 +18,7 @@
 import type { AcceptedUpgrade, ServerCore } from "../server/core.ts";
 import type { AdapterCapabilities, Transport } from "../server/transport.ts";
 import type { RemoteAddress, SendResult } from "../shared/types.ts";
+import { SendQueue } from "../server/send_queue.ts";
 
 /** The parts of Deno's API this adapter uses (typed here so Bun's checker needs no Deno types). */
 export interface DenoNamespace {
@@ -63,9 +64,20 @@ export const DENO_CAPABILITIES: AdapterCapabilities = {
   nativeIdleTimeout: true,
 };
 
+/**
+ * Engine memory charged per queued send beyond its payload (bytes). Deno
+ * 2.9.5 holds 796–1,024 bytes per queued send (a write task, the payload
+ * copy, its frame); measured by bench/investigate/send_cost.ts, see
+ * bench/investigate/SEND_COST.md. Rounded up to cover the FIFO entry
+ * SendQueue keeps per send. Re-measure when Deno changes.
+ */
+export const DENO_SEND_OVERHEAD_BYTES = 1024;
+
 class DenoTransport implements Transport {
   readonly #ws: WebSocket;
   readonly #limit: number;
+  /** Deno's bufferedAmount counts payload bytes only: this adds what each queued send costs. */
+  readonly #queue = new SendQueue(DENO_SEND_OVERHEAD_BYTES);
   constructor(ws: WebSocket, backpressureLimit: number) {
     this.#ws = ws;
     this.#limit = backpressureLimit;
@@ -73,16 +85,21 @@ class DenoTransport implements Transport {
   send(data: string | Uint8Array): SendResult {
     // Deno buffers without limit and never reports a failed send
     // (denoland/deno#25070), so we refuse a send once backpressureLimit
-    // bytes are queued, as Bun does natively (a message on an emptier buffer
-    // is still accepted whole). Deno writes asynchronously, so right after
-    // any send bufferedAmount is > 0: "queued" therefore means bytes were
-    // already waiting before this one (the peer is not keeping up). send()
-    // after close is a silent no-op in Deno; the core never calls it then.
+    // is reached, as Bun does natively (a message on an emptier buffer is
+    // still accepted whole). The limit counts the memory of the queued sends
+    // (send_queue.ts), not just their bytes. Deno writes asynchronously, so
+    // right after any send bufferedAmount is > 0: "queued" therefore means
+    // sends were already waiting before this one (the peer is not keeping
+    // up). send() after close is a silent no-op in Deno; the core never
+    // calls it then.
     const ws = this.#ws;
     const before = ws.bufferedAmount;
-    if (before >= this.#limit) return "dropped";
+    const queued = this.#queue.memory(before);
+    if (queued >= this.#limit) return "dropped";
     ws.send(data as string | ArrayBufferView<ArrayBuffer>);
-    return before > 0 ? "queued" : "sent";
+    // Deno adds the UTF-8 length synchronously: read it rather than encode the text.
+    this.#queue.record(typeof data === "string" ? ws.bufferedAmount - before : data.byteLength);
+    return queued > 0 ? "queued" : "sent";
   }
   close(code: number, reason: string): void {
     this.#ws.close(code, reason);
@@ -95,6 +112,13 @@ class DenoTransport implements Transport {
   }
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
+  }
+  get queuedMemory(): number {
+    return this.#queue.memory(this.#ws.bufferedAmount);
+  }
+  get writtenBytes(): number {
+    this.#queue.count(this.#ws.bufferedAmount);
+    return this.#queue.written;
   }
 }
 

@@ -19,6 +19,14 @@ export interface Transport {
   ping(): boolean;
   /** Bytes accepted by send() that the engine has not written to the network yet. */
   readonly bufferedAmount: number;
+  /**
+   * Memory the engine holds for those sends: what `backpressureLimit` and
+   * `lowWaterMark` compare with. Bun: its buffered bytes (frame headers
+   * included); Deno: bytes plus a measured cost per queued send (send_queue.ts).
+   */
+  readonly queuedMemory: number;
+  /** Bytes written to the network so far (it stands still while the peer reads nothing); -1 where unknown. */
+  readonly writtenBytes: number;
 }
 
 /** What an adapter tells the core about its engine. */
