@@ -41,6 +41,7 @@ export type {
   ResolvedLimits,
   UpgradeAccept,
   UpgradeInfo,
+  UpgradeRateLimitOptions,
   UpgradeResult,
   WebSocketHandlers,
   WebSocketLimits,

@@ -102,7 +102,7 @@ class DenoLikeTransport implements Transport {
   get queuedMemory(): number {
     return this.#queue.memory(this.#ws.bufferedAmount);
   }
-  get writtenBytes(): number {
+  get writeProgress(): number {
     return this.#queue.written;
   }
 }

@@ -152,6 +152,8 @@ export const BUN_CAPABILITIES: AdapterCapabilities = {
 
 class BunTransport<D> implements Transport {
   readonly #ws: BunServerWebSocket<BunSocketData<D>>;
+  /** Bun's drain events so far: each one means queued data was written. */
+  #drains = 0;
   constructor(ws: BunServerWebSocket<BunSocketData<D>>) {
     this.#ws = ws;
   }
@@ -179,8 +181,12 @@ class BunTransport<D> implements Transport {
     // per queued send beyond the payload (bench/investigate/SEND_COST.md).
     return this.#ws.getBufferedAmount();
   }
-  get writtenBytes(): number {
-    return -1; // not needed: the core's keep-alive sweep drops a silent peer on Bun
+  get writeProgress(): number {
+    return this.#drains;
+  }
+  /** Bun wrote some of the queued data (its `drain` event). */
+  wrote(): void {
+    this.#drains++;
   }
   // Native topics (see bun_topics.ts).
   subscribe(topic: string): void {
@@ -233,7 +239,9 @@ export function bunWebSocketHandler<D>(core: ServerCore<D>): BunWebSocketHandler
       // Fires on every writable event while anything is buffered: only a
       // hint to check now; backpressure.ts reports one crossing.
       const conn = ws.data.conn;
-      if (conn !== undefined && conn.aboveLowWater) core.backpressure.check(conn);
+      if (conn === undefined) return;
+      if (conn.transport instanceof BunTransport) conn.transport.wrote();
+      if (conn.aboveLowWater) core.backpressure.check(conn);
     },
     error(ws, error) {
       // Only reached if a throw escaped the core's guard; never let it end the process.
@@ -262,6 +270,6 @@ export async function bunUpgrade<D>(core: ServerCore<D>, req: Request, server: B
   // Always set the header: left unset, Bun agrees to the client's first protocol.
   const headers = { ...decision.headers, "Sec-WebSocket-Protocol": decision.protocol };
   if (server.upgrade(req, { data, headers })) return undefined;
-  core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+  core.upgradeAborted(decision.remote); // no connection will open: give its slots back
   return new Response("WebSocket upgrade failed\n", { status: 400 });
 }

@@ -116,7 +116,7 @@ class DenoTransport implements Transport {
   get queuedMemory(): number {
     return this.#queue.memory(this.#ws.bufferedAmount);
   }
-  get writtenBytes(): number {
+  get writeProgress(): number {
     this.#queue.count(this.#ws.bufferedAmount);
     return this.#queue.written;
   }
@@ -140,7 +140,7 @@ export async function denoUpgrade<D>(core: ServerCore<D>, req: Request, info: De
   try {
     return denoAccept(core, req, decision);
   } catch (err) {
-    core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+    core.upgradeAborted(decision.remote); // no connection will open: give its slots back
     throw err;
   }
 }

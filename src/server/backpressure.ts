@@ -22,8 +22,8 @@ const POLL_MS = 20;
 
 /** The core's side of the bookkeeping: counters and what a crossing does. */
 export interface BackpressureHost<D> {
-  readonly limits: { readonly lowWaterMark: number; readonly onBackpressureLimit: "close" | "drop" };
-  readonly counters: { backpressureDrops: number; backpressureCloses: number };
+  readonly limits: { readonly lowWaterMark: number; readonly onBackpressureLimit: "close" | "drop"; readonly maxMessagesWhileBackpressured: number };
+  readonly counters: { backpressureDrops: number; backpressureCloses: number; backpressureFloodCloses: number };
   /** The buffer of `conn` fell to the low-water mark or below. */
   drained(conn: Connection<D>): void;
 }
@@ -50,12 +50,26 @@ export class Backpressure<D> {
     // "dropped" on an open socket: the engine refused it at backpressureLimit.
     const counters = this.#host.counters;
     counters.backpressureDrops++;
+    if (conn.messagesWhileRefused < 0) conn.messagesWhileRefused = 0;
     this.watch(conn);
     if (this.#host.limits.onBackpressureLimit === "close") {
       counters.backpressureCloses++;
       conn.closeInternal(CloseCode.PolicyViolation, "backpressure limit exceeded: the peer reads too slowly");
     }
     return result;
+  }
+
+  /**
+   * A message arrived from `conn` while sends to it are refused (called
+   * only then). Past `maxMessagesWhileBackpressured` the peer is closed
+   * with 1008: it keeps asking for replies it does not read. Returns true
+   * when it was closed (the message is not delivered).
+   */
+  floodedBy(conn: Connection<D>): boolean {
+    if (++conn.messagesWhileRefused <= this.#host.limits.maxMessagesWhileBackpressured) return false;
+    this.#host.counters.backpressureFloodCloses++;
+    conn.closeInternal(CloseCode.PolicyViolation, "sends while reading nothing: backpressure limit reached");
+    return true;
   }
 
   /** Marks `conn` as above the mark and polls it until it drains. */
@@ -71,6 +85,7 @@ export class Backpressure<D> {
   /** Reports a crossing if `conn`'s buffer is at the mark or below (Bun's drain events call this too). */
   check(conn: Connection<D>): void {
     if (!conn.aboveLowWater || conn.transport.queuedMemory > this.#host.limits.lowWaterMark) return;
+    conn.messagesWhileRefused = -1;
     this.unwatch(conn);
     this.#host.drained(conn);
   }

@@ -35,6 +35,8 @@ export class Connection<D = unknown> {
   idleSweeps = 0;
   /** The outgoing buffer went above lowWaterMark and has not fallen back yet (see backpressure.ts). */
   aboveLowWater = false;
+  /** Messages received since a send to this peer was refused at backpressureLimit; -1 when none was (backpressure.ts). */
+  messagesWhileRefused = -1;
   /** Only on servers with `rateLimit`: undefined costs one comparison per message. */
   readonly limiter: RateLimiter | undefined;
   /** Resolvers of `socket.drained()` promises. */
@@ -114,6 +116,7 @@ export class Connection<D = unknown> {
       this.core.rateLimited(this);
       return;
     }
+    if (this.messagesWhileRefused >= 0 && this.core.backpressure.floodedBy(this)) return;
     // Client heartbeat (heartbeat.ts): one length compare for most messages.
     const hb = this.core.heartbeat;
     if (hb !== undefined && typeof data === "string" && data.length === hb.ping.length && data === hb.ping) {
@@ -148,7 +151,12 @@ export class Connection<D = unknown> {
 
   /** Called by the adapter when the engine reports the socket closed (any number of times). */
   closed(code: number | undefined, reason: string | undefined): void {
-    if (this.state === CLOSED) return; // Deno fires close twice after an idle timeout.
+    if (this.state === CLOSED) {
+      // Deno fires close twice after an idle timeout; and a connection that
+      // lingered (forceClosed) is reported by the engine only now.
+      this.core.lingering.end(this);
+      return;
+    }
     const wasOpen = this.state !== 0;
     this.state = CLOSED;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
@@ -202,7 +210,8 @@ export class Connection<D = unknown> {
   forceClosed(code: number, reason: string): void {
     if (this.state === CLOSED) return;
     this.#sentClose ??= { code, reason };
-    this.transport.terminate();
+    // Deno cannot drop TCP: the engine keeps this connection until the peer's TCP ends (lingering.ts).
+    if (!this.transport.terminate()) this.core.lingering.start(this);
     this.closed(code, reason);
   }
 

@@ -22,6 +22,10 @@ import { checkShutdownOptions } from "./shutdown.ts";
 import { TopicHub } from "./pubsub.ts";
 import { resolveServerHeartbeat } from "./heartbeat.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import { AddressLimits, addressKey } from "./address_limits.ts";
+import type { AddressRefusal } from "./address_limits.ts";
+import { Lingering } from "./lingering.ts";
+import { WriteStalls } from "./write_stall.ts";
 
 /** An accepted upgrade, ready for the adapter to hand to its engine. */
 export interface AcceptedUpgrade<D> {
@@ -74,6 +78,11 @@ export class ServerCore<D = unknown> {
   /** Counters behind `stats`. */
   readonly counters: Counters = newCounters();
   readonly backpressure: Backpressure<D>;
+  /** Per-address connection cap and upgrade rate (address_limits.ts), when configured. */
+  readonly #addresses: AddressLimits | undefined;
+  /** Closed connections the engine still holds (lingering.ts). */
+  readonly lingering: Lingering<Connection<D>>;
+  readonly #stalls = new WriteStalls<Connection<D>>();
 
   constructor(options: WebSocketOptions<D>, caps: AdapterCapabilities) {
     this.handlers = options;
@@ -82,11 +91,16 @@ export class ServerCore<D = unknown> {
     this.heartbeat = resolveServerHeartbeat(options.heartbeat);
     this.backpressure = new Backpressure<D>(this);
     this.topics = new TopicHub<D>(caps.runtime, options.broker, (err) => this.reportError(undefined, err));
+    const { maxConnectionsPerAddress, upgradeRateLimit } = this.limits;
+    if (maxConnectionsPerAddress !== Infinity || upgradeRateLimit !== undefined) {
+      this.#addresses = new AddressLimits(maxConnectionsPerAddress, upgradeRateLimit, () => performance.now());
+    }
+    this.lingering = new Lingering<Connection<D>>((conn) => this.#releaseAddress(conn.socket.remoteAddress));
   }
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { connections: this.connections.size, pendingUpgrades: this.#pending, ...this.counters };
+    return { connections: this.connections.size, pendingUpgrades: this.#pending, lingering: this.lingering.size, ...this.counters };
   }
 
   /** An upgrade that took a maxConnections slot is over (opened, failed or refused). */
@@ -134,14 +148,33 @@ export class ServerCore<D = unknown> {
       return badOrigin;
     }
     // Upgrades still in progress count too, so a burst cannot overshoot the limit.
-    if (this.connections.size + this.#pending >= this.limits.maxConnections) {
+    if (this.connections.size + this.#pending + this.lingering.size >= this.limits.maxConnections) {
       this.counters.refusedMaxConnections++;
       return new Response("too many connections\n", { status: 503, headers: { "retry-after": "1" } });
     }
+    const refused = this.#addresses?.admit(addressKey(remote.address));
+    if (refused !== undefined) return this.#refuseAddress(refused);
     this.#pending++;
     const decision = await this.#decideUpgrade(req, remote);
-    if (decision instanceof Response) this.upgradeEnded();
+    if (decision instanceof Response) this.upgradeAborted(remote);
     return decision;
+  }
+
+  /** An upgrade admitted by prepareUpgrade will not become a connection: give back its slots. */
+  upgradeAborted(remote: RemoteAddress): void {
+    this.upgradeEnded();
+    this.#releaseAddress(remote);
+  }
+
+  #releaseAddress(remote: RemoteAddress): void {
+    this.#addresses?.release(addressKey(remote.address));
+  }
+
+  #refuseAddress(refused: AddressRefusal): Response {
+    if (refused.reason === "rate") this.counters.refusedUpgradeRate++;
+    else this.counters.refusedPerAddress++;
+    const body = refused.reason === "rate" ? "too many upgrades from this address" : "too many connections from this address";
+    return new Response(body + "\n", { status: 429, headers: { "retry-after": String(refused.retryAfter) } });
   }
 
   async #decideUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
@@ -175,11 +208,13 @@ export class ServerCore<D = unknown> {
 
   track(conn: Connection<D>): void {
     this.connections.add(conn);
-    if (this.#sweep === undefined && !this.caps.nativeIdleTimeout && this.limits.idleTimeout > 0) this.#startSweep();
+    if (this.#sweep === undefined && this.limits.idleTimeout > 0) this.#startSweep();
   }
 
   untrack(conn: Connection<D>): void {
     this.connections.delete(conn);
+    // A lingering connection keeps its per-address slot until the engine lets it go.
+    if (!this.lingering.has(conn)) this.#releaseAddress(conn.socket.remoteAddress);
     if (this.connections.size === 0) {
       this.#stopSweep();
       this.#allClosed?.();
@@ -191,11 +226,21 @@ export class ServerCore<D = unknown> {
    * that never answers pings alive while the server sends to it,
    * oven-sh/bun#39255): every half idleTimeout, a peer that sent nothing is
    * pinged; one silent for two sweeps in a row is dropped (close sees 1006).
+   * On both runtimes, a peer whose queued data has not moved for two sweeps
+   * reads nothing and is dropped too (write_stall.ts: no ping can reach it,
+   * and Deno's own idle timeout then never fires).
    */
   #startSweep(): void {
     const every = (this.limits.idleTimeout * 1000) / 2;
+    const native = this.caps.nativeIdleTimeout;
     this.#sweep = setInterval(() => {
       for (const conn of this.connections) {
+        if (this.#stalls.stalled(conn)) {
+          this.counters.idleTimeouts++;
+          conn.terminate();
+          continue;
+        }
+        if (native) continue;
         if (conn.active) {
           conn.active = false;
           conn.idleSweeps = 0;

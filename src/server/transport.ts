@@ -25,8 +25,12 @@ export interface Transport {
    * included); Deno: bytes plus a measured cost per queued send (send_queue.ts).
    */
   readonly queuedMemory: number;
-  /** Bytes written to the network so far (it stands still while the peer reads nothing); -1 where unknown. */
-  readonly writtenBytes: number;
+  /**
+   * A number that changes whenever the engine writes queued data to the
+   * network, and stands still while the peer reads nothing (Deno: bytes
+   * written; Bun: drain events). The stall check (write_stall.ts) reads it.
+   */
+  readonly writeProgress: number;
 }
 
 /** What an adapter tells the core about its engine. */
