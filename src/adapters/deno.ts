@@ -78,6 +78,8 @@ class DenoTransport implements Transport {
   readonly #limit: number;
   /** Deno's bufferedAmount counts payload bytes only: this adds what each queued send costs. */
   readonly #queue = new SendQueue(DENO_SEND_OVERHEAD_BYTES);
+  /** The last bufferedAmount read while the socket was open. */
+  #buffered = 0;
   constructor(ws: WebSocket, backpressureLimit: number) {
     this.#ws = ws;
     this.#limit = backpressureLimit;
@@ -93,7 +95,8 @@ class DenoTransport implements Transport {
     // up). send() after close is a silent no-op in Deno; the core never
     // calls it then.
     const ws = this.#ws;
-    const before = ws.bufferedAmount;
+    if (ws.readyState !== 1) return "dropped"; // Deno is closing it on its own (see #engineBuffered)
+    const before = (this.#buffered = ws.bufferedAmount);
     const queued = this.#queue.memory(before);
     if (queued >= this.#limit) return "dropped";
     ws.send(data as string | ArrayBufferView<ArrayBuffer>);
@@ -111,14 +114,27 @@ class DenoTransport implements Transport {
     return false; // No ping() API; Deno's own idleTimeout pings.
   }
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#engineBuffered();
   }
   get queuedMemory(): number {
-    return this.#queue.memory(this.#ws.bufferedAmount);
+    return this.#queue.memory(this.#engineBuffered());
   }
   get writeProgress(): number {
-    this.#queue.count(this.#ws.bufferedAmount);
+    this.#queue.count(this.#engineBuffered());
     return this.#queue.written;
+  }
+  /**
+   * Deno's bufferedAmount, or the last one read while its socket was open:
+   * once Deno starts closing a socket by itself (its idle timeout, or the
+   * peer's close frame) it reports 0 although everything queued is still
+   * there, waiting with the close frame for a peer that may never read
+   * (and then no close event ever comes). Frozen, the queue looks stuck,
+   * as it is, and the stall sweep ends the connection.
+   */
+  #engineBuffered(): number {
+    const ws = this.#ws;
+    if (ws.readyState === 1) this.#buffered = ws.bufferedAmount;
+    return this.#buffered;
   }
 }
 

@@ -101,6 +101,11 @@ export class AddressLimits {
     return this.#counts.get(key) ?? 0;
   }
 
+  /** Entries in both tables now: they must not grow with addresses that went away. */
+  get entries(): number {
+    return this.#counts.size + this.#buckets.size;
+  }
+
   /** Takes a token for `key`; returns 0, or the milliseconds until one is available. */
   #take(key: string): number {
     const now = this.#now();
