@@ -99,9 +99,6 @@ class DenoLikeTransport implements Transport {
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
   }
-  get queuedMemory(): number {
-    return this.#queue.memory(this.#ws.bufferedAmount);
-  }
   get writeProgress(): number {
     return this.#queue.written;
   }

@@ -8,7 +8,7 @@
  * where `root` is a checkout to measure (default: this one; for a "before"
  * figure, an export of an older commit with tests/fixtures/abuse_server.ts,
  * tests/fixtures/stuck_peer.ts and tests/helpers/stuck_peer.ts copied in).
- * Prints one `RESULT {json}` line per case. Scenarios: stuck, echo-stuck,
+ * Prints one `RESULT {json}` line per case. Scenarios: send-cost, stuck, echo-stuck,
  * cpu, flood, handshake, partial, linger, engine. bench/investigate/ABUSE.md
  * has the figures and the commands.
  *
@@ -95,6 +95,14 @@ async function stuck(port: number): Promise<RawPeer> {
   return p;
 }
 
+/** Asks the fixture to run a full GC. */
+async function gc(server: SpawnedServer): Promise<void> {
+  const p = await rawConnect(server.port);
+  p.sendFrame(0x1, "gc");
+  await p.waitFrame((f) => f.opcode === 0x1, 10_000);
+  p.destroy();
+}
+
 async function settle(server: SpawnedServer, ms = 1000): Promise<number> {
   await delay(ms);
   return server.rss();
@@ -119,6 +127,40 @@ async function stuckScenario(runtime: "deno" | "bun"): Promise<void> {
       const left = await settle(server, 2000);
       const [, sent, buffered, dropped] = line.split(" ").map(Number);
       result({ scenario: "stuck", runtime, size, sent, buffered, dropped, baseMiB: mib(base), growthMiB: mib(after - base), peakGrowthMiB: mib(peak - base), afterPeerLeftMiB: mib(left - base) });
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+/**
+ * Item 1, the engine alone: what one queued send costs inside each engine
+ * beyond its payload. The raw fixture (no limit) sends two rounds of N
+ * messages of S bytes to a peer that never reads; the second round is all
+ * queued (the kernel's buffers are full by then), so the RSS growth between
+ * the rounds divided by the sends queued in between (from bufferedAmount)
+ * is the cost per queued send.
+ */
+async function sendCostScenario(runtime: "deno" | "bun"): Promise<void> {
+  const cases: [number, number][] = [[1, 1_500_000], [7, 500_000], [1024, 50_000], [65536, 1_000]];
+  for (const [size, n] of cases) {
+    const server = await fixture(runtime, "raw");
+    try {
+      const peer = await stuck(server.port);
+      await delay(300);
+      peer.sendFrame(0x1, `send ${n} ${size} text`);
+      const first = await server.line(/SENT .*/, 1, 180_000);
+      const rss1 = await settle(server);
+      peer.sendFrame(0x1, `send ${n} ${size} text`);
+      const second = await server.line(/SENT .*/, 2, 180_000);
+      const rss2 = await settle(server);
+      peer.destroy();
+      const b1 = Number(first.split(" ")[2]);
+      const b2 = Number(second.split(" ")[2]);
+      // Bun's buffered amount counts frame headers too: per send, payload + 2, 4 or 10 bytes.
+      const header = runtime === "bun" ? (size < 126 ? 2 : size < 65536 ? 4 : 10) : 0;
+      const queued = (b2 - b1) / (size + header);
+      result({ scenario: "send-cost", runtime, size, queuedInSecondRound: Math.round(queued), bytesPerQueuedSendBeyondPayload: Math.round((rss2 - rss1) / queued - size) });
     } finally {
       await server.stop();
     }
@@ -347,6 +389,11 @@ async function lingerScenario(runtime: "deno" | "bun"): Promise<void> {
 
 /** Item 6: engine limits (large messages before 1009; RSS after 2,000 dropped connections). */
 async function engineScenario(runtime: "deno" | "bun"): Promise<void> {
+  await engineMessages(runtime);
+  await engineConnections(runtime);
+}
+
+async function engineMessages(runtime: "deno" | "bun"): Promise<void> {
   for (const kind of ["60 MiB frame", "48 MiB in 1 MiB fragments"]) {
     const server = await fixture(runtime, "fullduplex");
     try {
@@ -386,6 +433,9 @@ async function engineScenario(runtime: "deno" | "bun"): Promise<void> {
       await server.stop();
     }
   }
+}
+
+async function engineConnections(runtime: "deno" | "bun"): Promise<void> {
   const server = await fixture(runtime, "fullduplex");
   try {
     const base = await settle(server, 1000);
@@ -395,13 +445,33 @@ async function engineScenario(runtime: "deno" | "bun"): Promise<void> {
     for (const p of peers) p.destroy();
     const after1 = await settle(server, 1000);
     const after10 = await settle(server, 9000);
-    result({ scenario: "engine", runtime, kind: "2,000 connections opened then dropped", baseMiB: mib(base), heldGrowthMiB: mib(held - base), after1sGrowthMiB: mib(after1 - base), after10sGrowthMiB: mib(after10 - base) });
+    await gc(server);
+    const afterGc = await settle(server, 1000);
+    // Reused, not leaked? A second round of 2,000 connections.
+    const again: RawPeer[] = [];
+    for (let i = 0; i < 2000; i += 100) again.push(...(await Promise.all(Array.from({ length: 100 }, () => rawConnect(server.port)))));
+    const heldAgain = await settle(server);
+    for (const p of again) p.destroy();
+    const afterAgain = await settle(server, 2000);
+    result({
+      scenario: "engine",
+      runtime,
+      kind: "2,000 connections opened then dropped",
+      baseMiB: mib(base),
+      heldGrowthMiB: mib(held - base),
+      after1sGrowthMiB: mib(after1 - base),
+      after10sGrowthMiB: mib(after10 - base),
+      afterGcGrowthMiB: mib(afterGc - base),
+      secondRoundHeldGrowthMiB: mib(heldAgain - base),
+      afterSecondRoundGrowthMiB: mib(afterAgain - base),
+    });
   } finally {
     await server.stop();
   }
 }
 
 const scenarios: Record<string, (runtime: "deno" | "bun") => Promise<void>> = {
+  "send-cost": sendCostScenario,
   stuck: stuckScenario,
   "echo-stuck": echoStuckScenario,
   cpu: cpuScenario,
@@ -410,6 +480,7 @@ const scenarios: Record<string, (runtime: "deno" | "bun") => Promise<void>> = {
   partial: partialScenario,
   linger: lingerScenario,
   engine: engineScenario,
+  "engine-connections": engineConnections,
 };
 const run = scenarios[scenario];
 if (run === undefined) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(scenarios).join(", ")}`);

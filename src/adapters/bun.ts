@@ -158,7 +158,10 @@ class BunTransport<D> implements Transport {
     this.#ws = ws;
   }
   send(data: string | Uint8Array): SendResult {
-    // Bun: bytes written, -1 queued under backpressure, 0 dropped.
+    // Bun: bytes written, -1 queued under backpressure, 0 dropped. Its
+    // backpressureLimit bounds real memory: uWS keeps one contiguous buffer
+    // and counts frame headers, ~0.3–6 bytes per queued send beyond the
+    // payload (measured, bench/investigate/ABUSE.md), so nothing to add.
     const n = this.#ws.send(data);
     return n > 0 ? "sent" : n === -1 ? "queued" : data.length === 0 ? "sent" : "dropped";
   }
@@ -174,11 +177,6 @@ class BunTransport<D> implements Transport {
     return true;
   }
   get bufferedAmount(): number {
-    return this.#ws.getBufferedAmount();
-  }
-  get queuedMemory(): number {
-    // uWS keeps one contiguous buffer, frame headers included: ~0.3–6 bytes
-    // per queued send beyond the payload (bench/investigate/SEND_COST.md).
     return this.#ws.getBufferedAmount();
   }
   get writeProgress(): number {

@@ -67,8 +67,8 @@ export const DENO_CAPABILITIES: AdapterCapabilities = {
 /**
  * Engine memory charged per queued send beyond its payload (bytes). Deno
  * 2.9.5 holds 796–1,024 bytes per queued send (a write task, the payload
- * copy, its frame); measured by bench/investigate/send_cost.ts, see
- * bench/investigate/SEND_COST.md. Rounded up to cover the FIFO entry
+ * copy, its frame); measured by bench/investigate/abuse.ts, see
+ * bench/investigate/ABUSE.md. Rounded up to cover the FIFO entry
  * SendQueue keeps per send. Re-measure when Deno changes.
  */
 export const DENO_SEND_OVERHEAD_BYTES = 1024;
@@ -115,9 +115,6 @@ class DenoTransport implements Transport {
   }
   get bufferedAmount(): number {
     return this.#engineBuffered();
-  }
-  get queuedMemory(): number {
-    return this.#queue.memory(this.#engineBuffered());
   }
   get writeProgress(): number {
     this.#queue.count(this.#engineBuffered());

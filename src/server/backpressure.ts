@@ -44,7 +44,7 @@ export class Backpressure<D> {
    */
   afterSend(conn: Connection<D>, result: SendResult): SendResult {
     if (result === "queued") {
-      if (!conn.aboveLowWater && conn.transport.queuedMemory > this.#host.limits.lowWaterMark) this.watch(conn);
+      if (!conn.aboveLowWater && conn.transport.bufferedAmount > this.#host.limits.lowWaterMark) this.watch(conn);
       return result;
     }
     // "dropped" on an open socket: the engine refused it at backpressureLimit.
@@ -84,7 +84,7 @@ export class Backpressure<D> {
 
   /** Reports a crossing if `conn`'s buffer is at the mark or below (Bun's drain events call this too). */
   check(conn: Connection<D>): void {
-    if (!conn.aboveLowWater || conn.transport.queuedMemory > this.#host.limits.lowWaterMark) return;
+    if (!conn.aboveLowWater || conn.transport.bufferedAmount > this.#host.limits.lowWaterMark) return;
     conn.messagesWhileRefused = -1;
     this.unwatch(conn);
     this.#host.drained(conn);

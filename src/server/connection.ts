@@ -77,7 +77,7 @@ export class Connection<D = unknown> {
   drained(): Promise<void> {
     if (this.state === CLOSED) return Promise.resolve();
     if (!this.aboveLowWater) {
-      if (this.transport.queuedMemory <= this.core.limits.lowWaterMark) return Promise.resolve();
+      if (this.transport.bufferedAmount <= this.core.limits.lowWaterMark) return Promise.resolve();
       this.core.backpressure.watch(this);
     }
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));

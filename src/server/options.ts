@@ -209,8 +209,8 @@ export interface WebSocketLimits {
    * counts is what the engine holds: on Bun the queued bytes (frame headers
    * included); on Deno the queued bytes plus 1 KiB per queued send, the
    * measured cost of one inside Deno's engine (so a peer asking for tiny
-   * replies is refused after ~16,000 queued sends, not 2 million). The
-   * same measure decides `lowWaterMark`. Default 16777216 (16 MiB).
+   * replies is refused after ~16,000 queued sends, not 2 million).
+   * Default 16777216 (16 MiB).
    */
   backpressureLimit?: number;
   /**

@@ -5,7 +5,7 @@
  *
  * Why: each queued `send()` on Deno 2.9 holds a spawned write task, a copy of
  * the payload and its frame, about 800–1,000 bytes beyond the payload
- * (measured: bench/investigate/SEND_COST.md). `bufferedAmount` counts the
+ * (measured: bench/investigate/ABUSE.md). `bufferedAmount` counts the
  * payload only, so a backpressure limit of 16 MiB in bytes let a peer that
  * asks for 7-byte replies and never reads queue 2.4 million sends (~2 GB)
  * before a single send was refused. The limit is therefore applied to

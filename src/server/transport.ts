@@ -20,12 +20,6 @@ export interface Transport {
   /** Bytes accepted by send() that the engine has not written to the network yet. */
   readonly bufferedAmount: number;
   /**
-   * Memory the engine holds for those sends: what `backpressureLimit` and
-   * `lowWaterMark` compare with. Bun: its buffered bytes (frame headers
-   * included); Deno: bytes plus a measured cost per queued send (send_queue.ts).
-   */
-  readonly queuedMemory: number;
-  /**
    * A number that changes whenever the engine writes queued data to the
    * network, and stands still while the peer reads nothing (Deno: bytes
    * written; Bun: drain events). The stall check (write_stall.ts) reads it.
