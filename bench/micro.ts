@@ -74,19 +74,29 @@ class StubEngineSocket implements BunServerWebSocket<BunSocketData<unknown>> {
   }
 }
 
-/** What DenoTransport does per send, over the stub. */
+/**
+ * What DenoTransport does per send, over the stub. Deno adds each send's
+ * length to bufferedAmount at once and subtracts it when its write task
+ * has run; here that write happens just before the next send (the echo's
+ * hot path: one reply written before the next message arrives), so the
+ * queue accounting runs as on a real socket whose peer keeps up.
+ */
 class DenoLikeTransport implements Transport {
   readonly #ws: StubEngineSocket;
+  /** Deno's bufferedAmount as the stub engine would report it. */
+  #engineBuffered = 0;
   constructor(ws: StubEngineSocket) {
     this.#ws = ws;
   }
   readonly #queue = new SendQueue(DENO_SEND_OVERHEAD_BYTES);
   send(data: string | Uint8Array): SendResult {
-    const before = this.#ws.bufferedAmount;
+    this.#engineBuffered = 0; // the previous send's write task has run
+    const before = this.#engineBuffered;
     const queued = this.#queue.memory(before);
     if (queued >= 16 * 1024 * 1024) return "dropped";
     this.#ws.send(data);
-    this.#queue.record(typeof data === "string" ? this.#ws.bufferedAmount - before : data.byteLength);
+    this.#engineBuffered += typeof data === "string" ? data.length : data.byteLength;
+    this.#queue.record(typeof data === "string" ? this.#engineBuffered - before : data.byteLength);
     return queued > 0 ? "queued" : "sent";
   }
   close(): void {}
@@ -97,7 +107,7 @@ class DenoLikeTransport implements Transport {
     return false;
   }
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#engineBuffered;
   }
   get writeProgress(): number {
     return this.#queue.written;

@@ -44,12 +44,17 @@
 export class SendQueue {
   /** Bytes of engine memory charged per queued send, beyond its payload. */
   readonly overhead: number;
-  /** End offsets of the sends that may still be queued, oldest first (from #head). */
-  #ends: number[] = [];
+  /**
+   * End offsets of the sends that may still be queued: #ends[#head..#n),
+   * oldest first. The array is reused (never shrunk) so that the hot path,
+   * one send written before the next, allocates nothing.
+   */
+  readonly #ends: number[] = [];
   #head = 0;
+  #n = 0;
   /** Bytes handed to the engine since the queue was last seen empty. */
   #handedOver = 0;
-  /** Bytes written over the socket's life (for stall detection). */
+  /** Bytes written over the socket's life before the last reset (for stall detection). */
   #writtenBefore = 0;
   #lastWritten = 0;
 
@@ -59,11 +64,10 @@ export class SendQueue {
 
   /** Sends still queued, given the engine's bufferedAmount now (forgets the written ones). */
   count(buffered: number): number {
+    const n = this.#n;
+    if (n === 0) return 0; // nothing handed over since the queue was last empty
     const ends = this.#ends;
-    const n = ends.length;
-    if (n === 0) return 0; // the hot path: nothing handed over since the queue was last empty
     const written = this.#handedOver - buffered;
-    this.#lastWritten = written;
     let head = this.#head;
     while (head < n && ends[head] <= written) head++;
     if (head === n) {
@@ -71,28 +75,29 @@ export class SendQueue {
       this.#writtenBefore += written;
       this.#handedOver = buffered; // 0 unless the engine counts bytes we never handed over
       this.#lastWritten = 0;
-      ends.length = 0;
-      this.#head = 0;
+      this.#head = this.#n = 0;
       return 0;
     }
+    this.#lastWritten = written;
     if (head > 1024 && head * 2 > n) {
       // Compact now and then: amortised O(1) per send.
-      ends.splice(0, head);
+      ends.copyWithin(0, head, n);
+      this.#n = n - head;
       head = 0;
     }
     this.#head = head;
-    return ends.length - head;
+    return this.#n - head;
   }
 
   /** Estimated engine memory held for queued sends: their bytes plus the per-send overhead. */
   memory(buffered: number): number {
-    return buffered + this.overhead * this.count(buffered);
+    return this.#n === 0 ? buffered : buffered + this.overhead * this.count(buffered);
   }
 
   /** Records a send of `length` bytes just handed to the engine. */
   record(length: number): void {
-    this.#handedOver += length;
-    this.#ends.push(length === 0 ? this.#handedOver + 0.5 : this.#handedOver);
+    const end = (this.#handedOver += length);
+    this.#ends[this.#n++] = length === 0 ? end + 0.5 : end;
   }
 
   /**
