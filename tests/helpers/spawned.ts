@@ -29,6 +29,10 @@ export interface SpawnedServer {
   line(pattern: RegExp, n?: number, ms?: number): Promise<string>;
   /** The fixture's `server.stats` (tests/fixtures/abuse_server.ts only), through a fresh client. */
   stats(): Promise<Record<string, number>>;
+  /** Whether the process has exited. */
+  exited(): boolean;
+  /** stderr so far (its first 4,000 characters per chunk). */
+  stderr(): string;
   /** Kills the process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -38,10 +42,19 @@ export interface SpawnedServer {
  * listen: `READY <port>` (tests/fixtures/abuse_server.ts) or the demo
  * server's `listening on ws://host:port`.
  */
-export async function spawnServer(runtime: "deno" | "bun", script: string, args: string[] = [], root = ROOT): Promise<SpawnedServer> {
+export async function spawnServer(
+  runtime: "deno" | "bun",
+  script: string,
+  args: string[] = [],
+  root = ROOT,
+  options: { fdLimit?: number } = {},
+): Promise<SpawnedServer> {
   const bin = `${root}node_modules/.bin/${runtime}`;
   const argv = runtime === "deno" ? ["run", "-A", "--no-check", "--v8-flags=--expose-gc", script, ...args] : ["run", script, ...args];
-  const child = spawn(bin, argv, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  // With fdLimit, through bash so that `ulimit -n` applies to the server alone (exec keeps the pid).
+  const quoted = [bin, ...argv].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const [cmd, cmdArgs] = options.fdLimit === undefined ? [bin, argv] : ["bash", ["-c", `ulimit -n ${options.fdLimit} && exec ${quoted}`]];
+  const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let out = "";
   let err = "";
   let exited = false;
@@ -97,6 +110,8 @@ export async function spawnServer(runtime: "deno" | "bun", script: string, args:
     peak: () => memoryBytes(pid, "VmHWM"),
     cpu: () => cpuSeconds(pid),
     stdout: () => out,
+    stderr: () => err,
+    exited: () => exited,
     line,
     async stats() {
       const c = await connect(`ws://127.0.0.1:${port}`, { timeout: 10_000, reconnect: false });
