@@ -142,7 +142,9 @@ export interface WebSocketLimits {
   maxMessageBytes?: number;
   /**
    * Seconds without any data or pong from a peer before it is closed (it is
-   * pinged half-way). 0 turns keep-alive off. Default 60.
+   * pinged half-way). A peer that reads none of the data queued for it for
+   * that long is closed too, even if it keeps sending (no ping can reach it
+   * behind the queue). 0 turns keep-alive off. Default 60.
    */
   idleTimeout?: number;
   /**
@@ -318,7 +320,7 @@ export interface ResolvedLimits {
   origins: ReadonlySet<string> | undefined;
   /** Bytes below which a socket counts as drained. */
   lowWaterMark: number;
-  /** Most bytes queued for one peer. */
+  /** Most memory queued for one peer (Deno: bytes plus 1 KiB per queued send). */
   backpressureLimit: number;
   /** What a send past the limit does besides being refused. */
   onBackpressureLimit: "close" | "drop";
