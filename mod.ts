@@ -58,67 +58,34 @@ export { isWebSocketUpgrade, parseProtocols } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno.ts";
 export type { BunServer, BunServerWebSocket, BunSocketData, BunWebSocketHandler } from "./src/adapters/bun.ts";
 
-export { Client, connect } from "./src/client/connect.ts";
-export type { ClientEvents, ConnectOptions, Listener } from "./src/client/connect.ts";
-export type { DropEvent, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./src/client/connect.ts";
-export { backoffDelay, DEFAULT_RECONNECT, resolveReconnect, shouldReconnectByDefault } from "./src/client/reconnect.ts";
-export type { ReconnectOptions, ResolvedReconnect } from "./src/client/reconnect.ts";
-export { DEFAULT_QUEUE } from "./src/client/queue.ts";
+export { connect } from "./src/client/connect.ts";
+export { Client } from "./src/client/client.ts";
+export type {
+  ClientEvents,
+  ConnectOptions,
+  DropEvent,
+  Listener,
+  ReconnectedEvent,
+  ReconnectingEvent,
+  UrlSource,
+} from "./src/client/types.ts";
+export { shouldReconnectByDefault } from "./src/client/reconnect.ts";
+export type { ReconnectOptions } from "./src/client/reconnect.ts";
 export type { QueueOptions } from "./src/client/queue.ts";
-export { DEFAULT_CLIENT_HEARTBEAT, HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
+export { HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
 export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
-export { DEFAULT_REQUEST } from "./src/client/request.ts";
 export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
+export { Subscription } from "./src/client/subscription.ts";
+export type { PublicationEvent, RequestHandler, SubscribeOptions, SubscriptionEvents } from "./src/client/channel_types.ts";
+export type { PresenceMember } from "./src/shared/channel_wire.ts";
 
-export { defineProtocol, Protocol, protocolError, unchecked } from "./src/protocol/protocol.ts";
-export type {
-  AnyProtocol,
-  ClientMessage,
-  ClientMessageInput,
-  ClientMessageType,
-  DecodeResult,
-  MessageSchemas,
-  MessageSink,
-  MessagesOf,
-  ProtocolDefinition,
-  ProtocolErrorMessage,
-  ProtocolOptions,
-  ServerMessage,
-  ServerMessageInput,
-  ServerMessageType,
-  Tagged,
-} from "./src/protocol/protocol.ts";
-export { router } from "./src/protocol/router.ts";
-export type { InvalidMessagePolicy, RouterHandler, RouterHandlers, RouterOptions } from "./src/protocol/router.ts";
-export { TypedClient, typedClient } from "./src/protocol/client.ts";
-export type { TypedClientOptions, TypedClientTransport, TypedRequestOptions } from "./src/protocol/client.ts";
-export { connectTyped } from "./src/protocol/connect_typed.ts";
-export type { ConnectTypedOptions } from "./src/protocol/connect_typed.ts";
-export { InvalidReplyError } from "./src/protocol/requests.ts";
-export type { ProtocolHandlersOption } from "./src/protocol/serve_options.ts";
-export { jsonCodec } from "./src/protocol/codec.ts";
-export type { Codec } from "./src/protocol/codec.ts";
-export { DEFAULT_DECODE_LIMITS } from "./src/protocol/limits.ts";
-export type { DecodeLimits, ResolvedDecodeLimits } from "./src/protocol/limits.ts";
-export type { ProtocolIssue, ProtocolProblem } from "./src/protocol/problem.ts";
-export type {
-  InferInput,
-  InferOutput,
-  StandardFailureResult,
-  StandardIssue,
-  StandardPathSegment,
-  StandardResult,
-  StandardSchemaProps,
-  StandardSchemaV1,
-  StandardSuccessResult,
-  StandardTypes,
-} from "./src/protocol/standard_schema.ts";
+// The typed protocol layer has its own entry point: "@fullduplex/fullduplex/protocol" (src/protocol/mod.ts).
 
 export { Message } from "./src/shared/message.ts";
 export type { MessageKind, SendData } from "./src/shared/message.ts";
 export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/shared/close_codes.ts";
 export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/shared/errors.ts";
-export { QueueFullError, RequestError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
+export { PublishError, QueueFullError, RequestError, SubscribeError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
 export { ReadyStates } from "./src/shared/types.ts";
 export type { CloseInfo, ReadyState, RemoteAddress, SendResult } from "./src/shared/types.ts";
 export { detectRuntime } from "./src/shared/runtime.ts";

@@ -9,6 +9,15 @@ out=.test-results
 rm -rf "$out" && mkdir -p "$out"
 typecheck=0
 
+# npm 12 blocks dependency install scripts not listed in package.json "allowScripts":
+# say so at once instead of failing every test.
+for rt in bun deno; do
+  if ! "$bin/$rt" --version >/dev/null 2>&1; then
+    echo "node_modules/.bin/$rt does not run (was its install script blocked? see \"allowScripts\" in package.json); run npm ci again"
+    exit 1
+  fi
+done
+
 echo "== typecheck"
 bash scripts/typecheck.sh || typecheck=1
 

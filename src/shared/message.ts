@@ -74,6 +74,8 @@ export function parseJson(text: string): unknown {
 
 /** Escapes control characters and line separators as \uXXXX, so text stays on one line. */
 function escapeControls(text: string): string {
+  // Matching control characters is the point here (log and reply injection).
+  // deno-lint-ignore no-control-regex
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 

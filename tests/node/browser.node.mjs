@@ -91,7 +91,7 @@ for (const runtime of ["deno", "bun"]) {
       await waitState("open");
       await logLine("state", "connected");
       assert.equal(await page.textContent("#state"), "open");
-      assert.equal(await page.evaluate(() => typeof window.WebSocket), "function");
+      assert.equal(await page.evaluate(() => typeof globalThis.WebSocket), "function");
     });
 
     it("sends text, JSON and binary through the buttons and logs the replies", async () => {
@@ -102,7 +102,7 @@ for (const runtime of ["deno", "bun"]) {
       await logLine("received", 'received JSON {"type":"response","content":"Hello Client"}');
       await page.click("#send-binary");
       await logLine("received", "received binary [72, 101, 108, 108, 111]");
-      const sent = await page.$$eval("#log .sent", (els) => els.map((el) => el.textContent.replace(/^\d\d:\d\d:\d\d  /, "")));
+      const sent = await page.$$eval("#log .sent", (els) => els.map((el) => el.textContent.replace(/^\d\d:\d\d:\d\d {2}/, "")));
       assert.deepEqual(sent, [
         "sent text Hello",
         'sent JSON {"type":"greeting","content":"Hello"}',
