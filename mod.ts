@@ -39,6 +39,7 @@ export type {
   RateLimitOptions,
   UpgradeAccept,
   UpgradeInfo,
+  UpgradeRateLimitOptions,
   UpgradeResult,
   WebSocketHandlers,
   WebSocketLimits,

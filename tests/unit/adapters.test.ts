@@ -41,6 +41,7 @@ function recording(options: WebSocketOptions<unknown> = {}): WebSocketOptions<un
 class FakeDenoSocket implements DenoWebSocket {
   binaryType = "blob";
   bufferedAmount = 0;
+  readyState = 1;
   sent: (string | ArrayBufferView)[] = [];
   closes: { code?: number; reason?: string }[] = [];
   sendThrows: Error | undefined;
@@ -51,6 +52,8 @@ class FakeDenoSocket implements DenoWebSocket {
   send(data: string | ArrayBufferView<ArrayBuffer>): void {
     if (this.sendThrows !== undefined) throw this.sendThrows;
     this.sent.push(data);
+    // As Deno does: the length is added at once; the test says when it has been written (bufferedAmount = 0).
+    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
   }
   close(code?: number, reason?: string): void {
     this.closes.push({ code, reason });
@@ -132,17 +135,32 @@ describe("deno adapter wiring", () => {
     assert.deepEqual(ws.closes, [{ code: 1011, reason: "internal server error" }]);
   });
 
-  it("sends are refused at backpressureLimit (Deno has none) and 'queued' behind waiting bytes", async () => {
-    const rec = recording({ backpressureLimit: 100 });
+  it("sends are refused at backpressureLimit (Deno has none), counting 1 KiB per queued send, and 'queued' behind waiting sends", async () => {
+    const rec = recording({ backpressureLimit: 3000 });
     const { conn, ws, core } = await denoConnection(rec);
-    assert.equal(conn.socket.send("a"), "sent");
-    ws.bufferedAmount = 50;
-    assert.equal(conn.socket.send("b"), "queued");
-    ws.bufferedAmount = 100;
-    assert.equal(conn.socket.send("c"), "dropped");
-    assert.deepEqual(ws.sent, ["a", "b"]);
+    assert.equal(conn.socket.send("a"), "sent"); // nothing was waiting
+    assert.equal(conn.socket.send("bb"), "queued"); // "a" waits: 1 byte + 1 KiB
+    assert.equal(conn.socket.send("c"), "queued"); // 3 bytes + 2 KiB
+    assert.equal(conn.socket.send("d"), "dropped"); // 4 bytes + 3 KiB >= 3000, though only 4 bytes are queued
+    assert.equal(ws.bufferedAmount, 4);
+    ws.bufferedAmount = 0; // the engine wrote them all
+    assert.equal(conn.socket.send("e"), "sent");
+    assert.deepEqual(ws.sent, ["a", "bb", "c", "e"]);
     assert.equal(core.stats.backpressureDrops, 1);
     ws.closed(1000, "");
+  });
+
+  it("a socket Deno is closing on its own refuses sends and keeps its last queue (the stall sweep sees it stuck)", async () => {
+    const rec = recording();
+    const { conn, ws } = await denoConnection(rec);
+    ws.bufferedAmount = 500; // queued for a peer that reads nothing
+    assert.equal(conn.transport.bufferedAmount, 500);
+    ws.readyState = 2; // Deno started closing by itself: it now reports 0 although the data is still queued
+    ws.bufferedAmount = 0;
+    assert.equal(conn.transport.bufferedAmount, 500);
+    assert.equal(conn.socket.send("x"), "dropped");
+    assert.deepEqual(ws.sent, []);
+    ws.closed(1006, "");
   });
 });
 

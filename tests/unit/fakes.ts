@@ -25,6 +25,8 @@ export class FakeTransport implements Transport {
   terminates = 0;
   pings = 0;
   bufferedAmount = 0;
+  /** Tests move it to say the engine wrote some of the queued data (the stall sweep reads it). */
+  writeProgress = 0;
   /** What send() answers (default "sent"). */
   sendResult: SendResult = "sent";
   /** Whether terminate()/ping() are possible (Bun: yes; Deno: no). */
@@ -62,6 +64,8 @@ export interface FakeHost extends ConnectionHost<unknown, FakeTransport> {
   counts: Partial<Record<Stat, number>>;
   tracked: Set<Connection<unknown, FakeTransport>>;
   upgradesEnded: number;
+  /** Connections the engine could not drop (startLingering), until endLingering. */
+  lingering: Set<Connection<unknown, FakeTransport>>;
   /** `close` handler calls, in order. */
   closes: { socket: Socket<unknown>; info: CloseInfo }[];
 }
@@ -90,6 +94,7 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     counts: {},
     tracked: new Set(),
     upgradesEnded: 0,
+    lingering: new Set(),
     reportError(socket, error) {
       errors.push({ socket, error });
     },
@@ -104,6 +109,12 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     },
     untrack(conn) {
       host.tracked.delete(conn);
+    },
+    startLingering(conn) {
+      host.lingering.add(conn);
+    },
+    endLingering(conn) {
+      host.lingering.delete(conn);
     },
   };
   return host;
