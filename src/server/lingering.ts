@@ -4,7 +4,7 @@
  *
  * Deno's server socket cannot be dropped (no terminate(); the close frame
  * and anything queued before it wait for a peer that reads nothing, and no
- * Deno API releases them: bench/investigate/LINGER.md lists what was
+ * Deno API releases them: bench/investigate/ABUSE.md, section 5, lists what was
  * tried). When a peer never answers our close, the core runs `close` after
  * `closeTimeout` and forgets the connection, but the engine keeps its TCP
  * connection and its queued data (at most `backpressureLimit`, now counted

@@ -8,7 +8,7 @@
  * never fires once a peer's queue is stuck (measured: a peer that stops
  * reading with 15 MB queued stays open 40 s+ past idleTimeout 4, and one
  * that then sends a close frame stays OPEN, its close never answered,
- * bench/investigate/LINGER.md); Bun's and the core's keep-alive see a peer
+ * bench/investigate/ABUSE.md, section 5); Bun's and the core's keep-alive see a peer
  * that keeps sending as alive however long it reads nothing.
  *
  * @module
