@@ -258,9 +258,9 @@ const engineNotes: string[] = [];
 if (runtime === "deno") {
   const ns = await denoBufferedAmountNs();
   engineNotes.push(
-    `not in the table: DenoTransport.send reads ws.bufferedAmount before each send (and again after a text send, for its UTF-8 length), and that getter costs ${
-      ns.toFixed(1)
-    } ns on a real Deno socket (an op call), so the real per-message overhead on Deno is the table's plus once (binary) or twice (text) that much.`,
+    "not in the table: DenoTransport.send reads ws.bufferedAmount before each send (and again after a text send, " +
+      `for its UTF-8 length), and that getter costs ${ns.toFixed(1)} ns on a real Deno socket (an op call), so the real ` +
+      "per-message overhead on Deno is the table's plus once (binary) or twice (text) that much.",
   );
 }
 console.log("RESULT " + JSON.stringify({ runtime, quick, rows, engineNotes }));
