@@ -191,6 +191,21 @@ describe("deno adapter upgrades", () => {
     socket!.open();
     assert.deepEqual([adapter.core.connectionCount, adapter.core.stats.pendingUpgrades], [1, 0]);
   });
+
+  it("a request Deno refuses gives its per-address slot back too", async () => {
+    const rec = recording({ maxConnectionsPerAddress: 1 });
+    let refuse = true;
+    const adapter = new DenoAdapter<unknown>(rec, () => {
+      if (refuse) throw new TypeError("Request closed");
+      return { socket: new FakeDenoSocket(), response: new Response(null, { status: 200 }) };
+    });
+    const info = { remoteAddr: { hostname: "10.0.0.1", port: 5 } };
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 400);
+    refuse = false;
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 200, "the slot was given back");
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 429, "the accepted one holds it");
+    assert.equal(adapter.core.stats.refusedPerAddress, 1);
+  });
 });
 
 /** A stand-in for Bun's ServerWebSocket; `close()` reports synchronously, as Bun does. */
@@ -262,7 +277,7 @@ class FakeBunServer implements BunServer {
 
 describe("bun adapter wiring", () => {
   it("upgrades and opens; a refusal by the engine is 400 and gives the slot back; a throw is 500 and reaches `error`", async () => {
-    const rec = recording({ maxConnections: 1 });
+    const rec = recording({ maxConnections: 1, maxConnectionsPerAddress: 1 }); // both slots must come back
     const adapter = new BunAdapter<unknown>(rec);
     const server = new FakeBunServer(adapter);
     server.answer = "refuse";
@@ -335,6 +350,17 @@ describe("bun adapter wiring", () => {
     for (let i = 0; i < 5; i++) adapter.websocket.drain(ws);
     assert.equal(drains, 1);
     assert.equal(adapter.core.stats.drains, 1);
+  });
+
+  it("each drain event is write progress for the stall sweep", async () => {
+    const adapter = new BunAdapter<unknown>(recording());
+    const server = new FakeBunServer(adapter);
+    await adapter.upgrade(upgradeRequest(), server);
+    const ws = server.sockets[0];
+    const transport = (ws.data as { conn: { transport: { writeProgress: number } } }).conn.transport;
+    assert.equal(transport.writeProgress, 0);
+    for (let i = 0; i < 3; i++) adapter.websocket.drain(ws);
+    assert.equal(transport.writeProgress, 3);
   });
 
   it("the adapter gives its topic engine the server: endpoint publishes go through server.publish", async () => {
