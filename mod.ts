@@ -40,6 +40,7 @@ export type {
   RateLimitOptions,
   UpgradeAccept,
   UpgradeInfo,
+  UpgradeRateLimitOptions,
   UpgradeResult,
   WebSocketHandlers,
   WebSocketLimits,

@@ -4,7 +4,8 @@
  * (demo/server.ts).
  *
  *   deno run -A server.ts [--port 8080] [--host localhost] [--max-message-bytes 1048576]
- *                         [--idle-timeout 60] [--quiet]
+ *                         [--idle-timeout 60] [--rate-limit 100] [--max-per-address 64]
+ *                         [--upgrades-per-second 20] [--quiet]
  *   bun run server.ts …
  *
  * Ctrl-C (SIGINT) or SIGTERM closes every peer with 1001 and exits.

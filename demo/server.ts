@@ -11,20 +11,38 @@
  *
  * Ctrl-C (SIGINT) or SIGTERM closes every peer with 1001 and ends it.
  *
+ * Limits against hostile peers are on by default (0 turns one off); the
+ * figures behind them are in bench/investigate/ABUSE.md (issue 12):
+ * - `--rate-limit N`: each connection may send N messages a second (bursts
+ *   of 2N); a peer over it is closed with 1008. A peer flooding tiny
+ *   messages otherwise delays every other client's round trip by up to
+ *   0.5-1.2 s; with the limit, by at most ~15 ms. The demo's own clients
+ *   send a few messages a second.
+ * - `--max-per-address N`: connections one address may hold (429 beyond).
+ * - `--upgrades-per-second N`: upgrades one address may ask for (bursts of
+ *   2N; 429 with Retry-After beyond).
+ * - a peer that keeps sending while its replies are refused at the
+ *   backpressure limit (it reads nothing) is closed with 1008 after 1,000
+ *   such messages.
+ * With --quiet nothing is formatted at all: the handlers that only log are
+ * not even installed (a log line for a 64 KiB binary message used to cost
+ * 15-25x the echo itself).
+ *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { serve } from "../mod.ts";
-import type { ChannelAuthorization, Socket } from "../mod.ts";
+import type { CloseInfo, Socket } from "../mod.ts";
 import { demoReply } from "./protocol.ts";
 import { DEMO_PAGE } from "./page.ts";
 import { clientBundleResponse } from "./bundle.ts";
-import { errorText, formatBytes, onShutdownSignal } from "./cli.ts";
+import { errorText, formatBytes, formatText, onShutdownSignal } from "./cli.ts";
 
 /** The flags, after the command's name. */
-const FLAGS = "[--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--quiet]";
+const FLAGS = "[--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--rate-limit N] [--max-per-address N] " +
+  "[--upgrades-per-second N] [--quiet]";
 
 /** The one channel of the demo: the page's "who is online" list. */
 const DEMO_CHANNEL = "chat";
@@ -41,7 +59,7 @@ function demoName(url: URL): string {
 }
 
 /** Who may do what on channels: subscribe to the demo's one topic; nobody publishes. */
-function authorizeDemo(topic: string, action: "subscribe" | "publish"): ChannelAuthorization {
+function authorizeDemo(topic: string, action: "subscribe" | "publish"): boolean | string {
   if (topic !== DEMO_CHANNEL) return `the demo has one channel, ${DEMO_CHANNEL}`;
   return action === "subscribe" || "the demo's channel is for presence only";
 }
@@ -68,6 +86,9 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
         host: { type: "string", default: "localhost" },
         "max-message-bytes": { type: "string" },
         "idle-timeout": { type: "string" },
+        "rate-limit": { type: "string" },
+        "max-per-address": { type: "string" },
+        "upgrades-per-second": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -85,6 +106,9 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
     ["port", values.port ?? process.env.PORT, 8080],
     ["max-message-bytes", values["max-message-bytes"], 1024 * 1024],
     ["idle-timeout", values["idle-timeout"], 60],
+    ["rate-limit", values["rate-limit"], 100],
+    ["max-per-address", values["max-per-address"], 64],
+    ["upgrades-per-second", values["upgrades-per-second"], 20],
   ] as const) {
     const n = value === undefined ? fallback : Number(value);
     if (!Number.isInteger(n) || n < 0) {
@@ -94,9 +118,9 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
     numbers[name] = n;
   }
   const host = values.host;
-  const log = (line: string) => {
-    if (!values.quiet) console.log(line);
-  };
+  const quiet = values.quiet;
+  const rate = numbers["rate-limit"];
+  const upgrades = numbers["upgrades-per-second"];
 
   let server;
   try {
@@ -105,6 +129,13 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
       hostname: host,
       maxMessageBytes: numbers["max-message-bytes"],
       idleTimeout: numbers["idle-timeout"],
+      rateLimit: rate === 0 ? undefined : { messagesPerSecond: rate, burst: 2 * rate, action: "close" },
+      maxConnectionsPerAddress: numbers["max-per-address"] === 0 ? undefined : numbers["max-per-address"],
+      upgradeRateLimit: upgrades === 0 ? undefined : { perSecond: upgrades, burst: 2 * upgrades },
+      maxMessagesWhileBackpressured: 1000,
+      // The message handler is synchronous and keeps nothing: free each binary
+      // message's buffer at once (Deno: the 64 KiB echo's peak RSS growth 56 -> 11 MiB).
+      releaseReceivedBuffers: true,
       fetch(req) {
         const { pathname } = new URL(req.url);
         if (req.method === "GET" && pathname === "/") {
@@ -121,15 +152,18 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
         authorize: (_socket, topic, action) => authorizeDemo(topic, action),
         presence: (socket) => ({ name: socket.data.name }),
       },
-      open(socket: Socket<DemoUser>) {
-        log(`Client connected: ${socket.id} from ${socket.remoteAddress.address}:${socket.remoteAddress.port}`);
-      },
-      message(socket, msg) {
-        log(msg.kind === "text" ? `Received: ${msg.text()}` : `Received binary: ${formatBytes(msg.bytes())}`);
+      // With --quiet no logging handler is installed at all: logging that is off costs nothing.
+      ...(quiet ? {} : {
+        open(socket: Socket<DemoUser>) {
+          console.log(`Client connected: ${socket.id} from ${socket.remoteAddress.address}:${socket.remoteAddress.port}`);
+        },
+        close(socket: Socket<DemoUser>, { code, reason }: CloseInfo) {
+          console.log(`Client disconnected: ${socket.id} (${code}${reason ? ` ${reason}` : ""})`);
+        },
+      }),
+      message: quiet ? (socket, msg) => void socket.send(demoReply(msg)) : (socket, msg) => {
+        console.log(msg.kind === "text" ? `Received: ${formatText(msg.text())}` : `Received binary: ${formatBytes(msg.bytes())}`);
         socket.send(demoReply(msg));
-      },
-      close(socket, { code, reason }) {
-        log(`Client disconnected: ${socket.id} (${code}${reason ? ` ${reason}` : ""})`);
       },
       error(_socket, err) {
         console.error(`Error: ${errorText(err)}`);
@@ -150,7 +184,7 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
   const running = server;
   return await new Promise<number>((resolve) => {
     onShutdownSignal(async () => {
-      log("Shutting down");
+      if (!quiet) console.log("Shutting down");
       await running.shutdown({ code: 1001, reason: "server shutting down", timeout: 3000 });
       resolve(0);
     });
@@ -170,6 +204,9 @@ and a page at GET / that talks to it from a browser and lists who else has it op
   --host H               address to listen on (default localhost)
   --max-message-bytes N  largest message accepted (default 1048576); larger ones close with 1009
   --idle-timeout S       seconds of silence before a peer is dropped (default 60; 0: never)
-  --quiet                do not log connections and messages
+  --rate-limit N         messages a second per connection, bursts of 2N (default 100; 0: off); over it: close 1008
+  --max-per-address N    connections one address may hold (default 64; 0: no limit); beyond: 429
+  --upgrades-per-second N  upgrades one address may ask for, bursts of 2N (default 20; 0: off); beyond: 429
+  --quiet                do not log connections and messages (nothing is formatted)
 
 Ctrl-C or SIGTERM closes every peer with 1001 and exits.`;

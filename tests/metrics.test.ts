@@ -123,6 +123,7 @@ describe("metrics()", () => {
     assert.equal(valueOf(families, "fullduplex_connections", "gauge"), 2);
     assert.equal(valueOf(families, "fullduplex_connections", "gauge"), stats.connections);
     assert.equal(valueOf(families, "fullduplex_pending_upgrades", "gauge"), stats.pendingUpgrades);
+    assert.equal(valueOf(families, "fullduplex_lingering", "gauge"), stats.lingering);
     assert.equal(valueOf(families, "fullduplex_queued_bytes", "gauge"), 0, "every peer reads");
 
     // Topics: bounded to the default N, busiest first, the rest summed; counts as the engine has them.

@@ -98,12 +98,12 @@ export class BunAdapter<D> {
       upgraded = server.upgrade(req, { data, headers });
     } catch (err) {
       // The core checked the headers: a throw here is a bug on the server's side.
-      core.upgradeEnded();
+      core.upgradeAborted(accepted.remote);
       core.reportError(undefined, err);
       return serverFailedUpgrade();
     }
     if (upgraded) return undefined;
-    core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+    core.upgradeAborted(accepted.remote); // no connection will open: give its slots back
     return engineRefusedUpgrade();
   }
 }
@@ -145,7 +145,9 @@ function bunWebSocketHandler<D>(core: ServerCore<D, BunTransport>): BunWebSocket
       // Fires on every writable event while anything is buffered: only a
       // hint to check now; backpressure.ts reports one crossing.
       const conn = dataOf<D>(ws).conn;
-      if (conn !== undefined) core.backpressure.check(conn);
+      if (conn === undefined) return;
+      conn.transport.wrote(); // queued data moved: the stall sweep's progress (write_stall.ts)
+      core.backpressure.check(conn);
     },
     error(error, ws) {
       // Only reached if a throw escaped the core's guards; never let it end the process.

@@ -37,7 +37,13 @@ const CLOSED = ReadyStates.CLOSED;
 /** The limits a connection applies itself. */
 export type ConnectionLimits = Pick<
   ResolvedLimits,
-  "maxMessageBytes" | "closeTimeout" | "lowWaterMark" | "onBackpressureLimit" | "rateLimit" | "releaseReceivedBuffers"
+  | "maxMessageBytes"
+  | "closeTimeout"
+  | "lowWaterMark"
+  | "onBackpressureLimit"
+  | "maxMessagesWhileBackpressured"
+  | "rateLimit"
+  | "releaseReceivedBuffers"
 >;
 
 /**
@@ -71,6 +77,14 @@ export interface ConnectionHost<D, T extends Transport> {
   track(conn: Connection<D, T>): void;
   /** The connection is closed. */
   untrack(conn: Connection<D, T>): void;
+  /**
+   * The connection was closed on the library's side but the engine could
+   * not drop it (Deno): it keeps its slots (lingering.ts) until
+   * `endLingering`. Called before the `untrack` of its close.
+   */
+  startLingering(conn: Connection<D, T>): void;
+  /** The engine reported an already closed connection closed (a lingering one is let go at last; otherwise nothing). */
+  endLingering(conn: Connection<D, T>): void;
 }
 
 /** A value that may be a promise: handlers may be sync or async. */
@@ -91,6 +105,8 @@ export class Connection<D = unknown, T extends Transport = Transport>
   #heard = true;
   /** Keep-alive sweeps in a row that saw nothing from the peer. */
   #silentSweeps = 0;
+  /** Messages received since a send to this peer was refused at backpressureLimit; -1 when none was (or it drained since). */
+  #messagesWhileRefused = -1;
   /** Only on servers with `rateLimit`: undefined costs one comparison per message. */
   readonly #limiter: RateLimiter | undefined;
   /** Resolvers of `socket.drained()` promises. */
@@ -155,6 +171,7 @@ export class Connection<D = unknown, T extends Transport = Transport>
     }
     // "dropped" on an open socket: the engine refused it at backpressureLimit.
     host.count("backpressureDrops");
+    if (this.#messagesWhileRefused < 0) this.#messagesWhileRefused = 0;
     host.backpressure.watch(this);
     if (host.limits.onBackpressureLimit === "close") {
       host.count("backpressureCloses");
@@ -174,8 +191,23 @@ export class Connection<D = unknown, T extends Transport = Transport>
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
+  /**
+   * A message arrived while sends to this peer are refused (called only
+   * then). Past `maxMessagesWhileBackpressured` the peer is closed with
+   * 1008: it keeps asking for replies it does not read. True when closed
+   * (the message is not delivered).
+   */
+  #flooded(): boolean {
+    const host = this.#host;
+    if (++this.#messagesWhileRefused <= host.limits.maxMessagesWhileBackpressured) return false;
+    host.count("backpressureFloodCloses");
+    this.closeInternal(CloseCode.PolicyViolation, "sends while reading nothing: backpressure limit reached");
+    return true;
+  }
+
   /** The buffer crossed to lowWaterMark or below (backpressure.ts, once per crossing). */
   belowLowWater(): void {
+    this.#messagesWhileRefused = -1; // refused sends are over: a flood count starts again at the next one
     this.#host.count("drains");
     this.#wakeDrainWaiters();
     const handler = this.#host.handlers.drain;
@@ -220,6 +252,7 @@ export class Connection<D = unknown, T extends Transport = Transport>
         this.#overRate();
         return;
       }
+      if (this.#messagesWhileRefused >= 0 && this.#flooded()) return;
       const channel = this.#channel;
       if (channel !== undefined) {
         this.#channelReceived(channel, data);
@@ -321,9 +354,25 @@ export class Connection<D = unknown, T extends Transport = Transport>
     } else if (this.transport.ping()) this.#host.count("pingsSent");
   }
 
+  /**
+   * The keep-alive sweep found that none of the data queued for this peer
+   * was written for two sweeps in a row (write_stall.ts): it reads nothing.
+   * Counted as an idle timeout, and dropped (on Deno: closed, then
+   * lingering if the peer never answers).
+   */
+  dropStalled(): void {
+    this.#host.count("idleTimeouts");
+    this.terminate();
+  }
+
   /** Called by the adapter when the engine reports the socket closed (any number of times). */
   closed(code: number | undefined, reason: string | undefined): void {
-    if (this.#state === CLOSED) return; // Deno fires close twice after an idle timeout.
+    if (this.#state === CLOSED) {
+      // Deno fires close twice after an idle timeout; and a connection that
+      // lingered (forceClosed) is reported by the engine only now.
+      this.#host.endLingering(this);
+      return;
+    }
     const wasOpen = this.#state !== CONNECTING;
     this.#state = CLOSED;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
@@ -389,7 +438,8 @@ export class Connection<D = unknown, T extends Transport = Transport>
   forceClosed(code: number, reason: string): void {
     if (this.#state === CLOSED) return;
     this.#sentClose ??= { code, reason };
-    this.transport.terminate();
+    // Deno cannot drop TCP: the engine keeps this connection until the peer's TCP ends (lingering.ts).
+    if (!this.transport.terminate()) this.#host.startLingering(this);
     this.closed(code, reason);
   }
 

@@ -16,6 +16,8 @@ import { resolveChannels } from "./channel_options.ts";
 import { CHANNEL_SERVICE } from "./channel_port.ts";
 import type { ChannelService, ChannelServiceFactory } from "./channel_port.ts";
 import type { RemoteAddress } from "../shared/types.ts";
+import { AddressLimits, addressKey } from "./address_limits.ts";
+import type { AddressRefusal } from "./address_limits.ts";
 import { BackpressureWatch } from "./backpressure.ts";
 import { Connection } from "./connection.ts";
 import type { ConnectionHost } from "./connection.ts";
@@ -25,6 +27,7 @@ import { CONNECTION_DURATION_BOUNDS, Histogram, MessageSizeHistogram } from "./h
 import { KeepAliveSweep } from "./keepalive.ts";
 import { formatMetrics, metricsTopics } from "./metrics.ts";
 import type { MetricsOptions } from "./metrics.ts";
+import { Lingering } from "./lingering.ts";
 import { resolveLimits } from "./options.ts";
 import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
 import { checkOrigin } from "./origins.ts";
@@ -98,8 +101,12 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   readonly #connections: Map<Connection<D, T>, number> = new Map();
   /** The open connections, as an iterable the keep-alive sweep can read at every round. */
   readonly #openConnections: Iterable<Connection<D, T>> = { [Symbol.iterator]: () => this.#connections.keys() };
-  /** Only where the engine's own idle timeout cannot be trusted (Bun). */
+  /** The stall check (both runtimes) and, where the engine's idle timeout cannot be trusted (Bun), the pings. */
   readonly #keepAlive: KeepAliveSweep | undefined;
+  /** Per-address connection cap and upgrade rate (address_limits.ts), when configured. */
+  readonly #addresses: AddressLimits | undefined;
+  /** Closed connections the engine still holds (lingering.ts). */
+  readonly #lingering: Lingering<Connection<D, T>>;
   #closing = false;
   #allClosed: (() => void) | undefined;
   /** Upgrades accepted (or still in the `upgrade` hook) whose connection is not open yet. */
@@ -132,7 +139,12 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     });
     this.#protocols = channels === undefined ? this.limits.protocols : [CHANNELS_PROTOCOL, ...this.limits.protocols];
     const idle = this.limits.idleTimeout;
-    this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#openConnections);
+    this.#keepAlive = idle === 0 ? undefined : new KeepAliveSweep(idle, this.#openConnections, !port.capabilities.nativeIdleTimeout);
+    const { maxConnectionsPerAddress, upgradeRateLimit } = this.limits;
+    if (maxConnectionsPerAddress !== Infinity || upgradeRateLimit !== undefined) {
+      this.#addresses = new AddressLimits(maxConnectionsPerAddress, upgradeRateLimit, () => performance.now());
+    }
+    this.#lingering = new Lingering<Connection<D, T>>((conn) => this.#releaseAddress(conn.socket.remoteAddress));
   }
 
   /** Open connections now. */
@@ -142,7 +154,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { connections: this.#connections.size, pendingUpgrades: this.#pending, ...this.#counters };
+    return { connections: this.#connections.size, pendingUpgrades: this.#pending, lingering: this.#lingering.size, ...this.#counters };
   }
 
   /**
@@ -181,7 +193,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   /**
    * Decides an upgrade: handshake checks, then the user's hook. Returns the
    * accepted upgrade (holding a maxConnections slot until its connection
-   * opens, or the adapter calls upgradeEnded()), or a Response that refuses it.
+   * opens, or the adapter calls upgradeAborted()), or a Response that refuses it.
    */
   async prepareUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
     if (!isWebSocketUpgrade(req)) {
@@ -199,14 +211,38 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       return badOrigin;
     }
     // Upgrades still in progress count too, so a burst cannot overshoot the limit.
-    if (this.#connections.size + this.#pending >= this.limits.maxConnections) {
+    // Lingering ones too (Deno): the engine still holds them.
+    if (this.#connections.size + this.#pending + this.#lingering.size >= this.limits.maxConnections) {
       this.count("refusedMaxConnections");
       return new Response("too many connections\n", { status: 503, headers: { "retry-after": "1" } });
     }
+    const refused = this.#addresses?.admit(addressKey(remote.address));
+    if (refused !== undefined) return this.#refuseAddress(refused);
     this.#pending++;
     const decision = await this.#decideUpgrade(req, remote);
-    if (decision instanceof Response) this.upgradeEnded();
+    if (decision instanceof Response) this.upgradeAborted(remote);
     return decision;
+  }
+
+  /**
+   * An upgrade admitted by prepareUpgrade will not become a connection (the
+   * hook refused it, or the engine did): gives back its maxConnections and
+   * per-address slots. The adapter calls this, once, instead of upgradeEnded.
+   */
+  upgradeAborted(remote: RemoteAddress): void {
+    this.upgradeEnded();
+    this.#releaseAddress(remote);
+  }
+
+  #releaseAddress(remote: RemoteAddress): void {
+    this.#addresses?.release(addressKey(remote.address));
+  }
+
+  #refuseAddress(refused: AddressRefusal): Response {
+    const rate = refused.reason === "rate";
+    this.count(rate ? "refusedUpgradeRate" : "refusedPerAddress");
+    const body = rate ? "too many upgrades from this address" : "too many connections from this address";
+    return new Response(body + "\n", { status: 429, headers: { "retry-after": String(refused.retryAfter) } });
   }
 
   async #decideUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
@@ -241,6 +277,8 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   untrack(conn: Connection<D, T>): void {
     const openedAt = this.#connections.get(conn); // undefined if it never opened
     if (openedAt !== undefined && this.#connections.delete(conn)) this.#durations.observe((performance.now() - openedAt) / 1000);
+    // A lingering connection keeps its per-address slot until the engine lets it go.
+    if (!this.#lingering.has(conn)) this.#releaseAddress(conn.socket.remoteAddress);
     if (this.#connections.size === 0) {
       this.#keepAlive?.stop();
       this.#allClosed?.();
@@ -251,6 +289,14 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   presence(topic: string): PresenceMember[] {
     if (this.channels === undefined) throw new InvalidStateError("presence() needs the channels option with channels.presence");
     return this.channels.members(topic);
+  }
+
+  startLingering(conn: Connection<D, T>): void {
+    this.#lingering.start(conn);
+  }
+
+  endLingering(conn: Connection<D, T>): void {
+    this.#lingering.end(conn);
   }
 
   /** Sends an error to the `error` handler, or logs it when there is none. */

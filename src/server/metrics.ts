@@ -60,6 +60,8 @@ export interface MetricsSnapshot {
 const COUNTERS: Record<Stat, readonly [name: string, help: string]> = {
   refusedMaxConnections: ["fullduplex_refused_max_connections_total", "Upgrades refused with 503 because of maxConnections."],
   refusedOrigin: ["fullduplex_refused_origin_total", "Upgrades refused with 403 because of origins."],
+  refusedPerAddress: ["fullduplex_refused_per_address_total", "Upgrades refused with 429 because of maxConnectionsPerAddress."],
+  refusedUpgradeRate: ["fullduplex_refused_upgrade_rate_total", "Upgrades refused with 429 because of upgradeRateLimit."],
   rateLimitedMessages: ["fullduplex_rate_limited_messages_total", 'Messages discarded by rateLimit with action "drop".'],
   rateLimitCloses: ["fullduplex_rate_limit_closes_total", 'Connections closed (1008) by rateLimit with action "close".'],
   pingsSent: ["fullduplex_pings_sent_total", "Keep-alive pings fullduplex sent (Bun; Deno's engine pings by itself)."],
@@ -67,6 +69,10 @@ const COUNTERS: Record<Stat, readonly [name: string, help: string]> = {
   closeTimeouts: ["fullduplex_close_timeouts_total", "Close handshakes the peer did not answer within closeTimeout."],
   backpressureDrops: ["fullduplex_backpressure_drops_total", "Sends refused because the peer's buffer was at backpressureLimit."],
   backpressureCloses: ["fullduplex_backpressure_closes_total", "Connections closed (1008) because of backpressureLimit."],
+  backpressureFloodCloses: [
+    "fullduplex_backpressure_flood_closes_total",
+    "Connections closed (1008) for sending past maxMessagesWhileBackpressured while their sends were refused.",
+  ],
   drains: ["fullduplex_drains_total", "Times an outgoing buffer fell to lowWaterMark or below."],
   channelDenied: ["fullduplex_channel_denied_total", "Channel subscribes and publishes denied (authorize or a channel limit)."],
   channelMalformed: ["fullduplex_channel_malformed_total", "Malformed channel frames (answered with an error control message)."],
@@ -151,6 +157,11 @@ export function formatMetrics(s: MetricsSnapshot, topicLimit: number): string {
     "fullduplex_pending_upgrades",
     "Upgrades accepted but not open yet (they count towards maxConnections).",
     s.stats.pendingUpgrades,
+  );
+  out.gauge(
+    "fullduplex_lingering",
+    "Connections closed on the library's side whose TCP connection the engine still holds (Deno).",
+    s.stats.lingering,
   );
   out.gauge("fullduplex_queued_bytes", "Bytes queued for peers (bufferedAmount), summed over open connections.", s.queuedBytes);
 

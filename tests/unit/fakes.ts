@@ -26,6 +26,8 @@ export class FakeTransport implements Transport {
   terminates = 0;
   pings = 0;
   bufferedAmount = 0;
+  /** Tests move it to say the engine wrote some of the queued data (the stall sweep reads it). */
+  writeProgress = 0;
   /** What send() answers (default "sent"). */
   sendResult: SendResult = "sent";
   /** Whether terminate()/ping() are possible (Bun: yes; Deno: no). */
@@ -63,6 +65,8 @@ export interface FakeHost extends ConnectionHost<unknown, FakeTransport> {
   counts: Partial<Record<Stat, number>>;
   tracked: Set<Connection<unknown, FakeTransport>>;
   upgradesEnded: number;
+  /** Connections the engine could not drop (startLingering), until endLingering. */
+  lingering: Set<Connection<unknown, FakeTransport>>;
   /** `close` handler calls, in order. */
   closes: { socket: Socket<unknown>; info: CloseInfo }[];
 }
@@ -92,6 +96,7 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     counts: {},
     tracked: new Set(),
     upgradesEnded: 0,
+    lingering: new Set(),
     reportError(socket, error) {
       errors.push({ socket, error });
     },
@@ -106,6 +111,12 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     },
     untrack(conn) {
       host.tracked.delete(conn);
+    },
+    startLingering(conn) {
+      host.lingering.add(conn);
+    },
+    endLingering(conn) {
+      host.lingering.delete(conn);
     },
   };
   return host;
