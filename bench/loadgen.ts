@@ -102,7 +102,10 @@ async function openMany(url: string, n: number, concurrency: number, timeoutMs: 
       const ws = open(url);
       sockets.push(ws);
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`connection ${sockets.length} did not open in time`)), Math.max(1, deadline - Date.now()));
+        const timer = setTimeout(
+          () => reject(new Error(`connection ${sockets.length} did not open in time`)),
+          Math.max(1, deadline - Date.now()),
+        );
         ws.onopen = () => {
           clearTimeout(timer);
           resolve();
@@ -139,11 +142,29 @@ async function closeAll(sockets: WebSocket[], timeoutMs = 3000): Promise<void> {
 }
 
 function emptyResult(): LoadResult {
-  return { ok: true, messages: 0, seconds: 0, messagesPerSecond: 0, serverCpuSeconds: 0, cpuPer100k: 0, p50Ms: NaN, p99Ms: NaN, mismatches: 0 };
+  return {
+    ok: true,
+    messages: 0,
+    seconds: 0,
+    messagesPerSecond: 0,
+    serverCpuSeconds: 0,
+    cpuPer100k: 0,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    mismatches: 0,
+  };
 }
 
 /** A JSON object typical of app traffic (~100 bytes); re-encoding keeps it byte-identical. */
-const JSON_PAYLOAD = JSON.stringify({ type: "chat", room: "lobby", user: { id: 42, name: "ann" }, text: "hello, world", tags: ["a", "b"], seq: 7, ok: true });
+const JSON_PAYLOAD = JSON.stringify({
+  type: "chat",
+  room: "lobby",
+  user: { id: 42, name: "ann" },
+  text: "hello, world",
+  tags: ["a", "b"],
+  seq: 7,
+  ok: true,
+});
 
 /** echo and json: a closed loop with a bounded window per connection. */
 async function runEcho(spec: LoadSpec): Promise<LoadResult> {
@@ -174,7 +195,10 @@ async function runEcho(spec: LoadSpec): Promise<LoadResult> {
       const data = e.data as string | ArrayBuffer;
       if (binary) {
         const view = data instanceof ArrayBuffer ? new Uint8Array(data) : undefined;
-        if (view === undefined || view.byteLength !== size || view[0] !== 0 || view[mid] !== (mid & 0xff) || view[size - 1] !== ((size - 1) & 0xff)) result.mismatches++;
+        if (
+          view === undefined || view.byteLength !== size || view[0] !== 0 || view[mid] !== (mid & 0xff) ||
+          view[size - 1] !== ((size - 1) & 0xff)
+        ) result.mismatches++;
       } else if (data !== text) result.mismatches++;
       const latency = now - sentAt[head];
       head = head + 1 === window ? 0 : head + 1;

@@ -40,7 +40,10 @@ export async function startServer(target: Target, mode: ServerMode): Promise<Run
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${target.id} did not print READY within 20 s`)), 20_000)));
+  const timeout = new Promise<never>((
+    _,
+    reject,
+  ) => (timer = setTimeout(() => reject(new Error(`${target.id} did not print READY within 20 s`)), 20_000)));
   const ready = (async () => {
     while (true) {
       const { value, done } = await lines.read();
@@ -56,7 +59,9 @@ export async function startServer(target: Target, mode: ServerMode): Promise<Run
     (async () => {
       while (!(await lines.read()).done) { /* discard */ }
     })().catch(() => {});
-    const unavailable = match[2].includes("fanout=unavailable") ? "not available yet: fullduplex has no server.publish (topics are being added)" : undefined;
+    const unavailable = match[2].includes("fanout=unavailable")
+      ? "not available yet: fullduplex has no server.publish (topics are being added)"
+      : undefined;
     return { target, pid: child.pid, port: Number(match[1]), unavailable, child, stderr };
   } catch (err) {
     try {
@@ -78,7 +83,10 @@ export async function stopServer(server: RunningServer): Promise<number> {
     server.child.kill("SIGTERM");
   } catch { /* already exited */ }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const killed = await Promise.race([server.child.status.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000)))]);
+  const killed = await Promise.race([
+    server.child.status.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000))),
+  ]);
   clearTimeout(timer);
   if (!killed) {
     try {
@@ -92,7 +100,14 @@ export async function stopServer(server: RunningServer): Promise<number> {
 /** Runs a script to completion (killed after `timeoutMs`) and returns the JSON of its `RESULT` line. */
 export async function runForResult<T>(runtime: RuntimeName, script: string, args: string[], timeoutMs: number): Promise<T> {
   const [cmd, ...rest] = commandFor(runtime, script, args);
-  const out = await new Deno.Command(cmd, { args: rest, stdin: "null", stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" }, signal: AbortSignal.timeout(timeoutMs) }).output();
+  const out = await new Deno.Command(cmd, {
+    args: rest,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (line === undefined) {

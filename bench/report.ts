@@ -83,7 +83,11 @@ function throughputTable(s: ScenarioResult): string[] {
     const rss = median(t.peakRss);
     const vs = t.target.baseline === t.target.id ? "" : t.target.runtime === "node" ? " (vs raw-bun)" : "";
     lines.push(
-      `| ${name} | ${okRuns(t)}${t.failure ? " ⚠" : ""} | ${fmt(rate)} | ${ratio(rate, med(base, (r) => r.messagesPerSecond))}${vs} | ${fmt(cpu)} | ${ratio(cpu, med(base, (r) => r.cpuPer100k))} | ${fmt(med(t, (r) => r.p50Ms))} | ${fmt(med(t, (r) => r.p99Ms))} | ${mb(rss)} | ${ratio(rss, median(base?.peakRss ?? []))} |`,
+      `| ${name} | ${okRuns(t)}${t.failure ? " ⚠" : ""} | ${fmt(rate)} | ${ratio(rate, med(base, (r) => r.messagesPerSecond))}${vs} | ${
+        fmt(cpu)
+      } | ${ratio(cpu, med(base, (r) => r.cpuPer100k))} | ${fmt(med(t, (r) => r.p50Ms))} | ${fmt(med(t, (r) => r.p99Ms))} | ${mb(rss)} | ${
+        ratio(rss, median(base?.peakRss ?? []))
+      } |`,
     );
   }
   return lines;
@@ -102,7 +106,11 @@ function idleTable(s: ScenarioResult): string[] {
     const rss = median(t.peakRss);
     const name = `${t.target.id}${t.target.baseline === t.target.id ? " (floor)" : ""}`;
     lines.push(
-      `| ${name} | ${okRuns(t)}${t.failure ? " ⚠" : ""} | ${fmt(open)} | ${ratio(open, med(base, (r) => (r.openMs ?? NaN) / 1000))} | ${fmt(per)} | ${ratio(per, med(base, (r) => (r.bytesPerConnection ?? NaN) / 1024))} | ${mb(rss)} | ${ratio(rss, median(base?.peakRss ?? []))} |`,
+      `| ${name} | ${okRuns(t)}${t.failure ? " ⚠" : ""} | ${fmt(open)} | ${ratio(open, med(base, (r) => (r.openMs ?? NaN) / 1000))} | ${
+        fmt(per)
+      } | ${ratio(per, med(base, (r) => (r.bytesPerConnection ?? NaN) / 1024))} | ${mb(rss)} | ${
+        ratio(rss, median(base?.peakRss ?? []))
+      } |`,
     );
   }
   return lines;
@@ -116,7 +124,11 @@ function goals(r: Report): string[] {
   const lines: string[] = ["| Goal | Measured | Verdict |", "|---|---|---|"];
   for (const m of r.micro) {
     for (const row of m.rows) {
-      lines.push(`| micro, ${m.runtime}, ${row.name}: fullduplex adds ≤ 100 ns/message | ${fmt(row.overheadNs)} ns | ${verdict(row.overheadNs <= 100)} |`);
+      lines.push(
+        `| micro, ${m.runtime}, ${row.name}: fullduplex adds ≤ 100 ns/message | ${fmt(row.overheadNs)} ns | ${
+          verdict(row.overheadNs <= 100)
+        } |`,
+      );
     }
   }
   const find = (id: string) => r.results.find((s) => s.scenario.id === id);
@@ -130,7 +142,11 @@ function goals(r: Report): string[] {
       const paired = pairedRatio(fd, raw, cpu);
       const ofMedians = med(fd, cpu) / med(raw, cpu);
       lines.push(
-        `| ${id} echo, ${rt}: server CPU per message within 5% of raw (${Math.min(fd?.runs.length ?? 0, raw?.runs.length ?? 0)} alternating runs) | ${fmt(paired)}× paired median (${fmt(ofMedians)}× of medians) | ${Number.isFinite(paired) ? verdict(paired <= 1.05) : "n/a"} |`,
+        `| ${id} echo, ${rt}: server CPU per message within 5% of raw (${
+          Math.min(fd?.runs.length ?? 0, raw?.runs.length ?? 0)
+        } alternating runs) | ${fmt(paired)}× paired median (${fmt(ofMedians)}× of medians) | ${
+          Number.isFinite(paired) ? verdict(paired <= 1.05) : "n/a"
+        } |`,
       );
     }
   }
@@ -145,7 +161,11 @@ function goals(r: Report): string[] {
     for (const rt of ["deno", "bun"]) {
       const a = med(t(s, `fullduplex-${rt}`), cpu);
       const b = med(t(s, `crossws-${rt}`), cpu);
-      lines.push(`| ${id}, ${rt}: fullduplex CPU per message ≤ crossws | ${fmt(a)} vs ${fmt(b)} s/100k (${fmt(a / b)}×) | ${Number.isFinite(a / b) ? verdict(a <= b) : "n/a"} |`);
+      lines.push(
+        `| ${id}, ${rt}: fullduplex CPU per message ≤ crossws | ${fmt(a)} vs ${fmt(b)} s/100k (${fmt(a / b)}×) | ${
+          Number.isFinite(a / b) ? verdict(a <= b) : "n/a"
+        } |`,
+      );
     }
   }
   const fan = find("fanout");
@@ -158,8 +178,14 @@ function goals(r: Report): string[] {
     const b = med(fdBun, rate) / med(t(fan, "raw-bun"), rate);
     const bc = med(fdBun, cpu) / med(t(fan, "raw-bun"), cpu);
     const d = med(fdDeno, cpu) / med(t(fan, "raw-deno"), cpu);
-    lines.push(`| fan-out, bun: as fast as Bun's native publish | ${fmt(b)}× deliveries/s, ${fmt(bc)}× CPU per delivery | ${Number.isFinite(bc) ? verdict(bc <= 1.05 && b >= 0.95) : "n/a"} |`);
-    lines.push(`| fan-out, deno: within 20% of a hand loop | ${fmt(d)}× CPU per delivery | ${Number.isFinite(d) ? verdict(d <= 1.2) : "n/a"} |`);
+    lines.push(
+      `| fan-out, bun: as fast as Bun's native publish | ${fmt(b)}× deliveries/s, ${fmt(bc)}× CPU per delivery | ${
+        Number.isFinite(bc) ? verdict(bc <= 1.05 && b >= 0.95) : "n/a"
+      } |`,
+    );
+    lines.push(
+      `| fan-out, deno: within 20% of a hand loop | ${fmt(d)}× CPU per delivery | ${Number.isFinite(d) ? verdict(d <= 1.2) : "n/a"} |`,
+    );
   }
   return lines;
 }

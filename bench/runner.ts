@@ -39,7 +39,18 @@ async function load(scenario: Scenario, server: RunningServer, overrides: Partia
   try {
     return await runForResult<LoadResult>(scenario.client, "bench/loadgen.ts", [JSON.stringify(spec)], 150_000);
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err), messages: 0, seconds: 0, messagesPerSecond: 0, serverCpuSeconds: 0, cpuPer100k: NaN, p50Ms: NaN, p99Ms: NaN, mismatches: 0 };
+    return {
+      ok: false,
+      error: err instanceof Error ? err.message : String(err),
+      messages: 0,
+      seconds: 0,
+      messagesPerSecond: 0,
+      serverCpuSeconds: 0,
+      cpuPer100k: NaN,
+      p50Ms: NaN,
+      p99Ms: NaN,
+      mismatches: 0,
+    };
   }
 }
 
@@ -121,8 +132,17 @@ async function runMicro(): Promise<MicroResult[]> {
   for (const runtime of ["deno", "bun"] as const) {
     log(`== micro-benchmark on ${runtime}`);
     try {
-      const r = await runForResult<{ runtime: string; rows: MicroRow[]; engineNotes?: string[] }>(runtime, "bench/micro.ts", quick ? ["quick"] : [], 120_000);
-      for (const row of r.rows) log(`${runtime} ${row.name}: hand ${row.handNs.toFixed(1)} ns, fullduplex ${row.libNs.toFixed(1)} ns${row.ok ? "" : " WRONG OUTPUT"}`);
+      const r = await runForResult<{ runtime: string; rows: MicroRow[]; engineNotes?: string[] }>(
+        runtime,
+        "bench/micro.ts",
+        quick ? ["quick"] : [],
+        120_000,
+      );
+      for (const row of r.rows) {
+        log(
+          `${runtime} ${row.name}: hand ${row.handNs.toFixed(1)} ns, fullduplex ${row.libNs.toFixed(1)} ns${row.ok ? "" : " WRONG OUTPUT"}`,
+        );
+      }
       out.push({ runtime, rows: r.rows, engineNotes: r.engineNotes ?? [] });
     } catch (err) {
       out.push({ runtime, rows: [], engineNotes: [], failure: err instanceof Error ? err.message : String(err) });
@@ -137,7 +157,9 @@ function problems(micro: MicroResult[], results: ScenarioResult[]): string[] {
   const list: string[] = [];
   for (const m of micro) {
     if (m.failure !== undefined) list.push(`micro on ${m.runtime}: ${m.failure}`);
-    for (const row of m.rows) if (!row.ok) list.push(`micro on ${m.runtime}, ${row.name}: the library path did not deliver what the hand path did`);
+    for (const row of m.rows) {
+      if (!row.ok) list.push(`micro on ${m.runtime}, ${row.name}: the library path did not deliver what the hand path did`);
+    }
   }
   for (const s of results) {
     for (const t of s.targets) {
@@ -166,7 +188,9 @@ async function machine(): Promise<Record<string, string>> {
     bun: `bun ${await firstLine(`${bin}bun`, ["--version"])}`,
     node: `node ${await firstLine("node", ["--version"])}`,
     peers: `crossws ${pkg("crossws")}, ws ${pkg("ws")} (no bufferutil)`,
-    fullduplex: `${JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`)).version} @ ${commit}${dirty ? " (with uncommitted changes in src/)" : ""}`,
+    fullduplex: `${JSON.parse(Deno.readTextFileSync(`${ROOT}package.json`)).version} @ ${commit}${
+      dirty ? " (with uncommitted changes in src/)" : ""
+    }`,
     loadavg: (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" "),
     note: Deno.env.get("BENCH_NOTE") ?? "",
   };
@@ -174,7 +198,10 @@ async function machine(): Promise<Record<string, string>> {
 
 /** The command as typed, with the environment variables that shaped the run. */
 function commandLine(): string {
-  const env = [roundsEnv !== undefined ? `BENCH_ROUNDS=${roundsEnv}` : "", Deno.env.get("BENCH_NOTE") !== undefined ? `BENCH_NOTE=${JSON.stringify(Deno.env.get("BENCH_NOTE"))}` : ""];
+  const env = [
+    roundsEnv !== undefined ? `BENCH_ROUNDS=${roundsEnv}` : "",
+    Deno.env.get("BENCH_NOTE") !== undefined ? `BENCH_NOTE=${JSON.stringify(Deno.env.get("BENCH_NOTE"))}` : "",
+  ];
   return [...env.filter((e) => e !== ""), "npm run bench"].join(" ");
 }
 
@@ -188,9 +215,17 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   info.loadavgEnd = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   if (quick) {
-    const ran = results.flatMap((s) => s.targets.map((t) => `${s.scenario.id}/${t.target.id}: ${t.skipped !== undefined ? "skipped (" + t.skipped + ")" : t.runs.every((r) => r.ok) && t.runs.length > 0 ? "ok" : "FAILED"}`));
+    const ran = results.flatMap((s) =>
+      s.targets.map((t) =>
+        `${s.scenario.id}/${t.target.id}: ${
+          t.skipped !== undefined ? "skipped (" + t.skipped + ")" : t.runs.every((r) => r.ok) && t.runs.length > 0 ? "ok" : "FAILED"
+        }`
+      )
+    );
     console.log(ran.join("\n"));
-    console.log(`micro: ${micro.map((m) => `${m.runtime} ${m.failure === undefined && m.rows.every((r) => r.ok) ? "ok" : "FAILED"}`).join(", ")}`);
+    console.log(
+      `micro: ${micro.map((m) => `${m.runtime} ${m.failure === undefined && m.rows.every((r) => r.ok) ? "ok" : "FAILED"}`).join(", ")}`,
+    );
     if (found.length > 0) {
       console.log(`bench:quick FAILED (${found.length}):\n- ${found.join("\n- ")}`);
       Deno.exit(1);

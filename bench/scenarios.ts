@@ -36,7 +36,8 @@ export interface ScenarioOptions {
   headlineRounds?: number;
 }
 
-const DENO_SMALL = "for small messages a Deno client drives every server harder than a Bun client (the Bun client saturates first: RUNTIMES.md)";
+const DENO_SMALL =
+  "for small messages a Deno client drives every server harder than a Bun client (the Bun client saturates first: RUNTIMES.md)";
 const BUN_LARGE = "for 64 KiB messages a Bun client keeps every server at a full core (RUNTIMES.md)";
 
 /** The scenarios, full size or quick (a seconds-long correctness smoke run). */
@@ -51,7 +52,15 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       serverMode: "echo",
       client: "deno",
       clientWhy: DENO_SMALL,
-      load: { mode: "echo", connections: q ? 10 : 100, size: 32, binary: false, window: 8, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 5000 },
+      load: {
+        mode: "echo",
+        connections: q ? 10 : 100,
+        size: 32,
+        binary: false,
+        window: 8,
+        warmupMs: q ? 100 : 300,
+        steadyMs: q ? 300 : 5000,
+      },
       headlineRounds: echoRounds,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
@@ -64,7 +73,15 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       serverMode: "echo",
       client: "bun",
       clientWhy: BUN_LARGE,
-      load: { mode: "echo", connections: q ? 5 : 50, size: 65536, binary: true, window: 8, warmupMs: q ? 100 : 300, steadyMs: q ? 300 : 5000 },
+      load: {
+        mode: "echo",
+        connections: q ? 5 : 50,
+        size: 65536,
+        binary: true,
+        window: 8,
+        warmupMs: q ? 100 : 300,
+        steadyMs: q ? 300 : 5000,
+      },
       headlineRounds: echoRounds,
       peerRounds: q ? 1 : 3,
       freshServerPerRun: false,
@@ -103,7 +120,8 @@ export function scenarios(options: ScenarioOptions): Scenario[] {
       unit: "connections",
       serverMode: "echo",
       client: "bun",
-      clientWhy: "a Bun client opens 10,000 connections about twice as fast as a Deno client (0.6 s vs 1.1 s), so opening time is the server's",
+      clientWhy:
+        "a Bun client opens 10,000 connections about twice as fast as a Deno client (0.6 s vs 1.1 s), so opening time is the server's",
       load: { mode: "idle", connections: q ? 200 : 10_000, concurrency: 100 },
       headlineRounds: q ? 1 : 3,
       peerRounds: q ? 1 : 3,

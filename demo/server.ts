@@ -102,14 +102,16 @@ export async function runDemoServer(args: string[], options: DemoServerOptions):
     return 0;
   }
   const numbers: Record<string, number> = {};
-  for (const [name, value, fallback] of [
-    ["port", values.port ?? process.env.PORT, 8080],
-    ["max-message-bytes", values["max-message-bytes"], 1024 * 1024],
-    ["idle-timeout", values["idle-timeout"], 60],
-    ["rate-limit", values["rate-limit"], 100],
-    ["max-per-address", values["max-per-address"], 64],
-    ["upgrades-per-second", values["upgrades-per-second"], 20],
-  ] as const) {
+  for (
+    const [name, value, fallback] of [
+      ["port", values.port ?? process.env.PORT, 8080],
+      ["max-message-bytes", values["max-message-bytes"], 1024 * 1024],
+      ["idle-timeout", values["idle-timeout"], 60],
+      ["rate-limit", values["rate-limit"], 100],
+      ["max-per-address", values["max-per-address"], 64],
+      ["upgrades-per-second", values["upgrades-per-second"], 20],
+    ] as const
+  ) {
     const n = value === undefined ? fallback : Number(value);
     if (!Number.isInteger(n) || n < 0) {
       console.error(`Error: --${name} must be a whole number, got ${JSON.stringify(value)}\n${usage}`);

@@ -36,7 +36,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { connect, serve, SubscribeError } from "../mod.ts";
-import type { Broker, PresenceMember, Socket, Subscription } from "../mod.ts";
+import type { Broker, PresenceMember, Subscription } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts"; // from JSR: "@fullduplex/fullduplex/redis"
 import { CHAT_PAGE } from "../demo/chat_page.ts";
 import { clientBundleResponse } from "../demo/bundle.ts";

@@ -36,7 +36,10 @@ try {
     queue: { maxMessages: 100 }, // ticks sent while offline wait here, in order
   });
   console.log(`Connected to ${client.url}`);
-  client.on("reconnecting", ({ attempt, delay, code }) => console.log(`Connection lost (${code}); reconnecting (attempt ${attempt}) in ${delay} ms`));
+  client.on(
+    "reconnecting",
+    ({ attempt, delay, code }) => console.log(`Connection lost (${code}); reconnecting (attempt ${attempt}) in ${delay} ms`),
+  );
   client.on("reconnected", ({ url }) => console.log(`Reconnected to ${url}`));
   client.on("drop", ({ data }) => console.log(`Not sent: ${String(data)}`));
 

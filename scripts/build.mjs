@@ -16,8 +16,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore"
 
 /** The browser entry: the client only, no server or runtime-specific code. */
 const BROWSER_ENTRY = "src/client/mod.ts";
-const BROWSER_HEADER =
-  "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
+const BROWSER_HEADER = "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
   "// Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`\n" +
   "// (Bun.build for browsers, minified). Do not edit: change the TypeScript sources.\n";
 
@@ -57,7 +56,10 @@ function rewriteDeclarationSpecifiers(dir) {
     if (statSync(path).isDirectory()) rewriteDeclarationSpecifiers(path);
     else if (name.endsWith(".d.ts")) {
       const text = readFileSync(path, "utf8");
-      const fixed = text.replace(/(from\s+["']\.{1,2}\/[^"']*?)\.ts(["'])/g, "$1.js$2").replace(/(import\(["']\.{1,2}\/[^"']*?)\.ts(["']\))/g, "$1.js$2");
+      const fixed = text.replace(/(from\s+["']\.{1,2}\/[^"']*?)\.ts(["'])/g, "$1.js$2").replace(
+        /(import\(["']\.{1,2}\/[^"']*?)\.ts(["']\))/g,
+        "$1.js$2",
+      );
       if (fixed !== text) writeFileSync(path, fixed);
     }
   }

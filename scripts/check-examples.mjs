@@ -27,7 +27,8 @@ for (const mod of Object.values(doc.nodes)) {
     }
   }
 }
-const hasExample = (d) => d.kind === "reference" ? documented.get(at(d.def.target)) === true : d.jsDoc?.tags?.some((t) => t.kind === "example");
+const hasExample = (d) =>
+  d.kind === "reference" ? documented.get(at(d.def.target)) === true : d.jsDoc?.tags?.some((t) => t.kind === "example");
 
 let checked = 0;
 const missing = [];
@@ -39,7 +40,9 @@ for (const [file, mod] of Object.entries(doc.nodes)) {
     const ok = symbol.declarations.some(hasExample);
     if (!ok) {
       const where = symbol.declarations[0]?.location;
-      missing.push(`${entry}: ${symbol.name} (${where ? `${where.filename.replace(`file://${root}`, "")}:${where.line}` : "?"}) has no @example`);
+      missing.push(
+        `${entry}: ${symbol.name} (${where ? `${where.filename.replace(`file://${root}`, "")}:${where.line}` : "?"}) has no @example`,
+      );
     }
   }
 }

@@ -68,7 +68,11 @@ async function stillServes(t: TestServer): Promise<void> {
 
 /** Every opened connection ran `close` exactly once, none is left, no handler is running. */
 async function allClosedOnce(t: TestServer): Promise<void> {
-  await until(() => t.closes.length >= t.opens.length && t.server.connections === 0, `every connection closed (opens ${t.opens.length}, closes ${t.closes.length}, open ${t.server.connections})`, 10_000);
+  await until(
+    () => t.closes.length >= t.opens.length && t.server.connections === 0,
+    `every connection closed (opens ${t.opens.length}, closes ${t.closes.length}, open ${t.server.connections})`,
+    10_000,
+  );
   await delay(50); // a duplicate close call would land here
   assert.equal(t.closes.length, t.opens.length, "close ran exactly once per opened connection");
   assert.equal(new Set(t.closes.map((c) => c.socket)).size, t.closes.length, "no socket closed twice");

@@ -7,7 +7,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AddressLimits, addressKey } from "../src/server/address_limits.ts";
+import { addressKey, AddressLimits } from "../src/server/address_limits.ts";
 
 describe("addressKey", () => {
   it("keeps IPv4, maps IPv4-mapped IPv6 to IPv4, groups IPv6 by /64", () => {

@@ -23,7 +23,10 @@ describe(`browser bundle of the client (${RUNTIME})`, () => {
       const out = join(dir, "client.js");
       execFileSync("node", [join(ROOT, "scripts", "build.mjs"), "--browser-to", out], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
       const fresh = readFileSync(out, "utf8");
-      assert.ok(fresh === committed, "demo/client.js differs from a fresh build of src/client/mod.ts: run `npm run build:demo` and commit it");
+      assert.ok(
+        fresh === committed,
+        "demo/client.js differs from a fresh build of src/client/mod.ts: run `npm run build:demo` and commit it",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

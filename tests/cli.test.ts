@@ -66,10 +66,12 @@ before(async () => {
         socket.close(path === "/push" ? 1000 : 4001, "done");
       } else if (path === "/later") {
         // Replies after the client's input has ended (a reply that takes time).
-        if (msg.text() === "go") setTimeout(() => {
-          socket.send("late");
-          socket.close(1000, "bye");
-        }, 300);
+        if (msg.text() === "go") {
+          setTimeout(() => {
+            socket.send("late");
+            socket.close(1000, "bye");
+          }, 300);
+        }
       } else socket.send(msg.kind === "text" ? `Echo: ${msg.text()}` : msg.bytes());
     },
     close(socket, info) {
@@ -135,7 +137,7 @@ describe("cli option parsing (no network)", () => {
     const lines = hexDump(new Uint8Array(17).map((_, i) => i + 0x41));
     assert.equal(lines.length, 2);
     assert.equal(lines[0], "00000000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDEFGHIJKLMNOP|");
-    assert.match(lines[1], /^00000010  51 +\|Q\|$/);
+    assert.match(lines[1], /^00000010 {2}51 +\|Q\|$/);
     assert.deepEqual(hexDump(new Uint8Array(0)), ["(empty binary message)"]);
     assert.equal(prettyJson('{"a":[1,2]}'), '{\n  "a": [\n    1,\n    2\n  ]\n}');
     assert.equal(prettyJson("Echo: {"), undefined);
@@ -258,7 +260,7 @@ describe(`fullduplex command (cli.ts) on ${RUNTIME}`, () => {
     assert.match(r.err, /Closed by the server \(1000 bye\)\n$/);
   });
 
-  it("Ctrl-C (SIGINT) during --wait closes with 1000 \"done\"", async () => {
+  it('Ctrl-C (SIGINT) during --wait closes with 1000 "done"', async () => {
     const before = closes.length;
     const p = spawnScript(RUNTIME, "cli.ts", [`${base}/silent`, "x", "--wait"]);
     try {
@@ -344,13 +346,43 @@ describe(`fullduplex --ca (wss:// with a private CA) on ${RUNTIME}`, () => {
     dir = mkdtempSync(join(tmpdir(), "fullduplex-cli-tls-"));
     const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=fullduplex cli test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl(
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=fullduplex cli test CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    );
     openssl("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost");
     const ext = ["subjectAltName=DNS:localhost,IP:127.0.0.1", "basicConstraints=critical,CA:FALSE", "extendedKeyUsage=serverAuth"];
     writeFileSync(join(dir, "leaf.ext"), `${ext.join("\n")}\n`);
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem",
-      "-days", "2", "-extfile", "leaf.ext");
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "leaf.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "leaf.ext",
+    );
     tls = serve({
       hostname: "127.0.0.1",
       port: 0,

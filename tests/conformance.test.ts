@@ -29,7 +29,10 @@ describe(`conformance (${RUNTIME})`, () => {
         assert.equal(o.handlerCloses.length, 0, "no close handler for a refused handshake");
       }
       if (known !== undefined) {
-        assert.ok(known.matches(o), `${RUNTIME}'s documented behaviour changed: expected "${known.what}", saw: ${seen}. Update tests/conformance/cases.ts and run npm run conformance`);
+        assert.ok(
+          known.matches(o),
+          `${RUNTIME}'s documented behaviour changed: expected "${known.what}", saw: ${seen}. Update tests/conformance/cases.ts and run npm run conformance`,
+        );
         assert.ok(!c.conforms(o), `${RUNTIME} now conforms (${seen}): remove the known entry of ${c.id}`);
       } else {
         assert.ok(c.conforms(o), `expected: ${c.rfc}; saw: ${seen}`);

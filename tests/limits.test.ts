@@ -233,7 +233,22 @@ describe("limits: rateLimit", () => {
 
 /** The header of a masked binary frame that announces `length` payload bytes (no payload follows). */
 function frameHeader(length: number): Uint8Array {
-  return new Uint8Array([0x82, 0x80 | 127, 0, 0, 0, 0, (length >>> 24) & 255, (length >>> 16) & 255, (length >>> 8) & 255, length & 255, 1, 2, 3, 4]);
+  return new Uint8Array([
+    0x82,
+    0x80 | 127,
+    0,
+    0,
+    0,
+    0,
+    (length >>> 24) & 255,
+    (length >>> 16) & 255,
+    (length >>> 8) & 255,
+    length & 255,
+    1,
+    2,
+    3,
+    4,
+  ]);
 }
 
 describe("limits: maxMessageBytes at the frame header", () => {

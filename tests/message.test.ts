@@ -19,7 +19,14 @@ describe("Message", () => {
 
   it("binary messages from Uint8Array, ArrayBuffer, DataView and Buffer subclasses are plain Uint8Arrays", () => {
     class FakeBuffer extends Uint8Array {}
-    for (const input of [new Uint8Array([1, 2]), new Uint8Array([1, 2]).buffer, new DataView(new Uint8Array([1, 2]).buffer), new FakeBuffer([1, 2])]) {
+    for (
+      const input of [
+        new Uint8Array([1, 2]),
+        new Uint8Array([1, 2]).buffer,
+        new DataView(new Uint8Array([1, 2]).buffer),
+        new FakeBuffer([1, 2]),
+      ]
+    ) {
       const m = Message.from(input);
       assert.equal(m.kind, "binary");
       assert.equal(m.bytes().constructor, Uint8Array);

@@ -159,7 +159,7 @@ describe("metrics()", () => {
     const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
     assert.equal(res.headers.get("content-type"), CONTENT_TYPE);
     assert.equal(await res.text(), server.metrics());
-    assert.equal((await fetch(`http://127.0.0.1:${server.port}/other`).then(async (r) => (await r.body?.cancel(), r.status))), 404);
+    assert.equal(await fetch(`http://127.0.0.1:${server.port}/other`).then(async (r) => (await r.body?.cancel(), r.status)), 404);
   });
 
   it("metrics({ topics }) bounds the topic series; a bad value is a RangeError", async () => {
@@ -235,7 +235,12 @@ describe("metrics()", () => {
     } else {
       type BunServe = (o: object) => { port: number; stop(force: boolean): Promise<void> };
       const bun = (globalThis as unknown as { Bun: { serve: BunServe } }).Bun;
-      const srv = bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req: Request, s: never) => route(req, () => ws.upgrade(req, s)), websocket: ws.websocket });
+      const srv = bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: (req: Request, s: never) => route(req, () => ws.upgrade(req, s)),
+        websocket: ws.websocket,
+      });
       port = srv.port;
       cleanups.push(() => srv.stop(true));
     }

@@ -33,7 +33,9 @@ const jsonish = fc.oneof(
     return fc.nat({ max: s.length }).map((n) => s.slice(0, n));
   }),
   fc.tuple(fc.constantFrom("", " ", "\n\t "), fc.constantFrom("{", "["), anyText).map(([ws, open, rest]) => ws + open + rest),
-  fc.record({ type: fc.oneof(fc.constant("greeting"), anyText, fc.integer(), fc.constant(null)), content: fc.jsonValue() }, { requiredKeys: [] })
+  fc.record({ type: fc.oneof(fc.constant("greeting"), anyText, fc.integer(), fc.constant(null)), content: fc.jsonValue() }, {
+    requiredKeys: [],
+  })
     .map((v) => JSON.stringify(v)),
   fc.string({ unit: "binary", minLength: 500, maxLength: 3000 }).map((s) => `{"type":"${s}`),
 );
@@ -163,10 +165,14 @@ describe("properties: demo protocol (demoReply)", () => {
 
   it("a greeting, whatever else it carries, gets the response", () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })), fc.constantFrom("", " ", "\r\n"), (extra, ws) => {
-        const msg = Message.from(ws + JSON.stringify({ ...extra, type: "greeting" }));
-        assert.deepEqual(JSON.parse(demoReply(msg) as string), { type: "response", content: "Hello Client" });
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
+        fc.constantFrom("", " ", "\r\n"),
+        (extra, ws) => {
+          const msg = Message.from(ws + JSON.stringify({ ...extra, type: "greeting" }));
+          assert.deepEqual(JSON.parse(demoReply(msg) as string), { type: "response", content: "Hello Client" });
+        },
+      ),
       options,
     );
   });

@@ -100,10 +100,23 @@ describe("defineProtocol: decoding and validation", () => {
       "~standard": {
         version: 1,
         vendor: "test",
-        validate: (v) => Promise.resolve(typeof (v as { n?: unknown }).n === "number" ? { value: v as { n: number } } : { issues: [{ message: "need n", path: [{ key: "n" }] }] }),
+        validate: (v) =>
+          Promise.resolve(
+            typeof (v as { n?: unknown }).n === "number"
+              ? { value: v as { n: number } }
+              : { issues: [{ message: "need n", path: [{ key: "n" }] }] },
+          ),
       },
     };
-    const throwing: StandardSchemaV1<object> = { "~standard": { version: 1, vendor: "test", validate: () => { throw new Error("bug"); } } };
+    const throwing: StandardSchemaV1<object> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: () => {
+          throw new Error("bug");
+        },
+      },
+    };
     const p = defineProtocol({ client: { count: asyncSchema, broken: throwing }, server: {} }, { discriminator: "kind" });
     const ok = await p.decodeClientMessage('{"kind":"count","n":3}');
     assert.deepEqual(ok, { ok: true, message: { kind: "count", n: 3 } });
@@ -117,7 +130,10 @@ describe("defineProtocol: decoding and validation", () => {
   });
 
   it("refuses bad definitions with errors that say what to fix", () => {
-    assert.throws(() => defineProtocol({ client: { a: {} as StandardSchemaV1 }, server: {} }), /client message "a" is not a Standard Schema/);
+    assert.throws(
+      () => defineProtocol({ client: { a: {} as StandardSchemaV1 }, server: {} }),
+      /client message "a" is not a Standard Schema/,
+    );
     assert.throws(() => defineProtocol({ client: {}, server: {} }, { discriminator: "__proto__" }), /discriminator/);
     assert.throws(() => defineProtocol({ client: {}, server: {} }, { limits: { maxDepth: 0 } }), /limits\.maxDepth/);
     assert.throws(() => defineProtocol({ client: {}, server: {} }, { limits: { forbiddenKeys: "allow" as "strip" } }), /forbiddenKeys/);
@@ -129,7 +145,10 @@ describe("defineProtocol: decoding and validation", () => {
     const sent: (string | Uint8Array)[] = [];
     assert.equal(chat.send({ send: (d) => sent.push(d) }, { type: "error", error: "e" }), 1);
     assert.deepEqual(sent, ['{"type":"error","error":"e"}']);
-    assert.deepEqual(chat.errorMessage(problemOf(chat.decodeClientMessage("[]"))), { type: "error", error: 'expected a JSON object with a string "type"' });
+    assert.deepEqual(chat.errorMessage(problemOf(chat.decodeClientMessage("[]"))), {
+      type: "error",
+      error: 'expected a JSON object with a string "type"',
+    });
     assert.throws(() => jsonCodec.encode(undefined), TypeError);
   });
 });
@@ -157,12 +176,23 @@ describe("decoding limits", () => {
   }
 
   it("limits beyond 1000 levels use an explicit stack and report the same problems", () => {
-    const deep = defineProtocol({ client: { m: unchecked<object>() }, server: {} }, { limits: { maxDepth: 2000, maxStringLength: 10, maxArrayLength: 3 } });
+    const deep = defineProtocol({ client: { m: unchecked<object>() }, server: {} }, {
+      limits: { maxDepth: 2000, maxStringLength: 10, maxArrayLength: 3 },
+    });
     const nested = `{"type":"m","a":${"[".repeat(2000)}${"]".repeat(2000)}}`;
-    assert.match(problemOf(deep.decodeClientMessage(nested)).message, /^JSON message refused: nesting deeper than 2000 levels at a\[0\]\[0\]…\[0\]\[0\]\[0\]\[0\]\[0\]$/);
-    assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":[{"s":"yyyyyyyyyyyy"}]}')).message, /string longer than 10 characters at a\[0\]\.s$/);
+    assert.match(
+      problemOf(deep.decodeClientMessage(nested)).message,
+      /^JSON message refused: nesting deeper than 2000 levels at a\[0\]\[0\]…\[0\]\[0\]\[0\]\[0\]\[0\]$/,
+    );
+    assert.match(
+      problemOf(deep.decodeClientMessage('{"type":"m","a":[{"s":"yyyyyyyyyyyy"}]}')).message,
+      /string longer than 10 characters at a\[0\]\.s$/,
+    );
     assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":{"b":[1,2,3,4]}}')).message, /array longer than 3 elements at a\.b$/);
-    assert.match(problemOf(deep.decodeClientMessage('{"type":"m","a":{"__proto__":1}}')).message, /forbidden key "__proto__" at a\.__proto__$/);
+    assert.match(
+      problemOf(deep.decodeClientMessage('{"type":"m","a":{"__proto__":1}}')).message,
+      /forbidden key "__proto__" at a\.__proto__$/,
+    );
     assert.ok(sync(deep.decodeClientMessage(`{"type":"m","a":${"[".repeat(1999)}${"]".repeat(1999)}}`)).ok);
   });
 
@@ -197,8 +227,12 @@ describe("prototype pollution", () => {
   });
 
   it('forbiddenKeys: "strip" removes them and delivers the rest; merging the result pollutes nothing', () => {
-    const p = defineProtocol({ client: { ping: unchecked<Record<string, unknown>>() }, server: {} }, { limits: { forbiddenKeys: "strip" } });
-    const r = sync(p.decodeClientMessage('{"type":"ping","__proto__":{"polluted":1},"keep":{"constructor":{"prototype":{"polluted":1}},"ok":true}}'));
+    const p = defineProtocol({ client: { ping: unchecked<Record<string, unknown>>() }, server: {} }, {
+      limits: { forbiddenKeys: "strip" },
+    });
+    const r = sync(
+      p.decodeClientMessage('{"type":"ping","__proto__":{"polluted":1},"keep":{"constructor":{"prototype":{"polluted":1}},"ok":true}}'),
+    );
     assert.ok(r.ok);
     assert.deepEqual(r.message, { type: "ping", keep: { ok: true } });
     // A naive deep merge of the message is now harmless.
@@ -250,7 +284,13 @@ describe("error text never echoes unbounded input", () => {
 
   it("a foreign codec's error is capped and prefixed", () => {
     const noisy = defineProtocol({ client: {}, server: {} }, {
-      codec: { name: "Noisy", encode: String, decode: (d) => { throw new Error(`bad: ${String(d)}`); } },
+      codec: {
+        name: "Noisy",
+        encode: String,
+        decode: (d) => {
+          throw new Error(`bad: ${String(d)}`);
+        },
+      },
     });
     const p = problemOf(noisy.decodeClientMessage("z".repeat(10_000)));
     assert.match(p.message, /^invalid Noisy: bad: z+…$/);
@@ -277,9 +317,18 @@ describe("MessagePack codec (examples/msgpack_codec.ts)", () => {
   it("refuses text frames, garbage and oversized values as decode problems", () => {
     assert.match(problemOf(mp.decodeClientMessage('{"type":"greeting"}')).message, /^invalid MessagePack: expected a binary frame/);
     assert.equal(problemOf(mp.decodeClientMessage(new Uint8Array([0xc1]))).kind, "decode");
-    assert.match(problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: "x".repeat(500) }))).message, /^invalid MessagePack: Max length exceeded/);
-    assert.match(problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: [1, 2, 3, 4, 5, 6] }))).message, /Max length exceeded: array/);
-    assert.match(problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: "é".repeat(101) }))).message, /string longer than 100 characters at content/);
+    assert.match(
+      problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: "x".repeat(500) }))).message,
+      /^invalid MessagePack: Max length exceeded/,
+    );
+    assert.match(
+      problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: [1, 2, 3, 4, 5, 6] }))).message,
+      /Max length exceeded: array/,
+    );
+    assert.match(
+      problemOf(mp.decodeClientMessage(msgpackEncode({ type: "greeting", content: "é".repeat(101) }))).message,
+      /string longer than 100 characters at content/,
+    );
     assert.match(problemOf(mp.decodeClientMessage(msgpackEncode([1]))).message, /^expected a MessagePack object with a string "type"$/);
   });
 });
@@ -290,20 +339,27 @@ describe("property: arbitrary input never throws and yields exactly one outcome"
       fc.string({ maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }),
       fc.json({ maxDepth: 4 }),
-      fc.record({ type: fc.constantFrom("greeting", "move", "ping", "nope", "__proto__"), content: fc.anything({ maxDepth: 2 }) }).map((v) => JSON.stringify(v) ?? "null"),
-      fc.record({ type: fc.constant("move"), to: fc.record({ x: fc.integer(), y: fc.oneof(fc.integer(), fc.string()) }) }).map((v) => JSON.stringify(v)),
+      fc.record({ type: fc.constantFrom("greeting", "move", "ping", "nope", "__proto__"), content: fc.anything({ maxDepth: 2 }) }).map((
+        v,
+      ) => JSON.stringify(v) ?? "null"),
+      fc.record({ type: fc.constant("move"), to: fc.record({ x: fc.integer(), y: fc.oneof(fc.integer(), fc.string()) }) }).map((v) =>
+        JSON.stringify(v)
+      ),
     );
-    fc.assert(fc.property(input, (data) => {
-      const r = sync(chat.decodeClientMessage(data));
-      if (r.ok) {
-        const schema = chat.client[r.message.type as keyof typeof chat.client];
-        const again = schema["~standard"].validate(r.message);
-        assert.ok(!(again instanceof Promise) && again.issues === undefined, "a delivered message passes its schema");
-      } else {
-        assert.ok(r.problem.kind === "decode" || r.problem.kind === "validation");
-        assert.ok(r.problem.message.length > 0 && r.problem.message.length <= 400);
-      }
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(input, (data) => {
+        const r = sync(chat.decodeClientMessage(data));
+        if (r.ok) {
+          const schema = chat.client[r.message.type as keyof typeof chat.client];
+          const again = schema["~standard"].validate(r.message);
+          assert.ok(!(again instanceof Promise) && again.issues === undefined, "a delivered message passes its schema");
+        } else {
+          assert.ok(r.problem.kind === "decode" || r.problem.kind === "validation");
+          assert.ok(r.problem.message.length > 0 && r.problem.message.length <= 400);
+        }
+      }),
+      { numRuns: 500 },
+    );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
@@ -333,12 +389,22 @@ describe("demo/protocol.ts on the protocol layer", () => {
       fc.json({ maxDepth: 5 }),
       fc.string({ maxLength: 60 }).map((s) => `{${s}`),
       fc.string({ maxLength: 60 }).map((s) => ` [${s}`),
-      fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "prototype", "type")), fc.jsonValue({ maxDepth: 3 }))
+      fc.dictionary(
+        fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "prototype", "type")),
+        fc.jsonValue({ maxDepth: 3 }),
+      )
         .chain((d) => fc.constantFrom("greeting", "dance", "y".repeat(60), "constructor").map((type) => JSON.stringify({ ...d, type }))),
-      fc.constantFrom('{"type":"greeting","__proto__":{"x":1}}', '{"__proto__":{"type":"greeting"}}', `{"type":"greeting","a":${"[".repeat(5000)}${"]".repeat(5000)}}`),
+      fc.constantFrom(
+        '{"type":"greeting","__proto__":{"x":1}}',
+        '{"__proto__":{"type":"greeting"}}',
+        `{"type":"greeting","a":${"[".repeat(5000)}${"]".repeat(5000)}}`,
+      ),
     ).filter((t) => t.trimStart().startsWith("{") || t.trimStart().startsWith("["));
-    fc.assert(fc.property(jsonish, (text) => {
-      assert.equal(demoReply(Message.from(text)), referenceReply(text));
-    }), { numRuns: 400 });
+    fc.assert(
+      fc.property(jsonish, (text) => {
+        assert.equal(demoReply(Message.from(text)), referenceReply(text));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

@@ -94,9 +94,15 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       ws.on("result", (m) => seen.push(`result ${m.n}`));
       try {
         const silent = ws.request({ type: "silent" }, { timeout: 100 });
-        await assert.rejects(silent, (err: unknown) => err instanceof RequestError && err.reason === "timeout" && /no reply within 100 ms/.test(err.message));
+        await assert.rejects(
+          silent,
+          (err: unknown) => err instanceof RequestError && err.reason === "timeout" && /no reply within 100 ms/.test(err.message),
+        );
         // Its reply comes after 300 ms, the request gives up after 50.
-        await assert.rejects(ws.request({ type: "wait", ms: 300, n: 9 }, { timeout: 50 }), (err: unknown) => err instanceof RequestError && err.reason === "timeout");
+        await assert.rejects(
+          ws.request({ type: "wait", ms: 300, n: 9 }, { timeout: 50 }),
+          (err: unknown) => err instanceof RequestError && err.reason === "timeout",
+        );
         const next = await ws.request({ type: "wait", ms: 400, n: 10 }, { reply: "result" });
         assert.equal(next.n, 10);
         assert.deepEqual(seen, []);
@@ -147,7 +153,10 @@ for (const codec of [jsonCodec, msgpackCodec]) {
         const reply = await ws.request({ type: "wait", ms: -5, n: 1 }, { timeout: 3000 });
         assert.equal(reply.type, "error");
         assert.match(reply.type === "error" ? reply.error : "", /invalid "wait" message: ms: /);
-        await assert.rejects(ws.request({ type: "wait", ms: -5, n: 1 }, { reply: "result" }), /expected a "result" reply, got "error": invalid "wait" message: ms: /);
+        await assert.rejects(
+          ws.request({ type: "wait", ms: -5, n: 1 }, { reply: "result" }),
+          /expected a "result" reply, got "error": invalid "wait" message: ms: /,
+        );
       } finally {
         await ws.close();
       }
@@ -157,7 +166,10 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       const ws = await connectTyped(url(), calc, { reconnect: { minDelay: 50, maxDelay: 100 } });
       try {
         const hung = ws.request({ type: "hangup" }, { timeout: 5000 });
-        await assert.rejects(hung, (err: unknown) => err instanceof RequestError && err.reason === "closed" && /before the reply arrived/.test(err.message));
+        await assert.rejects(
+          hung,
+          (err: unknown) => err instanceof RequestError && err.reason === "closed" && /before the reply arrived/.test(err.message),
+        );
         const pending = ws.request({ type: "silent" }, { timeout: 5000 });
         void ws.close();
         await assert.rejects(pending, (err: unknown) => err instanceof RequestError && err.reason === "closed");

@@ -93,7 +93,10 @@ describe(`router on ${RUNTIME}`, () => {
       c.send("{nope");
       assert.match((await box.next()).json<{ error: string }>().error, /^invalid JSON: /);
       c.send('{"type":"dance"}');
-      assert.equal((await box.next()).json<{ error: string }>().error, 'unknown message type "dance": this server understands "greeting", "boom"');
+      assert.equal(
+        (await box.next()).json<{ error: string }>().error,
+        'unknown message type "dance": this server understands "greeting", "boom"',
+      );
       c.send(new TextEncoder().encode('{"type":"greeting","content":"bytes"}'));
       assert.deepEqual((await box.next()).json(), { type: "response", content: "Hello bytes" });
       c.send('{"type":"greeting","content":"again"}');
@@ -316,7 +319,8 @@ describe(`router property on ${RUNTIME}`, () => {
     fc.string({ maxLength: 120 }),
     fc.uint8Array({ maxLength: 120 }),
     fc.json({ maxDepth: 3 }),
-    fc.record({ type: fc.constantFrom("greeting", "nope", "constructor"), content: fc.oneof(fc.string({ maxLength: 120 }), fc.integer()) }).map((v) => JSON.stringify(v)),
+    fc.record({ type: fc.constantFrom("greeting", "nope", "constructor"), content: fc.oneof(fc.string({ maxLength: 120 }), fc.integer()) })
+      .map((v) => JSON.stringify(v)),
   );
 
   /** What the router must answer for `data`, computed without the network. */
@@ -333,15 +337,18 @@ describe(`router property on ${RUNTIME}`, () => {
     const box = inbox(c);
     try {
       let runs = 0;
-      await fc.assert(fc.asyncProperty(input, async (data) => {
-        runs++;
-        // The generators may produce a valid "boom", whose handler closes the connection: skip it.
-        fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
-        c.send(data);
-        const want = await expected(data);
-        const got = (await box.next()).json();
-        assert.deepEqual(got, "reply" in want ? want.reply : { type: "error", error: want.problem.message });
-      }), { numRuns: 150 });
+      await fc.assert(
+        fc.asyncProperty(input, async (data) => {
+          runs++;
+          // The generators may produce a valid "boom", whose handler closes the connection: skip it.
+          fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
+          c.send(data);
+          const want = await expected(data);
+          const got = (await box.next()).json();
+          assert.deepEqual(got, "reply" in want ? want.reply : { type: "error", error: want.problem.message });
+        }),
+        { numRuns: 150 },
+      );
       assert.ok(runs >= 150, `${runs} runs`);
       c.send('{"type":"greeting","content":"end"}');
       assert.deepEqual((await box.next()).json(), { type: "response", content: "Hello end" });
@@ -359,18 +366,21 @@ describe(`router property on ${RUNTIME}`, () => {
     const box = inbox(c);
     try {
       let n = 0;
-      await fc.assert(fc.asyncProperty(input, async (data) => {
-        fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
-        const marker = `#${++n}`;
-        c.send(data);
-        c.send(JSON.stringify({ type: "greeting", content: marker })); // a marker after each input
-        const want = await expected(data);
-        if ("reply" in want) assert.deepEqual((await box.next()).json(), want.reply);
-        assert.deepEqual((await box.next()).json(), { type: "response", content: `Hello ${marker}` });
-        // Few runs: Deno's WebSocket client leaves Nagle on, so two back-to-back
-        // sends the server does not answer in between cost ~40 ms per run
-        // (delayed ACK); Bun's client takes ~0.2 ms.
-      }), { numRuns: 40 });
+      await fc.assert(
+        fc.asyncProperty(input, async (data) => {
+          fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
+          const marker = `#${++n}`;
+          c.send(data);
+          c.send(JSON.stringify({ type: "greeting", content: marker })); // a marker after each input
+          const want = await expected(data);
+          if ("reply" in want) assert.deepEqual((await box.next()).json(), want.reply);
+          assert.deepEqual((await box.next()).json(), { type: "response", content: `Hello ${marker}` });
+          // Few runs: Deno's WebSocket client leaves Nagle on, so two back-to-back
+          // sends the server does not answer in between cost ~40 ms per run
+          // (delayed ACK); Bun's client takes ~0.2 ms.
+        }),
+        { numRuns: 40 },
+      );
       assert.equal(box.items.length, 0);
     } finally {
       await c.close();
@@ -382,22 +392,25 @@ describe(`router property on ${RUNTIME}`, () => {
     const ts = await startChat({ onInvalid: "close" });
     try {
       let closes = 0;
-      await fc.assert(fc.asyncProperty(input, async (data) => {
-        fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
-        const c = await connect(ts.url);
-        const box = inbox(c);
-        c.send(data);
-        const want = await expected(data);
-        if ("reply" in want) {
-          assert.deepEqual((await box.next()).json(), want.reply);
-          await c.close();
-        } else {
-          const info = await c.closed;
-          assert.equal(info.code, want.problem.kind === "decode" ? 1007 : 1008);
-          assert.equal(box.items.length, 0);
-          closes++;
-        }
-      }), { numRuns: 25 });
+      await fc.assert(
+        fc.asyncProperty(input, async (data) => {
+          fc.pre(!(typeof data === "string" && /"boom"/.test(data)));
+          const c = await connect(ts.url);
+          const box = inbox(c);
+          c.send(data);
+          const want = await expected(data);
+          if ("reply" in want) {
+            assert.deepEqual((await box.next()).json(), want.reply);
+            await c.close();
+          } else {
+            const info = await c.closed;
+            assert.equal(info.code, want.problem.kind === "decode" ? 1007 : 1008);
+            assert.equal(box.items.length, 0);
+            closes++;
+          }
+        }),
+        { numRuns: 25 },
+      );
       assert.ok(closes > 5, `only ${closes} inputs were invalid`);
     } finally {
       await ts.stop();
@@ -433,16 +446,23 @@ describe(`typed client property on ${RUNTIME}`, () => {
       fc.string({ maxLength: 120 }),
       fc.uint8Array({ maxLength: 120 }),
       fc.json({ maxDepth: 3 }),
-      fc.record({ type: fc.constantFrom("response", "error", "greeting"), content: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), error: fc.string({ maxLength: 20 }) })
+      fc.record({
+        type: fc.constantFrom("response", "error", "greeting"),
+        content: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()),
+        error: fc.string({ maxLength: 20 }),
+      })
         .map((v) => JSON.stringify(v)),
     );
     try {
-      await fc.assert(fc.asyncProperty(frames, async (data) => {
-        ws.client.send(data);
-        const want = await chat.decodeServerMessage(data);
-        const got = await nextOutcome();
-        assert.deepEqual(got, want.ok ? { ok: true, value: want.message } : { ok: false, value: want.problem.message });
-      }), { numRuns: 150 });
+      await fc.assert(
+        fc.asyncProperty(frames, async (data) => {
+          ws.client.send(data);
+          const want = await chat.decodeServerMessage(data);
+          const got = await nextOutcome();
+          assert.deepEqual(got, want.ok ? { ok: true, value: want.message } : { ok: false, value: want.problem.message });
+        }),
+        { numRuns: 150 },
+      );
       ws.client.send('{"type":"response","content":"end"}');
       assert.deepEqual(await nextOutcome(), { ok: true, value: { type: "response", content: "end" } });
       assert.equal(outcomes.length, 0, "nothing delivered twice");

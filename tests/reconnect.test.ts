@@ -89,7 +89,11 @@ describe(`reconnect on ${RUNTIME}: server process killed and restarted on the sa
       assert.deepEqual(got2, range(300, 800), "queued messages flushed in order, before later sends, none twice");
       const total = got1.length + got2.length;
       const lost = sent - new Set([...got1, ...got2]).size;
-      console.log(`[restart test ${RUNTIME} client -> ${serverRuntime} server] sent ${sent}, received ${total} (first server ${got1.length}, second ${got2.length}), duplicates ${total - new Set([...got1, ...got2]).size}, lost ${lost}`);
+      console.log(
+        `[restart test ${RUNTIME} client -> ${serverRuntime} server] sent ${sent}, received ${total} (first server ${got1.length}, second ${got2.length}), duplicates ${
+          total - new Set([...got1, ...got2]).size
+        }, lost ${lost}`,
+      );
       assert.equal(lost, 0);
       assert.equal(total, sent);
       assert.equal(c.readyState, 1);
@@ -112,7 +116,10 @@ describe(`reconnect on ${RUNTIME}: backoff`, () => {
   });
 
   it("bad reconnect options are refused with a clear error", async () => {
-    await assert.rejects(connect("ws://127.0.0.1:1", { reconnect: { minDelay: 500, maxDelay: 100 } }), /maxDelay \(100\) must not be smaller than minDelay/);
+    await assert.rejects(
+      connect("ws://127.0.0.1:1", { reconnect: { minDelay: 500, maxDelay: 100 } }),
+      /maxDelay \(100\) must not be smaller than minDelay/,
+    );
     await assert.rejects(connect("ws://127.0.0.1:1", { reconnect: { factor: 0.5 } }), /reconnect\.factor/);
   });
 
@@ -206,9 +213,11 @@ describe(`reconnect on ${RUNTIME}: final close codes`, () => {
     const raw = await listenRawServer((peer) => peer.closeWith(4001, "kicked"));
     cleanups.push(() => raw.stop());
     const seen: number[] = [];
-    const c = track(await connect(raw.url, {
-      reconnect: { minDelay: 10, maxDelay: 20, shouldReconnect: (e) => (seen.push(e.code), true) },
-    }));
+    const c = track(
+      await connect(raw.url, {
+        reconnect: { minDelay: 10, maxDelay: 20, shouldReconnect: (e) => (seen.push(e.code), true) },
+      }),
+    );
     await until(() => raw.peers.length >= 3, "two reconnects after 4001");
     assert.ok(seen.length >= 2 && seen.every((code) => code === 4001));
     await c.close();
@@ -266,10 +275,12 @@ describe(`reconnect on ${RUNTIME}: lifecycle`, () => {
     });
     cleanups.push(() => ts.stop());
     let token = 0;
-    const c = track(await connect(async () => {
-      await delay(1);
-      return `${ts.url}/?token=t${++token}`;
-    }, { reconnect: { minDelay: 10, maxDelay: 20 } }));
+    const c = track(
+      await connect(async () => {
+        await delay(1);
+        return `${ts.url}/?token=t${++token}`;
+      }, { reconnect: { minDelay: 10, maxDelay: 20 } }),
+    );
     await until(() => urls.length >= 2 && c.readyState === 1, "a reconnect");
     assert.deepEqual(urls.slice(0, 2), ["?token=t1", "?token=t2"]);
     assert.equal(c.url, `${ts.url}/?token=t2`);

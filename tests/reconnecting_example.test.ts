@@ -33,7 +33,10 @@ describe(`examples/reconnecting_client.ts on ${RUNTIME}`, () => {
     const url = await demoServer(0);
     const ex = start("examples/reconnecting_client.ts", [url, "3", "20"]);
     assert.equal(await ex.exited(), 0, ex.stderr());
-    assert.equal(ex.stdout(), `Connected to ${url}\nReceived: Echo: tick 1\nReceived: Echo: tick 2\nReceived: Echo: tick 3\nClosed (1000)\n`);
+    assert.equal(
+      ex.stdout(),
+      `Connected to ${url}\nReceived: Echo: tick 1\nReceived: Echo: tick 2\nReceived: Echo: tick 3\nClosed (1000)\n`,
+    );
   });
 
   it("rides out a server restart on the same port", async () => {

@@ -36,18 +36,33 @@ const reasonOf = (f: Frame): string => new TextDecoder().decode(f.payload.subarr
 function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
   const g = globalThis as unknown as {
     Deno?: {
-      serve(o: { port: number; hostname: string; onListen(): void }, h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>): {
+      serve(
+        o: { port: number; hostname: string; onListen(): void },
+        h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
+      ): {
         addr: { port: number };
         shutdown(): Promise<void>;
       };
     };
-    Bun?: { serve(o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> }): BunServer };
+    Bun?: {
+      serve(
+        o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> },
+      ): BunServer;
+    };
   };
   if (RUNTIME === "deno") {
-    const server = g.Deno!.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"));
+    const server = g.Deno!.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"),
+    );
     return { port: server.addr.port, stop: () => server.shutdown() };
   }
-  const server = g.Bun!.serve({ port: 0, hostname: "127.0.0.1", fetch: (req, srv) => endpoint.upgrade(req, srv), websocket: endpoint.websocket });
+  const server = g.Bun!.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req, srv) => endpoint.upgrade(req, srv),
+    websocket: endpoint.websocket,
+  });
   return { port: server.port!, stop: () => server.stop(true) };
 }
 

@@ -43,7 +43,13 @@ async function stuckPeer(t: TestServer): Promise<{ peer: StuckPeer; socket: Sock
 
 describe(`peers that read nothing (${RUNTIME})`, () => {
   it("maxMessagesWhileBackpressured: a peer that keeps sending while refused is closed with 1008; fewer messages are fine", async () => {
-    ts = await startServer({ backpressureLimit: 256 * 1024, maxMessagesWhileBackpressured: 5, closeTimeout: 0.3, idleTimeout: 0, message() {} });
+    ts = await startServer({
+      backpressureLimit: 256 * 1024,
+      maxMessagesWhileBackpressured: 5,
+      closeTimeout: 0.3,
+      idleTimeout: 0,
+      message() {},
+    });
     const { peer, socket } = await stuckPeer(ts);
     await fillQueue(socket, peer, 256 * 1024, RUNTIME === "bun");
     peer.send("m", 5);
@@ -58,7 +64,13 @@ describe(`peers that read nothing (${RUNTIME})`, () => {
   });
 
   it("maxMessagesWhileBackpressured: the count ends when the buffer drains", async () => {
-    ts = await startServer({ backpressureLimit: 256 * 1024, lowWaterMark: 0, maxMessagesWhileBackpressured: 3, idleTimeout: 0, message() {} });
+    ts = await startServer({
+      backpressureLimit: 256 * 1024,
+      lowWaterMark: 0,
+      maxMessagesWhileBackpressured: 3,
+      idleTimeout: 0,
+      message() {},
+    });
     const { peer, socket } = await stuckPeer(ts);
     await fillQueue(socket, peer, 256 * 1024, RUNTIME === "bun");
     peer.send("a", 3);

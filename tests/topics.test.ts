@@ -217,8 +217,18 @@ describe("topics on a mounted endpoint (createHandler)", () => {
     const ws: WebSocketEndpoint<{ subs: string[] }> = createHandler(relayHandlers(() => ws));
     let port: number;
     if (RUNTIME === "deno") {
-      const deno = (globalThis as unknown as { Deno: { serve(o: object, h: (req: Request, info: unknown) => Response | Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> } } }).Deno;
-      const srv = deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => ws.handleUpgrade(req, info as never) ?? new Response("app"));
+      const deno = (globalThis as unknown as {
+        Deno: {
+          serve(
+            o: object,
+            h: (req: Request, info: unknown) => Response | Promise<Response>,
+          ): { addr: { port: number }; shutdown(): Promise<void> };
+        };
+      }).Deno;
+      const srv = deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        (req, info) => ws.handleUpgrade(req, info as never) ?? new Response("app"),
+      );
       port = srv.addr.port;
       cleanups.push(async () => {
         await ws.shutdown({ timeout: 1000 });
@@ -226,7 +236,12 @@ describe("topics on a mounted endpoint (createHandler)", () => {
       });
     } else {
       const bun = (globalThis as unknown as { Bun: { serve(o: object): { port: number; stop(force: boolean): Promise<void> } } }).Bun;
-      const srv = bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req: Request, s: never) => ws.upgrade(req, s), websocket: ws.websocket });
+      const srv = bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: (req: Request, s: never) => ws.upgrade(req, s),
+        websocket: ws.websocket,
+      });
       port = srv.port;
       cleanups.push(async () => {
         await ws.shutdown({ timeout: 1000 });

@@ -126,7 +126,18 @@ async function stuckScenario(runtime: "deno" | "bun"): Promise<void> {
       peer.destroy();
       const left = await settle(server, 2000);
       const [, sent, buffered, dropped] = line.split(" ").map(Number);
-      result({ scenario: "stuck", runtime, size, sent, buffered, dropped, baseMiB: mib(base), growthMiB: mib(after - base), peakGrowthMiB: mib(peak - base), afterPeerLeftMiB: mib(left - base) });
+      result({
+        scenario: "stuck",
+        runtime,
+        size,
+        sent,
+        buffered,
+        dropped,
+        baseMiB: mib(base),
+        growthMiB: mib(after - base),
+        peakGrowthMiB: mib(peak - base),
+        afterPeerLeftMiB: mib(left - base),
+      });
     } finally {
       await server.stop();
     }
@@ -160,7 +171,13 @@ async function sendCostScenario(runtime: "deno" | "bun"): Promise<void> {
       // Bun's buffered amount counts frame headers too: per send, payload + 2, 4 or 10 bytes.
       const header = runtime === "bun" ? (size < 126 ? 2 : size < 65536 ? 4 : 10) : 0;
       const queued = (b2 - b1) / (size + header);
-      result({ scenario: "send-cost", runtime, size, queuedInSecondRound: Math.round(queued), bytesPerQueuedSendBeyondPayload: Math.round((rss2 - rss1) / queued - size) });
+      result({
+        scenario: "send-cost",
+        runtime,
+        size,
+        queuedInSecondRound: Math.round(queued),
+        bytesPerQueuedSendBeyondPayload: Math.round((rss2 - rss1) / queued - size),
+      });
     } finally {
       await server.stop();
     }
@@ -197,7 +214,17 @@ async function echoStuck(runtime: "deno" | "bun", extra: string[]): Promise<void
     const peak = server.peak();
     peer.destroy();
     const left = await settle(server, 2000);
-    result({ scenario: "echo-stuck", runtime, flags: extra.join(" ") || "(defaults)", messages: N, replyBytes: 7, baseMiB: mib(base), growthMiB: mib(after - base), peakGrowthMiB: mib(peak - base), afterPeerLeftMiB: mib(left - base) });
+    result({
+      scenario: "echo-stuck",
+      runtime,
+      flags: extra.join(" ") || "(defaults)",
+      messages: N,
+      replyBytes: 7,
+      baseMiB: mib(base),
+      growthMiB: mib(after - base),
+      peakGrowthMiB: mib(peak - base),
+      afterPeerLeftMiB: mib(left - base),
+    });
   } finally {
     await server.stop();
   }
@@ -229,7 +256,15 @@ async function cpuScenario(runtime: "deno" | "bun"): Promise<void> {
       const wall = performance.now() - t0;
       const peak = server.peak();
       peer.destroy();
-      result({ scenario: "cpu", runtime, kind, echoes: N, serverCpuMsPerEcho: Math.round((cpu / N) * 1e6) / 1000, wallMsPerEcho: Math.round((wall / N) * 1000) / 1000, peakGrowthMiB: mib(peak - base) });
+      result({
+        scenario: "cpu",
+        runtime,
+        kind,
+        echoes: N,
+        serverCpuMsPerEcho: Math.round((cpu / N) * 1e6) / 1000,
+        wallMsPerEcho: Math.round((wall / N) * 1000) / 1000,
+        peakGrowthMiB: mib(peak - base),
+      });
     } finally {
       await server.stop();
     }
@@ -242,8 +277,14 @@ async function floodScenario(runtime: "deno" | "bun"): Promise<void> {
     { name: "raw engine", start: () => fixture(runtime, "raw") },
     { name: "demo server (defaults of this checkout)", start: () => demo(runtime) },
     { name: "fullduplex, no rateLimit", start: () => fixture(runtime, "fullduplex") },
-    { name: "rateLimit 100/s burst 200, drop", start: () => fixture(runtime, "fullduplex", { rateLimit: { messagesPerSecond: 100, burst: 200, action: "drop" } }) },
-    { name: "rateLimit 100/s burst 200, close", start: () => fixture(runtime, "fullduplex", { rateLimit: { messagesPerSecond: 100, burst: 200, action: "close" } }) },
+    {
+      name: "rateLimit 100/s burst 200, drop",
+      start: () => fixture(runtime, "fullduplex", { rateLimit: { messagesPerSecond: 100, burst: 200, action: "drop" } }),
+    },
+    {
+      name: "rateLimit 100/s burst 200, close",
+      start: () => fixture(runtime, "fullduplex", { rateLimit: { messagesPerSecond: 100, burst: 200, action: "close" } }),
+    },
   ];
   for (const kind of ["burst 200k", "sustained 1M"]) {
     for (const v of variants) {
@@ -325,7 +366,16 @@ async function handshakeScenario(runtime: "deno" | "bun"): Promise<void> {
       const seconds = (performance.now() - t0) / 1000;
       const held = await settle(server);
       for (const p of peers) p.destroy();
-      result({ scenario: "handshake", runtime, variant, attempts: 2000, statuses: Object.fromEntries(statuses), seconds: Math.round(seconds * 10) / 10, heldGrowthMiB: mib(held - base), kibPerHeldConnection: peers.length ? Math.round((held - base) / peers.length / 1024) : 0 });
+      result({
+        scenario: "handshake",
+        runtime,
+        variant,
+        attempts: 2000,
+        statuses: Object.fromEntries(statuses),
+        seconds: Math.round(seconds * 10) / 10,
+        heldGrowthMiB: mib(held - base),
+        kibPerHeldConnection: peers.length ? Math.round((held - base) / peers.length / 1024) : 0,
+      });
     } finally {
       await server.stop();
     }
@@ -359,7 +409,15 @@ async function partialScenario(runtime: "deno" | "bun"): Promise<void> {
     }
     for (const s of [...partial, ...empty]) s.destroy();
     const firstClose = Math.min(...closedAt.values());
-    result({ scenario: "partial", runtime, connections: 2 * N, heldGrowthMiB: mib(held - base), kibPerConnection: Math.round((held - base) / (2 * N) / 1024), ...checkpoints, firstClosedAfterMs: Number.isFinite(firstClose) ? firstClose : null });
+    result({
+      scenario: "partial",
+      runtime,
+      connections: 2 * N,
+      heldGrowthMiB: mib(held - base),
+      kibPerConnection: Math.round((held - base) / (2 * N) / 1024),
+      ...checkpoints,
+      firstClosedAfterMs: Number.isFinite(firstClose) ? firstClose : null,
+    });
   } finally {
     await server.stop();
   }
@@ -385,7 +443,20 @@ async function lingerScenario(runtime: "deno" | "bun"): Promise<void> {
       for (const p of peers) p.destroy();
       await delay(2000);
       const after = await server.stats();
-      result({ scenario: "linger", runtime, size, peers: N, connections: stats.connections, lingering: stats.lingering ?? null, idleTimeouts: stats.idleTimeouts, closeTimeouts: stats.closeTimeouts, heldGrowthMiB: mib(held - base), mibPerPeer: Math.round((held - base) / N / 1048576 * 10) / 10, lingeringAfterPeersLeft: after.lingering ?? null, connectionsAfterPeersLeft: after.connections });
+      result({
+        scenario: "linger",
+        runtime,
+        size,
+        peers: N,
+        connections: stats.connections,
+        lingering: stats.lingering ?? null,
+        idleTimeouts: stats.idleTimeouts,
+        closeTimeouts: stats.closeTimeouts,
+        heldGrowthMiB: mib(held - base),
+        mibPerPeer: Math.round((held - base) / N / 1048576 * 10) / 10,
+        lingeringAfterPeersLeft: after.lingering ?? null,
+        connectionsAfterPeersLeft: after.connections,
+      });
     } finally {
       await server.stop();
     }
@@ -411,7 +482,22 @@ async function engineMessages(runtime: "deno" | "bun"): Promise<void> {
       const closeSeen = () => peer.isEnded() || peer.frames.some((f) => f.opcode === 0x8);
       if (kind === "60 MiB frame") {
         const total = 60 * MB;
-        const header = new Uint8Array([0x82, 0x80 | 127, 0, 0, 0, 0, (total >>> 24) & 255, (total >>> 16) & 255, (total >>> 8) & 255, total & 255, 0, 0, 0, 0]);
+        const header = new Uint8Array([
+          0x82,
+          0x80 | 127,
+          0,
+          0,
+          0,
+          0,
+          (total >>> 24) & 255,
+          (total >>> 16) & 255,
+          (total >>> 8) & 255,
+          total & 255,
+          0,
+          0,
+          0,
+          0,
+        ]);
         peer.write(header);
         const chunk = new Uint8Array(MB);
         for (let i = 0; i < 60 && !closeSeen(); i++) {
@@ -433,7 +519,16 @@ async function engineMessages(runtime: "deno" | "bun"): Promise<void> {
       if (closedAtBytes < 0) closedAtBytes = written;
       const peak = server.peak();
       peer.destroy();
-      result({ scenario: "engine", runtime, kind, maxMessageBytes: MB, closeCode: close ? (close.payload[0] << 8) | close.payload[1] : null, mibWrittenBeforeClose: Math.round(closedAtBytes / MB), ms: Math.round(performance.now() - t0), peakGrowthMiB: mib(peak - base) });
+      result({
+        scenario: "engine",
+        runtime,
+        kind,
+        maxMessageBytes: MB,
+        closeCode: close ? (close.payload[0] << 8) | close.payload[1] : null,
+        mibWrittenBeforeClose: Math.round(closedAtBytes / MB),
+        ms: Math.round(performance.now() - t0),
+        peakGrowthMiB: mib(peak - base),
+      });
     } finally {
       await server.stop();
     }

@@ -62,8 +62,22 @@ async function run(v: Variant): Promise<string> {
       text += value;
     }
   })();
-  const spec: LoadSpec = { mode: "echo", url: `ws://127.0.0.1:${port}`, serverPid: child.pid, connections: 50, size: 65536, binary: true, window: v.window ?? 8, warmupMs: 500, steadyMs: 4000 };
-  const out = await new Deno.Command(`${bin}bun`, { args: ["run", `${ROOT}bench/loadgen.ts`, JSON.stringify(spec)], stdout: "piped", stderr: "inherit" }).output();
+  const spec: LoadSpec = {
+    mode: "echo",
+    url: `ws://127.0.0.1:${port}`,
+    serverPid: child.pid,
+    connections: 50,
+    size: 65536,
+    binary: true,
+    window: v.window ?? 8,
+    warmupMs: 500,
+    steadyMs: 4000,
+  };
+  const out = await new Deno.Command(`${bin}bun`, {
+    args: ["run", `${ROOT}bench/loadgen.ts`, JSON.stringify(spec)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
   const line = new TextDecoder().decode(out.stdout).split("\n").find((l) => l.startsWith("RESULT "));
   const result = line ? (JSON.parse(line.slice(7)) as LoadResult) : undefined;
   await new Promise((r) => setTimeout(r, 600)); // one more STATS line
@@ -73,11 +87,17 @@ async function run(v: Variant): Promise<string> {
   await collect.catch(() => {});
   const stats = [...text.matchAll(/STATS (.*)/g)].at(-1)?.[1];
   // fullduplex's server prints no STATS line: only RSS, rate and CPU there.
-  const s = stats ? (JSON.parse(stats) as { buffered: number; external: number; heapUsed: number }) : { buffered: NaN, external: NaN, heapUsed: NaN };
+  const s = stats
+    ? (JSON.parse(stats) as { buffered: number; external: number; heapUsed: number })
+    : { buffered: NaN, external: NaN, heapUsed: NaN };
   const m = (b: number) => (Number.isNaN(b) ? "–" : (b / 1e6).toFixed(0));
-  return `| ${v.name} | ${m(hwm)} | ${m(s.external)} | ${m(s.heapUsed)} | ${m(s.buffered)} | ${result?.ok ? Math.round(result.messagesPerSecond) : "failed"} | ${result?.ok ? result.cpuPer100k.toFixed(2) : "–"} |`;
+  return `| ${v.name} | ${m(hwm)} | ${m(s.external)} | ${m(s.heapUsed)} | ${m(s.buffered)} | ${
+    result?.ok ? Math.round(result.messagesPerSecond) : "failed"
+  } | ${result?.ok ? result.cpuPer100k.toFixed(2) : "–"} |`;
 }
 
-console.log("| Variant | peak RSS MB | peak V8 external MB | peak V8 heap used MB | peak queued to send (Σ bufferedAmount) MB | echoes/s | CPU s/100k |");
+console.log(
+  "| Variant | peak RSS MB | peak V8 external MB | peak V8 heap used MB | peak queued to send (Σ bufferedAmount) MB | echoes/s | CPU s/100k |",
+);
 console.log("|---|---:|---:|---:|---:|---:|---:|");
 for (const v of VARIANTS) console.log(await run(v));

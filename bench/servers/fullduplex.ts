@@ -23,24 +23,22 @@ const server = serve<{ publisher: boolean }>({
   upgrade(_req, info) {
     return { data: { publisher: isPublisher(info.url.href) } };
   },
-  open:
-    mode === "fanout"
-      ? (socket: Socket<{ publisher: boolean }>) => {
-        if (!socket.data.publisher) socket.subscribe(TOPIC);
-      }
-      : undefined,
-  message:
-    mode === "echo"
-      ? (socket, msg) => {
-        socket.send(msg.kind === "text" ? msg.text() : msg.bytes());
-      }
-      : mode === "json"
-      ? (socket, msg) => {
-        socket.sendJson(msg.json());
-      }
-      : (socket, msg) => {
-        if (socket.data.publisher) server.publish(TOPIC, msg.text());
-      },
+  open: mode === "fanout"
+    ? (socket: Socket<{ publisher: boolean }>) => {
+      if (!socket.data.publisher) socket.subscribe(TOPIC);
+    }
+    : undefined,
+  message: mode === "echo"
+    ? (socket, msg) => {
+      socket.send(msg.kind === "text" ? msg.text() : msg.bytes());
+    }
+    : mode === "json"
+    ? (socket, msg) => {
+      socket.sendJson(msg.json());
+    }
+    : (socket, msg) => {
+      if (socket.data.publisher) server.publish(TOPIC, msg.text());
+    },
 });
 await server.ready;
 console.log(readyLine(server.port));

@@ -13,14 +13,13 @@ import { isPublisher, readyLine, serverMode, TOPIC } from "./mode.ts";
 const mode = serverMode(bunArgs());
 type Data = { publisher: boolean };
 
-const message =
-  mode === "echo"
-    ? (ws: BunWs<Data>, m: string | Uint8Array) => ws.send(m)
-    : mode === "json"
-    ? (ws: BunWs<Data>, m: string | Uint8Array) => ws.send(JSON.stringify(JSON.parse(m as string)))
-    : (ws: BunWs<Data>, m: string | Uint8Array) => {
-      if (ws.data.publisher) server.publish(TOPIC, m);
-    };
+const message = mode === "echo"
+  ? (ws: BunWs<Data>, m: string | Uint8Array) => ws.send(m)
+  : mode === "json"
+  ? (ws: BunWs<Data>, m: string | Uint8Array) => ws.send(JSON.stringify(JSON.parse(m as string)))
+  : (ws: BunWs<Data>, m: string | Uint8Array) => {
+    if (ws.data.publisher) server.publish(TOPIC, m);
+  };
 
 const server = bunGlobal().serve({
   port: 0,

@@ -36,7 +36,6 @@ const ws = createHandler<Member>({
   },
 });
 
-
 const [port = "8080", hostname = "localhost"] = scriptArgs();
 const app = new Elysia()
   .get("/", () => "Elysia on Bun, with fullduplex at /ws\n")

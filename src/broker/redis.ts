@@ -192,7 +192,8 @@ function withoutPassword(url: string): string {
  */
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const url = options.url ?? "redis://localhost:6379";
-  const onEvent = options.onEvent ?? ((event: RedisBrokerEvent) => console.warn(`fullduplex: Redis broker ${event.type}`, "error" in event ? event.error : ""));
+  const onEvent = options.onEvent ??
+    ((event: RedisBrokerEvent) => console.warn(`fullduplex: Redis broker ${event.type}`, "error" in event ? event.error : ""));
   const broker = new RedisBroker(options.prefix ?? "fullduplex:", onEvent);
   try {
     await broker.open(url);

@@ -34,7 +34,9 @@ interface NodeRedisClient {
 }
 
 interface NodeRedisModule {
-  createClient(options: { url: string; socket?: { reconnectStrategy?: (retries: number, cause: Error) => number | Error } }): NodeRedisClient;
+  createClient(
+    options: { url: string; socket?: { reconnectStrategy?: (retries: number, cause: Error) => number | Error } },
+  ): NodeRedisClient;
 }
 
 async function loadNodeRedis(): Promise<NodeRedisModule> {
@@ -74,7 +76,10 @@ class DenoRedisPubSub implements RedisPubSub {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#subscriber.close().catch(() => this.#subscriber.destroy()), this.#publisher.close().catch(() => this.#publisher.destroy())]);
+    await Promise.all([
+      this.#subscriber.close().catch(() => this.#subscriber.destroy()),
+      this.#publisher.close().catch(() => this.#publisher.destroy()),
+    ]);
   }
 }
 

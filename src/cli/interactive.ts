@@ -48,9 +48,9 @@ export interface InteractiveOptions {
 /** The commands at the prompt, as /help lists them. */
 export const PROMPT_COMMANDS: string = [
   "/hex 01 02 ff        send a binary message (hex bytes)",
-  "/json {\"a\": 1}       send JSON (checked, sent compact)",
+  '/json {"a": 1}       send JSON (checked, sent compact)',
   "/close [code] [why]  close with a code (1000 or 3000-4999) and quit",
-  "/quit                close with 1000 \"done\" and quit (or Ctrl-D, Ctrl-C)",
+  '/quit                close with 1000 "done" and quit (or Ctrl-D, Ctrl-C)',
   "//text               send text that starts with /",
 ].join("\n");
 

@@ -16,7 +16,7 @@ import { resolveChannels } from "./channel_options.ts";
 import { CHANNEL_SERVICE } from "./channel_port.ts";
 import type { ChannelService, ChannelServiceFactory } from "./channel_port.ts";
 import type { RemoteAddress } from "../shared/types.ts";
-import { AddressLimits, addressKey } from "./address_limits.ts";
+import { addressKey, AddressLimits } from "./address_limits.ts";
 import type { AddressRefusal } from "./address_limits.ts";
 import { BackpressureWatch } from "./backpressure.ts";
 import { Connection } from "./connection.ts";

@@ -241,14 +241,16 @@ export class PublishError extends FullDuplexError {
   }
 }
 
-for (const [type, name] of [
-  [FullDuplexError, "FullDuplexError"],
-  [ConnectError, "ConnectError"],
-  [MessageDecodeError, "MessageDecodeError"],
-  [InvalidStateError, "InvalidStateError"],
-  [QueueFullError, "QueueFullError"],
-  [RequestError, "RequestError"],
-  [UnsupportedRuntimeError, "UnsupportedRuntimeError"],
-  [SubscribeError, "SubscribeError"],
-  [PublishError, "PublishError"],
-] as const) ERROR_NAMES.set(type, name);
+for (
+  const [type, name] of [
+    [FullDuplexError, "FullDuplexError"],
+    [ConnectError, "ConnectError"],
+    [MessageDecodeError, "MessageDecodeError"],
+    [InvalidStateError, "InvalidStateError"],
+    [QueueFullError, "QueueFullError"],
+    [RequestError, "RequestError"],
+    [UnsupportedRuntimeError, "UnsupportedRuntimeError"],
+    [SubscribeError, "SubscribeError"],
+    [PublishError, "PublishError"],
+  ] as const
+) ERROR_NAMES.set(type, name);

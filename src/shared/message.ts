@@ -126,9 +126,7 @@ export class Message {
    * ```
    */
   static from(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Message {
-    return typeof data === "string"
-      ? new Message("text", data, undefined)
-      : new Message("binary", undefined, toBytes(data));
+    return typeof data === "string" ? new Message("text", data, undefined) : new Message("binary", undefined, toBytes(data));
   }
 
   /** Size of the payload in bytes (UTF-8 bytes for text). */

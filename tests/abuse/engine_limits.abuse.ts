@@ -51,19 +51,24 @@ async function writeUntilClosed(p: RawPeer, total: number, write: (i: number, ch
 }
 
 describe(`engine limits that stay (${RUNTIME})`, () => {
-  it(RUNTIME === "deno" ? "Deno answers an unmasked client frame (RFC 6455 §5.1 says close 1002)" : "Bun closes on an unmasked client frame with 1002", async () => {
-    server = await fixture();
-    const p = await peer(server.port);
-    p.sendFrame(0x1, "unmasked", { mask: false });
-    const frame = await p.waitFrame((f) => f.opcode === 0x1 || f.opcode === 0x8, 5000);
-    if (RUNTIME === "deno") {
-      assert.equal(frame.opcode, 0x1, "today's Deno echoes it: if this fails, Deno now refuses unmasked frames");
-      assert.equal(new TextDecoder().decode(frame.payload), "unmasked");
-    } else {
-      assert.equal(frame.opcode, 0x8);
-      assert.equal(closeCodeOf(frame), 1002);
-    }
-  });
+  it(
+    RUNTIME === "deno"
+      ? "Deno answers an unmasked client frame (RFC 6455 §5.1 says close 1002)"
+      : "Bun closes on an unmasked client frame with 1002",
+    async () => {
+      server = await fixture();
+      const p = await peer(server.port);
+      p.sendFrame(0x1, "unmasked", { mask: false });
+      const frame = await p.waitFrame((f) => f.opcode === 0x1 || f.opcode === 0x8, 5000);
+      if (RUNTIME === "deno") {
+        assert.equal(frame.opcode, 0x1, "today's Deno echoes it: if this fails, Deno now refuses unmasked frames");
+        assert.equal(new TextDecoder().decode(frame.payload), "unmasked");
+      } else {
+        assert.equal(frame.opcode, 0x8);
+        assert.equal(closeCodeOf(frame), 1002);
+      }
+    },
+  );
 
   for (const kind of ["a 60 MiB frame", "48 MiB in 1 MiB fragments"] as const) {
     it(`${kind} with maxMessageBytes 1 MiB: ${RUNTIME === "deno" ? "Deno reads all of it before fullduplex can answer 1009" : "Bun answers 1009 at once"}`, async () => {
@@ -75,7 +80,24 @@ describe(`engine limits that stay (${RUNTIME})`, () => {
       if (kind === "a 60 MiB frame") {
         const total = 60 * MiB;
         // A masked binary frame header with a zero mask key: the payload goes as is.
-        p.write(new Uint8Array([0x82, 0x80 | 127, 0, 0, 0, 0, (total >>> 24) & 255, (total >>> 16) & 255, (total >>> 8) & 255, total & 255, 0, 0, 0, 0]));
+        p.write(
+          new Uint8Array([
+            0x82,
+            0x80 | 127,
+            0,
+            0,
+            0,
+            0,
+            (total >>> 24) & 255,
+            (total >>> 16) & 255,
+            (total >>> 8) & 255,
+            total & 255,
+            0,
+            0,
+            0,
+            0,
+          ]),
+        );
         written = await writeUntilClosed(p, total, (_, chunk) => p.write(chunk));
       } else {
         written = await writeUntilClosed(p, 48 * MiB, (i, chunk) => p.sendFrame(i === 0 ? 0x2 : 0x0, chunk, { fin: i === 47 }));
@@ -85,7 +107,11 @@ describe(`engine limits that stay (${RUNTIME})`, () => {
       const growth = server.peak() - base;
       if (RUNTIME === "deno") {
         // Measured: +122 MiB (frame), +100 MiB (fragments).
-        assert.equal(written, kind === "a 60 MiB frame" ? 60 * MiB : 48 * MiB, "today's Deno reads the whole message before the core sees it");
+        assert.equal(
+          written,
+          kind === "a 60 MiB frame" ? 60 * MiB : 48 * MiB,
+          "today's Deno reads the whole message before the core sees it",
+        );
         assert.ok(growth > 40 * MiB, `peak RSS grew by ${mib(growth)} MiB: if it no longer does, Deno limits messages itself now`);
       } else {
         assert.ok(written <= 8 * MiB, `closed after ${mib(written)} MiB`);
@@ -132,8 +158,7 @@ describe(`engine limits that stay (${RUNTIME})`, () => {
       new Promise<TcpSocket>((resolve) => {
         const tcp = tcpConnect(server!.port, "127.0.0.1", () => resolve(tcp));
         tcp.on("error", () => resolve(tcp));
-      })
-    ));
+      })));
     await delay(1000);
     for (const s of sockets) s.destroy();
     await delay(1000);

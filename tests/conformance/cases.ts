@@ -178,16 +178,21 @@ cases.push({
   title: "unmasked text frame from the client",
   rfc: "client frames must be masked (§5.1): " + REFUSE_1002,
   conforms: refused(1002),
-  fullduplex: "nothing to add on Bun; on Deno the frame reaches JS as a normal message and nothing above the engine can tell it was unmasked: documented limitation",
+  fullduplex:
+    "nothing to add on Bun; on Deno the frame reaches JS as a normal message and nothing above the engine can tell it was unmasked: documented limitation",
   known: {
-    deno: { what: "Deno accepts an unmasked client frame and delivers it as a normal message", severity: "must", matches: acceptedAndEchoed('text "unmasked"') },
+    deno: {
+      what: "Deno accepts an unmasked client frame and delivers it as a normal message",
+      severity: "must",
+      matches: acceptedAndEchoed('text "unmasked"'),
+    },
   },
   send: (p) => p.sendFrame(TEXT, "unmasked", { mask: false }),
 });
 for (const [rsv, name] of [[4, "RSV1"], [2, "RSV2"], [1, "RSV3"]] as const) {
   cases.push({
     id: `rsv-${name.toLowerCase()}`,
-  known: DENO_DROPS,
+    known: DENO_DROPS,
     group: "Framing and masking",
     title: `text frame with ${name} set, no extension negotiated`,
     rfc: "reserved bits must be 0 without an extension (§5.2): " + REFUSE_1002,
@@ -200,7 +205,7 @@ for (const opcode of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) {
   const hex = `0x${opcode.toString(16).toUpperCase()}`;
   cases.push({
     id: `opcode-${opcode.toString(16)}`,
-  known: DENO_DROPS,
+    known: DENO_DROPS,
     group: "Framing and masking",
     title: `reserved ${opcode < 8 ? "data" : "control"} opcode ${hex}`,
     rfc: "unknown opcode (§5.2): " + REFUSE_1002,
@@ -368,7 +373,8 @@ for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) {
     title: `close frame with code ${code}`,
     rfc: `§7.4: ${code} must not appear in a close frame: fail the connection with 1002`,
     conforms: (o) => closedWith(1002)(o),
-    fullduplex: "engine's check; the `close` handler is not handed the invalid code (it sees what the engine reports, shown in the columns)",
+    fullduplex:
+      "engine's check; the `close` handler is not handed the invalid code (it sees what the engine reports, shown in the columns)",
     send: (p) => p.sendFrame(CLOSE, closePayload(code)),
   });
 }
@@ -378,7 +384,9 @@ for (const code of [1000, 1001, 1003, 1007, 1011, 3000, 4999]) {
     group: CLOSES,
     title: `close frame with valid code ${code} and reason "bye"`,
     rfc: "§5.5.1: answered with a close frame (echoing the code is usual); handler sees the code and reason",
-    conforms: (o) => o.close !== undefined && !o.open && o.handlerCloses.length === 1 && o.handlerCloses[0].code === code && o.handlerCloses[0].reason === "bye",
+    conforms: (o) =>
+      o.close !== undefined && !o.open && o.handlerCloses.length === 1 && o.handlerCloses[0].code === code &&
+      o.handlerCloses[0].reason === "bye",
     fullduplex: "the `close` handler gets the peer's code and reason",
     send: (p) => p.sendFrame(CLOSE, closePayload(code, "bye")),
   });
@@ -424,7 +432,8 @@ cases.push({
   title: "close 1000 with a 124-byte reason (a 126-byte control frame)",
   rfc: "§5.5: a reason over 123 bytes cannot be in a valid frame: " + REFUSE_1002,
   conforms: closedWith(1002),
-  fullduplex: "Bun refuses it; Deno's engine accepts it and nothing above the engine can tell (documented). fullduplex never sends one: `socket.close()` and the client throw RangeError for reasons over 123 bytes",
+  fullduplex:
+    "Bun refuses it; Deno's engine accepts it and nothing above the engine can tell (documented). fullduplex never sends one: `socket.close()` and the client throw RangeError for reasons over 123 bytes",
   send: (p) => p.sendFrame(CLOSE, closePayload(1000, "r".repeat(124))),
 });
 cases.push({
@@ -475,7 +484,7 @@ cases.push({
   group: UTF8,
   title: "valid text with a 3-byte character (€) split across two fragments",
   rfc: "§8.1: validity is judged on the whole message: deliver it",
-  conforms: answered('text 5 B'),
+  conforms: answered("text 5 B"),
   fullduplex: "engine's check; the handler gets one whole message",
   send: (p) => {
     p.sendFrame(TEXT, bytes(0x61, 0xe2, 0x82), { fin: false });
@@ -522,7 +531,8 @@ cases.push({
   title: `binary frame of ${CASE_MAX_MESSAGE_BYTES + 1} bytes`,
   rfc: "§7.4.1: a message too big to process: close 1009, deliver nothing; the handler sees 1009",
   conforms: (o) => refused(1009)(o) && o.handlerCloses.length === 1 && o.handlerCloses[0].code === 1009,
-  fullduplex: "Bun: native maxPayloadLength, the core reports 1009 to the handler (Bun says 1006). Deno: no engine limit (denoland/deno#15809); the core checks each whole message after Deno has read it (Deno's own ceiling is 64 MiB per frame)",
+  fullduplex:
+    "Bun: native maxPayloadLength, the core reports 1009 to the handler (Bun says 1006). Deno: no engine limit (denoland/deno#15809); the core checks each whole message after Deno has read it (Deno's own ceiling is 64 MiB per frame)",
   send: (p) => p.sendFrame(BINARY, new Uint8Array(CASE_MAX_MESSAGE_BYTES + 1)),
 });
 cases.push({
@@ -550,7 +560,8 @@ cases.push({
   title: `binary message in 4 fragments of ${CASE_MAX_MESSAGE_BYTES / 2} bytes`,
   rfc: "the limit is per message, not per frame: close 1009, deliver nothing",
   conforms: (o) => refused(1009)(o) && o.handlerCloses.length === 1 && o.handlerCloses[0].code === 1009,
-  fullduplex: "Bun: native (counts the fragments). Deno: accepts unlimited fragmented messages; the core checks the whole message once Deno has assembled it",
+  fullduplex:
+    "Bun: native (counts the fragments). Deno: accepts unlimited fragmented messages; the core checks the whole message once Deno has assembled it",
   send: (p) => {
     for (let i = 0; i < 4; i++) p.sendFrame(i === 0 ? BINARY : CONT, new Uint8Array(CASE_MAX_MESSAGE_BYTES / 2), { fin: i === 3 });
   },
@@ -559,14 +570,29 @@ cases.push({
 // Handshake
 const HS = "Opening handshake";
 const handshakeCases: [string, string, ConformanceCase["handshake"], string][] = [
-  ["handshake-version-8", "Sec-WebSocket-Version: 8", { headers: { "Sec-WebSocket-Version": "8" } }, "426 with Sec-WebSocket-Version: 13 (§4.4)"],
+  [
+    "handshake-version-8",
+    "Sec-WebSocket-Version: 8",
+    { headers: { "Sec-WebSocket-Version": "8" } },
+    "426 with Sec-WebSocket-Version: 13 (§4.4)",
+  ],
   ["handshake-no-version", "no Sec-WebSocket-Version", { headers: { "Sec-WebSocket-Version": null } }, "4xx (§4.2.1)"],
   ["handshake-no-key", "no Sec-WebSocket-Key", { headers: { "Sec-WebSocket-Key": null } }, "400 (§4.2.1)"],
-  ["handshake-bad-key", "Sec-WebSocket-Key that is not 16 bytes of base64", { headers: { "Sec-WebSocket-Key": "c2hvcnQ=" } }, "400 (§4.2.1)"],
+  [
+    "handshake-bad-key",
+    "Sec-WebSocket-Key that is not 16 bytes of base64",
+    { headers: { "Sec-WebSocket-Key": "c2hvcnQ=" } },
+    "400 (§4.2.1)",
+  ],
   ["handshake-post", "POST instead of GET", { method: "POST" }, "4xx (§4.2.1: the method must be GET)"],
   ["handshake-no-upgrade", "no Upgrade header", { headers: { Upgrade: null } }, "4xx (§4.2.1)"],
   ["handshake-no-connection", "no Connection header", { headers: { Connection: null } }, "4xx (§4.2.1)"],
-  ["handshake-connection-keepalive", "Connection: keep-alive (no upgrade token)", { headers: { Connection: "keep-alive" } }, "4xx (§4.2.1)"],
+  [
+    "handshake-connection-keepalive",
+    "Connection: keep-alive (no upgrade token)",
+    { headers: { Connection: "keep-alive" } },
+    "4xx (§4.2.1)",
+  ],
 ];
 for (const [id, title, handshake, rfc] of handshakeCases) {
   cases.push({
@@ -575,7 +601,8 @@ for (const [id, title, handshake, rfc] of handshakeCases) {
     title,
     rfc: `refuse the upgrade: ${rfc}`,
     conforms: (o) => (id === "handshake-version-8" ? o.status === 426 && o.version === "13" : o.status >= 400 && o.status < 500),
-    fullduplex: "checked in the core (src/server/upgrade.ts) before the engine sees the request, so both runtimes answer alike (Deno alone would answer 101 to version 8 and 500 to a missing key)",
+    fullduplex:
+      "checked in the core (src/server/upgrade.ts) before the engine sees the request, so both runtimes answer alike (Deno alone would answer 101 to version 8 and 500 to a missing key)",
     handshake,
   });
 }
@@ -626,7 +653,17 @@ export async function runCase(c: ConformanceCase): Promise<Observation> {
     peer = await rawConnect(ts.port, c.handshake?.headers ?? {}, "/", { method: c.handshake?.method ?? "GET" });
     const accept = /^sec-websocket-accept:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
     const version = /^sec-websocket-version:\s*(\S+)\s*$/im.exec(peer.head)?.[1];
-    const obs: Observation = { status: peer.status, accept, version, close: undefined, dropped: false, open: false, replies: [], delivered, handlerCloses: [] };
+    const obs: Observation = {
+      status: peer.status,
+      accept,
+      version,
+      close: undefined,
+      dropped: false,
+      open: false,
+      replies: [],
+      delivered,
+      handlerCloses: [],
+    };
     if (peer.status !== 101) return obs;
     const p = peer;
     await c.send?.(p);

@@ -4,6 +4,8 @@
  */
 
 /** A raw control character, DEL or line/paragraph separator: what must never reach an error text. */
+// Matching control characters is the point of this pattern.
+// deno-lint-ignore no-control-regex
 export const RAW_CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
 /** Invalid JSON carrying what could break a log line or an error reply (engines quote the input in their errors). */

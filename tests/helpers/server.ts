@@ -4,7 +4,7 @@
  */
 
 import { connect, serve } from "../../mod.ts";
-import type { Client, CloseInfo, Message, Server, ServeOptions, Socket } from "../../mod.ts";
+import type { Client, CloseInfo, Message, ServeOptions, Server, Socket } from "../../mod.ts";
 import { until } from "./runtime.ts";
 
 /** What a test server's handlers saw. */

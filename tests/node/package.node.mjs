@@ -22,7 +22,8 @@ const apps = {};
 let redis;
 
 /** The echo round trip each runtime runs: text, JSON and binary, then a clean shutdown. */
-const echoScript = (specifier) => `import { connect, serve } from "${specifier}";
+const echoScript = (specifier) =>
+  `import { connect, serve } from "${specifier}";
 const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
 import type { Message } from "${specifier}";
 
@@ -56,7 +57,8 @@ console.log(\`\${detectRuntime()}: \${replies.join(" | ")}\`);
 const EXPECTED_REPLIES = 'Echo: Hello | Echo: {"type":"greeting"} | [1, 2, 3]';
 
 /** A long-running echo server for the Node.js client test; prints its URL. */
-const serverScript = (specifier) => `import { serve } from "${specifier}";
+const serverScript = (specifier) =>
+  `import { serve } from "${specifier}";
 const server = serve({ hostname: "127.0.0.1", port: 0, message: (socket, msg) => socket.send(\`Echo: \${msg.text()}\`) });
 await server.ready;
 console.log(\`listening \${server.url}\`);
@@ -66,7 +68,8 @@ console.log(\`listening \${server.url}\`);
  * Two servers, each with its own Redis broker: a message published on the
  * first reaches a client of the second only through Redis.
  */
-const redisScript = (specifier, url) => `import { connect, serve } from "${specifier}";
+const redisScript = (specifier, url) =>
+  `import { connect, serve } from "${specifier}";
 const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
 import { createRedisBroker, RedisBroker } from "${specifier}/redis";
 
@@ -141,13 +144,19 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "fullduplex-pack-"));
   redis = await startRedisServer();
   // npm pack runs the `prepack` script: the build (tsc + browser bundle) into dist/.
-  const packed = await run("npm", ["pack", "--json", "--loglevel=error", "--pack-destination", tmp], { env: { npm_config_update_notifier: "false" } });
+  const packed = await run("npm", ["pack", "--json", "--loglevel=error", "--pack-destination", tmp], {
+    env: { npm_config_update_notifier: "false" },
+  });
   const info = JSON.parse(packed.stdout)[0];
   tarball = join(tmp, info.filename);
   packedFiles = info.files.map((f) => f.path).sort();
   const [bunApp, denoApp, denoRedisApp, nodeApp] = await Promise.all([
     // Bun: fullduplex/redis uses Bun's built-in Redis client, no package needed.
-    scratchApp("bun-app", { "echo.ts": echoScript("fullduplex"), "server.ts": serverScript("fullduplex"), "redis.ts": redisScript("fullduplex", redis.url) }),
+    scratchApp("bun-app", {
+      "echo.ts": echoScript("fullduplex"),
+      "server.ts": serverScript("fullduplex"),
+      "redis.ts": redisScript("fullduplex", redis.url),
+    }),
     // Deno: the `npm:` specifier resolves from the project's node_modules
     // ("nodeModulesDir": "manual", what Deno calls bring-your-own-node-modules),
     // so nothing is fetched from the registry.
@@ -164,7 +173,15 @@ before(async () => {
     }),
     scratchApp("node-app", {
       "tsconfig.json": JSON.stringify({
-        compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, lib: ["es2023", "dom"], types: [] },
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          lib: ["es2023", "dom"],
+          types: [],
+        },
         files: ["consumer.ts"],
       }),
       "consumer.ts": `import { connect, serve, Message, UnsupportedRuntimeError } from "fullduplex";
@@ -231,7 +248,9 @@ describe("npm package (npm pack, installed offline into scratch projects)", () =
     assert.ok(packedFiles.includes("dist/client.js"));
     assert.ok(packedFiles.includes("dist/src/client/mod.d.ts"));
     for (const f of ["LICENSE", "README.md", "package.json", "CHANGELOG.md"]) assert.ok(packedFiles.includes(f), `${f} missing`);
-    const others = packedFiles.filter((f) => !f.startsWith("dist/") && !["LICENSE", "README.md", "package.json", "CHANGELOG.md"].includes(f));
+    const others = packedFiles.filter((f) =>
+      !f.startsWith("dist/") && !["LICENSE", "README.md", "package.json", "CHANGELOG.md"].includes(f)
+    );
     assert.deepEqual(others, []);
     assert.deepEqual(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), []);
     // every declaration file refers to its neighbours by .js, which all TypeScript settings resolve
@@ -311,7 +330,9 @@ describe("npm package (npm pack, installed offline into scratch projects)", () =
   for (const runtime of ["bun", "deno"]) {
     it(`Node.js: the client talks to a ${runtime === "bun" ? "Bun" : "Deno"} server from the package`, async () => {
       const app = runtime === "bun" ? apps.bunApp : apps.denoApp;
-      const server = start(bin(runtime), runtime === "bun" ? ["run", "server.ts"] : ["run", "-A", "--cached-only", "server.ts"], { cwd: app });
+      const server = start(bin(runtime), runtime === "bun" ? ["run", "server.ts"] : ["run", "-A", "--cached-only", "server.ts"], {
+        cwd: app,
+      });
       try {
         const [, url] = await server.waitFor(/listening (ws:\/\/\S+)/);
         // Node 20 has a global WebSocket only behind a flag (on by default from Node 22).

@@ -146,11 +146,13 @@ describe("the fullduplex command from the npm tarball", () => {
   });
 });
 
-describe("bundling `import { connect } from \"fullduplex\"` for browsers (Bun.build's metafile)", () => {
+describe('bundling `import { connect } from "fullduplex"` for browsers (Bun.build\'s metafile)', () => {
   /** Bundles `source` in the scratch project; returns the metafile's inputs of the output and its size. */
   async function bundle(source) {
     writeFileSync(join(app, "entry.js"), source);
-    writeFileSync(join(app, "bundle.mjs"), `const options = { target: "browser", format: "esm", minify: true, metafile: true };
+    writeFileSync(
+      join(app, "bundle.mjs"),
+      `const options = { target: "browser", format: "esm", minify: true, metafile: true };
 const result = await Bun.build({ entrypoints: ["./entry.js"], ...options });
 if (!result.success) throw new Error(result.logs.join("\\n"));
 const [output] = Object.values(result.metafile.outputs);
@@ -158,7 +160,8 @@ const inputs = Object.entries(output.inputs)
   .filter(([, v]) => v.bytesInOutput > 0)
   .map(([k]) => k.replace(/^.*node_modules\\/fullduplex\\//, ""));
 console.log(JSON.stringify({ inputs, parsed: Object.keys(result.metafile.inputs).length, bytes: (await result.outputs[0].text()).length }));
-`);
+`,
+    );
     const r = await run(bin("bun"), ["run", "bundle.mjs"], { cwd: app }, 30_000);
     return JSON.parse(r.stdout);
   }

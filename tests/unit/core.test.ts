@@ -257,9 +257,9 @@ describe("core: lingering connections (an engine that cannot drop TCP)", () => {
     conn.socket.close(1000, "");
     await waitUntil(() => core.stats.lingering === 1, "lingering");
     assert.equal(((await core.prepareUpgrade(upgradeRequest(), REMOTE)) as Response).status, 429);
-    assert.equal(((await core.prepareUpgrade(upgradeRequest(), { address: "10.0.0.2", port: 1 })) instanceof Response), false);
+    assert.equal((await core.prepareUpgrade(upgradeRequest(), { address: "10.0.0.2", port: 1 })) instanceof Response, false);
     conn.closed(1006, "");
-    assert.equal(((await core.prepareUpgrade(upgradeRequest(), REMOTE)) instanceof Response), false);
+    assert.equal((await core.prepareUpgrade(upgradeRequest(), REMOTE)) instanceof Response, false);
   });
 });
 
