@@ -10,11 +10,11 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createHandler, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
-import type { BunServer, BunWebSocketHandler, DenoServeInfo, WebSocketEndpoint } from "../mod.ts";
 import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, ServeOptions, Server, Socket } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
 import { defineProtocol, InvalidReplyError, unchecked } from "../src/protocol/mod.ts";
-import { delay, RUNTIME, until } from "./helpers/runtime.ts";
+import { delay, until } from "./helpers/runtime.ts";
+import { mount } from "./helpers/server.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -96,40 +96,6 @@ describe("channels server: negotiation", () => {
     assert.throws(() => serve({ port: 0, protocols: [CHANNELS_PROTOCOL] }), /channels option/);
   });
 });
-
-/** Mounts an endpoint in the runtime's own server. */
-function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
-  const g = globalThis as unknown as {
-    Deno?: {
-      serve(
-        o: { port: number; hostname: string; onListen(): void },
-        h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
-      ): {
-        addr: { port: number };
-        shutdown(): Promise<void>;
-      };
-    };
-    Bun?: {
-      serve(
-        o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> },
-      ): BunServer;
-    };
-  };
-  if (RUNTIME === "deno") {
-    const server = g.Deno!.serve(
-      { port: 0, hostname: "127.0.0.1", onListen() {} },
-      (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"),
-    );
-    return { port: server.addr.port, stop: () => server.shutdown() };
-  }
-  const server = g.Bun!.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: (req, srv) => endpoint.upgrade(req, srv),
-    websocket: endpoint.websocket,
-  });
-  return { port: server.port!, stop: () => server.stop(true) };
-}
 
 describe("channels server: createHandler", () => {
   it("a mounted endpoint with channels authorizes, publishes and lists presence", async () => {

@@ -8,8 +8,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createHandler } from "../mod.ts";
-import type { BunServer, BunWebSocketHandler, DenoServeInfo, WebSocketEndpoint } from "../mod.ts";
-import { nextMessage, startServer } from "./helpers/server.ts";
+import { mount, nextMessage, startServer } from "./helpers/server.ts";
 import type { TestServer } from "./helpers/server.ts";
 import { closeCodeOf, rawConnect } from "./helpers/raw.ts";
 import type { Frame, RawPeer } from "./helpers/raw.ts";
@@ -31,40 +30,6 @@ async function raw(port: number, init: { answerClose?: boolean } = {}): Promise<
 }
 const closeFrames = (peer: RawPeer): Frame[] => peer.frames.filter((f) => f.opcode === 0x8);
 const reasonOf = (f: Frame): string => new TextDecoder().decode(f.payload.subarray(2));
-
-/** Mounts an endpoint in the runtime's own server, which keeps listening after the endpoint shuts down. */
-function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
-  const g = globalThis as unknown as {
-    Deno?: {
-      serve(
-        o: { port: number; hostname: string; onListen(): void },
-        h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
-      ): {
-        addr: { port: number };
-        shutdown(): Promise<void>;
-      };
-    };
-    Bun?: {
-      serve(
-        o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> },
-      ): BunServer;
-    };
-  };
-  if (RUNTIME === "deno") {
-    const server = g.Deno!.serve(
-      { port: 0, hostname: "127.0.0.1", onListen() {} },
-      (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"),
-    );
-    return { port: server.addr.port, stop: () => server.shutdown() };
-  }
-  const server = g.Bun!.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: (req, srv) => endpoint.upgrade(req, srv),
-    websocket: endpoint.websocket,
-  });
-  return { port: server.port!, stop: () => server.stop(true) };
-}
 
 describe("shutdown: options", () => {
   for (const code of [999, 1002, 1005, 1006, 1011, 1015, 2999, 5000, 1000.5]) {

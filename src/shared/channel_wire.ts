@@ -163,16 +163,18 @@ function readTopic(bytes: Uint8Array, offset: number): { topic: string; end: num
   }
 }
 
+/** A text frame of either side: an app message (`m`), or a control message (`c`) checked by `check`. */
+function decodeText<C>(data: string, check: (value: Record<string, unknown>) => ChannelFrame<C>): ChannelFrame<C> {
+  const tag = data.charCodeAt(0);
+  if (tag === 0x6d) return { kind: "app", data: data.slice(1) };
+  if (tag !== 0x63) return { kind: "malformed", reason: data.length === 0 ? "empty frame" : "unknown frame tag" };
+  const value = parseControl(data.slice(1));
+  return typeof value === "string" ? { kind: "malformed", reason: value } : check(value);
+}
+
 /** Decodes a frame a client sent (the server's side). */
 export function decodeClientFrame(data: string | Uint8Array): ChannelFrame<ClientControl> {
-  if (typeof data === "string") {
-    const tag = data.charCodeAt(0);
-    if (tag === 0x6d) return { kind: "app", data: data.slice(1) };
-    if (tag !== 0x63) return { kind: "malformed", reason: data.length === 0 ? "empty frame" : "unknown frame tag" };
-    const value = parseControl(data.slice(1));
-    if (typeof value === "string") return { kind: "malformed", reason: value };
-    return checkClientControl(value);
-  }
+  if (typeof data === "string") return decodeText(data, checkClientControl);
   if (data.byteLength === 0) return { kind: "malformed", reason: "empty frame" };
   if (data[0] === TAG_APP_BINARY) return { kind: "app", data: data.subarray(1) };
   if (data[0] !== TAG_PUBLISH) return { kind: "malformed", reason: "unknown frame tag" };
@@ -214,14 +216,7 @@ function checkClientControl(value: Record<string, unknown>): ChannelFrame<Client
 
 /** Decodes a frame a server sent (the client's side). */
 export function decodeServerFrame(data: string | Uint8Array): ChannelFrame<ServerControl> {
-  if (typeof data === "string") {
-    const tag = data.charCodeAt(0);
-    if (tag === 0x6d) return { kind: "app", data: data.slice(1) };
-    if (tag !== 0x63) return { kind: "malformed", reason: data.length === 0 ? "empty frame" : "unknown frame tag" };
-    const value = parseControl(data.slice(1));
-    if (typeof value === "string") return { kind: "malformed", reason: value };
-    return checkServerControl(value);
-  }
+  if (typeof data === "string") return decodeText(data, checkServerControl);
   if (data.byteLength === 0) return { kind: "malformed", reason: "empty frame" };
   if (data[0] === TAG_APP_BINARY) return { kind: "app", data: data.subarray(1) };
   if (data[0] !== TAG_PUBLICATION) return { kind: "malformed", reason: "unknown frame tag" };

@@ -4,8 +4,9 @@
  */
 
 import { connect, serve } from "../../mod.ts";
-import type { Client, CloseInfo, Message, ServeOptions, Server, Socket } from "../../mod.ts";
-import { until } from "./runtime.ts";
+import type { BunServer, BunWebSocketHandler, Client, CloseInfo, DenoServeInfo, Message, ServeOptions, Server, Socket } from "../../mod.ts";
+import type { WebSocketEndpoint } from "../../mod.ts";
+import { RUNTIME, until } from "./runtime.ts";
 
 /** What a test server's handlers saw. */
 export interface Recorded {
@@ -92,4 +93,38 @@ export async function nextMessage(client: Client, ms = 5000): Promise<Message> {
 /** Connects a client to a test server. */
 export function client(ts: TestServer, protocols?: string[]): Promise<Client> {
   return connect(ts.url, { protocols, timeout: 5000 });
+}
+
+/** Mounts an endpoint in the runtime's own server, which keeps listening after the endpoint shuts down. */
+export function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
+  const g = globalThis as unknown as {
+    Deno?: {
+      serve(
+        o: { port: number; hostname: string; onListen(): void },
+        h: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
+      ): {
+        addr: { port: number };
+        shutdown(): Promise<void>;
+      };
+    };
+    Bun?: {
+      serve(
+        o: { port: number; hostname: string; fetch(req: Request, srv: BunServer): unknown; websocket: BunWebSocketHandler<unknown> },
+      ): BunServer;
+    };
+  };
+  if (RUNTIME === "deno") {
+    const server = g.Deno!.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (req, info) => endpoint.handleUpgrade(req, info) ?? new Response("plain"),
+    );
+    return { port: server.addr.port, stop: () => server.shutdown() };
+  }
+  const server = g.Bun!.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req, srv) => endpoint.upgrade(req, srv),
+    websocket: endpoint.websocket,
+  });
+  return { port: server.port!, stop: () => server.stop(true) };
 }
