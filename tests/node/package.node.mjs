@@ -24,7 +24,7 @@ let redis;
 /** The echo round trip each runtime runs: text, JSON and binary, then a clean shutdown. */
 const echoScript = (specifier) =>
   `import { connect, serve } from "${specifier}";
-const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
+const detectRuntime = () => ("Bun" in globalThis ? "bun" : "deno");
 import type { Message } from "${specifier}";
 
 // An uncaught throw ends the process with a non-zero code on both runtimes.
@@ -70,7 +70,7 @@ console.log(\`listening \${server.url}\`);
  */
 const redisScript = (specifier, url) =>
   `import { connect, serve } from "${specifier}";
-const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
+const detectRuntime = () => ("Bun" in globalThis ? "bun" : "deno");
 import { createRedisBroker, RedisBroker } from "${specifier}/redis";
 
 const timer = setTimeout(() => {
