@@ -35,87 +35,47 @@ export { createHandler } from "./src/entry/endpoint.ts";
 export type { WebSocketEndpoint } from "./src/entry/endpoint.ts";
 export type { ShutdownOptions } from "./src/server/shutdown.ts";
 export type { ServerStats } from "./src/server/stats.ts";
+export type { MetricsOptions } from "./src/server/metrics.ts";
 export type {
   RateLimitOptions,
   UpgradeAccept,
   UpgradeInfo,
+  UpgradeRateLimitOptions,
   UpgradeResult,
   WebSocketHandlers,
   WebSocketLimits,
   WebSocketOptions,
 } from "./src/server/options.ts";
 export { Socket } from "./src/server/socket.ts";
-export type { PublishOptions, TopicOptions } from "./src/server/pubsub.ts";
+export type { SocketRequestOptions } from "./src/server/socket.ts";
+export type { ChannelsOptions } from "./src/server/channel_options.ts";
+export type { PublishOptions } from "./src/server/pubsub.ts";
 export type { TopicMethods } from "./src/server/publish.ts";
-export type { Broker, BrokerListener, BrokerMessage } from "./src/broker/broker.ts";
+export type { Broker, BrokerMessage } from "./src/broker/broker.ts";
 export { MemoryBroker } from "./src/broker/memory.ts";
-export type { ServerHeartbeatOption, ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
+export type { ServerHeartbeatOptions } from "./src/server/heartbeat.ts";
 export { isWebSocketUpgrade } from "./src/server/upgrade.ts";
 export type { DenoServeInfo } from "./src/adapters/deno_api.ts";
 export type { BunServer, BunServerWebSocket, BunWebSocketHandler } from "./src/adapters/bun_api.ts";
 
-export { Client, connect } from "./src/client/connect.ts";
-export type { ClientEvents, ConnectOptions, Listener } from "./src/client/connect.ts";
-export type { DropEvent, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./src/client/connect.ts";
-export { backoffDelay, DEFAULT_RECONNECT, resolveReconnect, shouldReconnectByDefault } from "./src/client/reconnect.ts";
-export type { ReconnectOptions, ResolvedReconnect } from "./src/client/reconnect.ts";
-export { DEFAULT_QUEUE } from "./src/client/queue.ts";
-export type { QueueOptions } from "./src/client/queue.ts";
-export { DEFAULT_CLIENT_HEARTBEAT, HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
-export type { HeartbeatOptions } from "./src/client/heartbeat.ts";
-export { DEFAULT_REQUEST } from "./src/client/request.ts";
-export type { RequestDefaults, RequestOptions } from "./src/client/request.ts";
+export { connect } from "./src/client/connect.ts";
+export { Client } from "./src/client/client.ts";
+// The client's event payloads and sub-option types (DropEvent, ReconnectOptions, QueueOptions,
+// HeartbeatOptions, RequestDefaults, SubscriptionEvents, …) are exported from "./client".
+export type { ClientEvents, ConnectOptions, UrlSource } from "./src/client/types.ts";
+export { shouldReconnectByDefault } from "./src/client/reconnect.ts";
+export { HEARTBEAT_CLOSE_CODE } from "./src/client/heartbeat.ts";
+export type { RequestOptions } from "./src/client/request.ts";
+export { Subscription } from "./src/client/subscription.ts";
+export type { SubscribeOptions } from "./src/client/channel_types.ts";
+export type { PresenceMember } from "./src/shared/channel_wire.ts";
 
-export { defineProtocol, Protocol, protocolError, unchecked } from "./src/protocol/protocol.ts";
-export type {
-  AnyProtocol,
-  ClientMessage,
-  ClientMessageInput,
-  ClientMessageType,
-  DecodeResult,
-  MessageSchemas,
-  MessageSink,
-  MessagesOf,
-  ProtocolDefinition,
-  ProtocolErrorMessage,
-  ProtocolOptions,
-  ServerMessage,
-  ServerMessageInput,
-  ServerMessageType,
-  Tagged,
-} from "./src/protocol/protocol.ts";
-export { router } from "./src/protocol/router.ts";
-export type { InvalidMessagePolicy, RouterHandler, RouterHandlers, RouterOptions } from "./src/protocol/router.ts";
-export { TypedClient, typedClient } from "./src/protocol/client.ts";
-export type { TypedClientOptions, TypedClientTransport, TypedRequestOptions } from "./src/protocol/client.ts";
-export { connectTyped } from "./src/protocol/connect_typed.ts";
-export type { ConnectTypedOptions } from "./src/protocol/connect_typed.ts";
-export { InvalidReplyError } from "./src/protocol/requests.ts";
-export type { ProtocolHandlersOption } from "./src/protocol/serve_options.ts";
-export { jsonCodec } from "./src/protocol/codec.ts";
-export type { Codec } from "./src/protocol/codec.ts";
-export { DEFAULT_DECODE_LIMITS } from "./src/protocol/limits.ts";
-export type { DecodeLimits, ResolvedDecodeLimits } from "./src/protocol/limits.ts";
-export type { ProtocolIssue, ProtocolProblem } from "./src/protocol/problem.ts";
-export type {
-  InferInput,
-  InferOutput,
-  StandardFailureResult,
-  StandardIssue,
-  StandardPathSegment,
-  StandardResult,
-  StandardSchemaProps,
-  StandardSchemaV1,
-  StandardSuccessResult,
-  StandardTypes,
-} from "./src/protocol/standard_schema.ts";
+// The typed protocol layer has its own entry point: "@fullduplex/fullduplex/protocol" (src/protocol/mod.ts).
 
 export { Message } from "./src/shared/message.ts";
 export type { MessageKind, SendData } from "./src/shared/message.ts";
-export { assertCloseArgs, CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "./src/shared/close_codes.ts";
+export { CloseCode } from "./src/shared/close_codes.ts";
 export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "./src/shared/errors.ts";
-export { QueueFullError, RequestError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
+export { PublishError, QueueFullError, RequestError, SubscribeError, UnsupportedRuntimeError } from "./src/shared/errors.ts";
 export { ReadyStates } from "./src/shared/types.ts";
 export type { CloseInfo, ReadyState, RemoteAddress, SendResult } from "./src/shared/types.ts";
-export { detectRuntime } from "./src/shared/runtime.ts";
-export type { RuntimeName } from "./src/shared/runtime.ts";

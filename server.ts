@@ -1,9 +1,11 @@
 /**
  * The demo server: echo + JSON + binary on one endpoint (the seeds'
- * server), and a small browser page at `/`.
+ * server), and a small browser page at `/`. The same as `fullduplex serve`
+ * (demo/server.ts).
  *
  *   deno run -A server.ts [--port 8080] [--host localhost] [--max-message-bytes 1048576]
- *                         [--idle-timeout 60] [--quiet]
+ *                         [--idle-timeout 60] [--rate-limit 100] [--max-per-address 64]
+ *                         [--upgrades-per-second 20] [--quiet]
  *   bun run server.ts …
  *
  * Ctrl-C (SIGINT) or SIGTERM closes every peer with 1001 and exits.
@@ -11,90 +13,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import process from "node:process";
-import { serve } from "./mod.ts";
-import type { Socket } from "./mod.ts";
-import { demoReply } from "./demo/protocol.ts";
-import { DEMO_PAGE } from "./demo/page.ts";
-import { clientBundleResponse } from "./demo/bundle.ts";
-import { errorText, formatBytes, onShutdownSignal, scriptArgs } from "./demo/cli.ts";
+import { runDemoServer } from "./demo/server.ts";
+import { scriptArgs } from "./demo/cli.ts";
 
-const USAGE = `usage: server.ts [--port N] [--host H] [--max-message-bytes N] [--idle-timeout S] [--quiet]`;
-
-function intOption(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    console.error(`Error: --${name} must be a whole number, got ${JSON.stringify(value)}\n${USAGE}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-let args;
-try {
-  args = parseArgs({
-    args: scriptArgs(),
-    options: {
-      port: { type: "string" },
-      host: { type: "string", default: "localhost" },
-      "max-message-bytes": { type: "string" },
-      "idle-timeout": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }).values;
-} catch (err) {
-  console.error(`Error: ${errorText(err)}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-const quiet = args.quiet;
-const log = (line: string) => {
-  if (!quiet) console.log(line);
-};
-const port = intOption("port", args.port ?? process.env.PORT, 8080);
-
-const server = serve({
-  port,
-  hostname: args.host,
-  maxMessageBytes: intOption("max-message-bytes", args["max-message-bytes"], 1024 * 1024),
-  idleTimeout: intOption("idle-timeout", args["idle-timeout"], 60),
-  fetch(req) {
-    const { pathname } = new URL(req.url);
-    if (req.method === "GET" && pathname === "/") {
-      return new Response(DEMO_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
-    }
-    if (req.method === "GET" && pathname === "/client.js") return clientBundleResponse();
-    return new Response("not found: this server speaks WebSocket at / and serves a demo page at GET / (and its script at GET /client.js)\n", { status: 404 });
-  },
-  open(socket: Socket) {
-    log(`Client connected: ${socket.id} from ${socket.remoteAddress.address}:${socket.remoteAddress.port}`);
-  },
-  message(socket, msg) {
-    log(msg.kind === "text" ? `Received: ${msg.text()}` : `Received binary: ${formatBytes(msg.bytes())}`);
-    socket.send(demoReply(msg));
-  },
-  close(socket, { code, reason }) {
-    log(`Client disconnected: ${socket.id} (${code}${reason ? ` ${reason}` : ""})`);
-  },
-  error(_socket, err) {
-    console.error(`Error: ${errorText(err)}`);
-  },
-});
-
-await server.ready;
-// Print the host the user asked for (the seeds print ws://localhost:8080).
-const shown = args.host.includes(":") ? `[${args.host}]` : args.host;
-console.log(`WebSocket server listening on ws://${shown}:${server.port}`);
-
-onShutdownSignal(async () => {
-  log("Shutting down");
-  await server.shutdown({ code: 1001, reason: "server shutting down", timeout: 3000 });
-  process.exit(0);
-});
+process.exit(await runDemoServer(scriptArgs(), { name: "server.ts" }));

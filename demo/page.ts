@@ -7,9 +7,15 @@
  * (what is sent while the server is away goes out on reconnect) and
  * heartbeat, and logs the `reconnecting`/`reconnected`/`error`/`drop` events.
  *
+ * It connects with channels and subscribes to the topic `chat` with presence
+ * to list who else has the page open ("Online"), updated on every join and
+ * leave; the names are the server's (from `?name=` of the page's address,
+ * passed on to the WebSocket's, or `guest-xxxx`).
+ *
  * Stable hooks for the browser test: `#state` (and `data-state` on
  * `<body>`): `connecting` | `open` | `reconnecting` | `closed`; every log line is a
- * `<div>` in `#log` with a class `state`, `sent`, `received` or `error`.
+ * `<div>` in `#log` with a class `state`, `sent`, `received`, `presence` or `error`;
+ * `#online` has one `<li>` per member, its text the member's name.
  *
  * @module
  */
@@ -36,11 +42,15 @@ export const DEMO_PAGE = `<!doctype html>
   #log .sent { color: #aaa; }
   #log .received { color: #9be49b; }
   #log .error { color: #ff8a80; }
+  #log .presence { color: #f0c674; }
+  #online { display: inline; list-style: none; padding: 0; margin: 0; }
+  #online li { display: inline-block; margin-right: .5rem; padding: 0 .4rem; border-radius: .25rem; background: #eee; }
 </style>
 </head>
 <body data-state="connecting">
 <h1>fullduplex demo</h1>
 <p>Server: <code id="url"></code> &middot; State: <span id="state">connecting</span></p>
+<div>Online: <ul id="online" aria-live="polite"></ul></div>
 <div class="row">
   <input id="text" value="Hello" aria-label="message">
   <button id="send-text" title="Send the box as a text message">Send text</button>
@@ -53,7 +63,9 @@ export const DEMO_PAGE = `<!doctype html>
   import { connect } from "/client.js";
 
   const $ = (id) => document.getElementById(id);
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+  const name = new URLSearchParams(location.search).get("name");
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/" +
+    (name ? "?name=" + encodeURIComponent(name) : "");
   $("url").textContent = url;
 
   function log(kind, line) {
@@ -69,6 +81,34 @@ export const DEMO_PAGE = `<!doctype html>
   }
   const bytesText = (bytes) => "[" + Array.from(bytes).join(", ") + "]";
   let current; // the Client once the first connection is open
+  let chat; // the subscription to "chat", with presence
+  let inChat = false; // false while reconnecting: the list is stale until the resubscribe
+
+  const nameOf = (m) => (m.info && typeof m.info.name === "string" ? m.info.name : m.id);
+  function showOnline() {
+    const members = chat && inChat ? chat.members : [];
+    $("online").replaceChildren(...members.map((m) => {
+      const li = document.createElement("li");
+      li.textContent = nameOf(m);
+      return li;
+    }).sort((a, b) => a.textContent.localeCompare(b.textContent)));
+  }
+
+  // Who is online: a channel subscription with presence. The server chose
+  // each member's info (its name); join/leave come as members come and go.
+  async function joinChat(ws) {
+    try {
+      chat = await ws.subscribe("chat", { presence: true });
+    } catch (err) {
+      return log("error", "cannot list who is online: " + (err.reason ?? err.message));
+    }
+    inChat = true;
+    showOnline();
+    chat.on("join", (m) => { log("presence", nameOf(m) + " is online"); showOnline(); });
+    chat.on("leave", (m) => { log("presence", nameOf(m) + " left"); showOnline(); });
+    chat.on("resubscribed", () => { inChat = true; showOnline(); });
+    chat.on("error", (err) => { inChat = false; showOnline(); log("error", "no longer in chat: " + err.reason); });
+  }
 
   function describe(msg) {
     if (msg.kind === "binary") return "binary " + bytesText(msg.bytes());
@@ -86,6 +126,7 @@ export const DEMO_PAGE = `<!doctype html>
     setState("connecting");
     log("state", "connecting to " + url);
     const ws = await connect(url, {
+      channels: true,
       timeout: 5000,
       reconnect: { minDelay: 250, maxDelay: 5000 },
       heartbeat: { interval: 15000, timeout: 5000 },
@@ -93,8 +134,11 @@ export const DEMO_PAGE = `<!doctype html>
     current = ws;
     setState("open");
     log("state", "connected");
+    joinChat(ws);
     ws.on("reconnecting", (e) => {
       setState("reconnecting");
+      inChat = false;
+      showOnline();
       const why = e.attempt === 1 ? "closed (" + e.code + (e.reason ? " " + e.reason : "") + "), " : "";
       log("state", why + "reconnecting in " + e.delay + " ms (attempt " + e.attempt + ")");
     });
@@ -106,6 +150,8 @@ export const DEMO_PAGE = `<!doctype html>
     ws.on("drop", (e) => log("error", "not delivered (" + e.reason + ")"));
     for await (const msg of ws) log("received", "received " + describe(msg));
     setState("closed");
+    inChat = false;
+    showOnline();
     log("state", "closed for good (" + ws.closeCode + ")");
   }
 

@@ -16,8 +16,9 @@
  * @module
  */
 
-import type { ClientMessage, DecodeResult, Message, ServerMessageInput } from "../mod.ts";
-import { defineProtocol, protocolError, unchecked } from "../mod.ts";
+import type { Message } from "../mod.ts";
+import type { ClientMessage, DecodeResult, ServerMessageInput } from "../src/protocol/mod.ts";
+import { defineProtocol, protocolError, unchecked } from "../src/protocol/mod.ts";
 
 /** A reply to send: text or bytes. */
 export type DemoReply = string | Uint8Array;

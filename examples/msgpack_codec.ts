@@ -17,7 +17,7 @@
 
 import { decode, encode } from "@msgpack/msgpack";
 import { MessageDecodeError } from "../mod.ts";
-import type { Codec, ResolvedDecodeLimits } from "../mod.ts";
+import type { Codec, DecodeLimits } from "../src/protocol/mod.ts"; // from JSR: "@fullduplex/fullduplex/protocol"
 
 /** @msgpack/msgpack's "no limit" (its default). */
 const UINT32_MAX = 0xffff_ffff;
@@ -31,7 +31,7 @@ function bound(limit: number, factor = 1): number {
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * import { msgpackCodec } from "./examples/msgpack_codec.ts";
  * const p = defineProtocol({ client: { ping: unchecked<{ n: number }>() }, server: {} }, { codec: msgpackCodec });
  * ```
@@ -41,7 +41,7 @@ export const msgpackCodec: Codec = Object.freeze({
   encode(value: unknown): Uint8Array {
     return encode(value);
   },
-  decode(data: string | Uint8Array, limits: ResolvedDecodeLimits): unknown {
+  decode(data: string | Uint8Array, limits: Readonly<Required<DecodeLimits>>): unknown {
     if (typeof data === "string") throw new MessageDecodeError("invalid MessagePack: expected a binary frame, got a text frame");
     try {
       return decode(data, {

@@ -18,8 +18,10 @@
  */
 
 import { z } from "zod";
-import { connectTyped, defineProtocol, protocolError, serve } from "../mod.ts";
-import type { ServerMessage, ServerMessageType, Socket, TypedClient } from "../mod.ts";
+import { serve } from "../mod.ts";
+import type { Socket } from "../mod.ts";
+import { connectTyped, defineProtocol, protocolError } from "../src/protocol/mod.ts"; // from JSR: "@fullduplex/fullduplex/protocol"
+import type { ServerMessage, ServerMessageType, TypedClient } from "../src/protocol/mod.ts";
 
 // The protocol, shared by both sides (in an app: its own module).
 const chat = defineProtocol({

@@ -5,8 +5,9 @@
 //   node scripts/build.mjs --demo     only the demo page's bundle, demo/client.js (committed)
 //   node scripts/build.mjs --browser-to FILE   only the browser bundle, into FILE (tests)
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -18,7 +19,15 @@ const BROWSER_ENTRY = "src/client/mod.ts";
 const BROWSER_HEADER =
   "// fullduplex client for browsers (connect, Client, Message, close codes, errors).\n" +
   "// Generated from src/client/mod.ts by `npm run build` / `npm run build:demo`\n" +
-  "// (Bun.build for browsers). Do not edit: change the TypeScript sources.\n";
+  "// (Bun.build for browsers, minified). Do not edit: change the TypeScript sources.\n";
+
+/** Size of a file as served: raw bytes and gzip (level 9) bytes. */
+export function bundleSize(file) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
 /** Bundles the client for browsers into `outfile` (deterministic for one Bun version). */
 export function buildBrowser(outfile) {
@@ -33,6 +42,8 @@ export function buildBrowser(outfile) {
   } finally {
     rmSync(tmp, { force: true });
   }
+  const size = bundleSize(outfile);
+  console.error(`${relative(root, outfile) || outfile}: ${kb(size.raw)}, ${kb(size.gzip)} gzip (browser bundle of ${BROWSER_ENTRY})`);
 }
 
 /**
@@ -52,6 +63,23 @@ function rewriteDeclarationSpecifiers(dir) {
   }
 }
 
+/**
+ * The npm package's `bin` (npx fullduplex, bunx fullduplex): a shebang for
+ * Node.js, then cli.js's main(). Bun runs it with Node.js too when Node.js is
+ * installed, unless told `bunx --bun`.
+ */
+const BIN = `#!/usr/bin/env node
+// The fullduplex command (npx fullduplex --help). Written by scripts/build.mjs.
+// The client runs on Node.js 22+ (a global WebSocket), Bun and Deno; serve needs Bun or Deno.
+import process from "node:process";
+import { main } from "../cli.js";
+import { flushStdio } from "../src/cli/output.js";
+
+const code = await main(process.argv.slice(2));
+await flushStdio();
+process.exit(code);
+`;
+
 const args = process.argv.slice(2);
 if (args[0] === "--browser-to") {
   buildBrowser(args[1]);
@@ -62,9 +90,15 @@ if (args[0] === "--browser-to") {
   const dist = join(root, "dist");
   rmSync(dist, { recursive: true, force: true });
   run(bin("tsc"), ["-p", "tsconfig.build.json"]);
+  run(bin("tsc"), ["-p", "tsconfig.cli.json"]);
   rewriteDeclarationSpecifiers(dist);
   buildBrowser(join(dist, "client.js"));
-  console.error("built dist/ (ESM + .d.ts) and dist/client.js (browser bundle)");
+  // `fullduplex serve` serves the bundle next to the built demo (demo/bundle.ts).
+  copyFileSync(join(dist, "client.js"), join(dist, "demo", "client.js"));
+  mkdirSync(join(dist, "bin"), { recursive: true });
+  writeFileSync(join(dist, "bin", "fullduplex.js"), BIN);
+  chmodSync(join(dist, "bin", "fullduplex.js"), 0o755);
+  console.error("built dist/ (ESM + .d.ts), dist/client.js (browser bundle) and dist/bin/fullduplex.js (the command)");
 } else {
   console.error("usage: node scripts/build.mjs [--demo | --browser-to FILE]");
   process.exit(2);

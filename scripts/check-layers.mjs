@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The import graph of src/ must point one way (docs/ARCHITECTURE.md):
 //   shared ← broker ← core ← adapters ← entry
-//   shared ← client ← protocol (which may also use core) ← entry
+//                     core ← channels ← entry
+//   shared ← client ← protocol (which may also use core and channels) ← entry
 // Fails when a file imports a layer it may not, or when files import each
 // other in a loop. Type-only imports count: a loop of types is still a
 // loop for whoever has to change one of them.
@@ -16,9 +17,10 @@ const LAYERS = {
   broker: { dir: "src/broker", may: ["shared"] },
   core: { dir: "src/server", may: ["shared", "broker"] },
   adapters: { dir: "src/adapters", may: ["shared", "broker", "core"] },
+  channels: { dir: "src/channels", may: ["shared", "broker", "core"] },
   client: { dir: "src/client", may: ["shared"] },
-  protocol: { dir: "src/protocol", may: ["shared", "core", "client"] },
-  entry: { dir: "src/entry", may: ["shared", "broker", "core", "adapters", "client", "protocol"] },
+  protocol: { dir: "src/protocol", may: ["shared", "core", "channels", "client"] },
+  entry: { dir: "src/entry", may: ["shared", "broker", "core", "adapters", "channels", "client", "protocol"] },
   cli: { dir: "src/cli", may: ["shared", "client", "entry"] },
 };
 
@@ -46,7 +48,8 @@ function importsOf(file) {
     .replace(/\/\*[\s\S]*?\*\//g, "")
     .replace(/^\s*\/\/.*$/gm, "");
   const found = [];
-  const re = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^"';]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^"';]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
   for (const m of text.matchAll(re)) {
     const spec = m[1] ?? m[2];
     found.push(normalize(join(dirname(file), spec)));
@@ -66,8 +69,9 @@ for (const [file, deps] of graph) {
       continue;
     }
     const to = layerOf(dep);
-    if (from === undefined) problems.push(`${file}: not in any layer (move it into one of ${Object.values(LAYERS).map((l) => l.dir).join(", ")})`);
-    else if (to !== from && !LAYERS[from].may.includes(to)) {
+    if (from === undefined) {
+      problems.push(`${file}: not in any layer (move it into one of ${Object.values(LAYERS).map((l) => l.dir).join(", ")})`);
+    } else if (to !== from && !LAYERS[from].may.includes(to)) {
       problems.push(`${file} (${from}) imports ${dep} (${to}): ${from} may import only ${LAYERS[from].may.join(", ") || "nothing"}`);
     }
   }

@@ -9,12 +9,30 @@ out=.test-results
 rm -rf "$out" && mkdir -p "$out"
 typecheck=0
 
+# npm 12 blocks dependency install scripts not listed in package.json "allowScripts":
+# say so at once instead of failing every test.
+for rt in bun deno; do
+  if ! "$bin/$rt" --version >/dev/null 2>&1; then
+    echo "node_modules/.bin/$rt does not run (was its install script blocked? see \"allowScripts\" in package.json); run npm ci again"
+    exit 1
+  fi
+done
+
 echo "== typecheck"
 bash scripts/typecheck.sh || typecheck=1
 
 echo "== check:publish (JSR: doc lint, @example on every export, publish dry run)"
 publish=0
 bash scripts/check-publish.sh || publish=1
+
+echo "== check:layers (imports point one way, no loop: docs/ARCHITECTURE.md)"
+layers=0
+node scripts/check-layers.mjs || layers=1
+
+echo "== check:style (deno fmt --check, deno lint: deno.json)"
+style=0
+NO_COLOR=1 "$bin/deno" fmt --check --quiet || style=1
+NO_COLOR=1 "$bin/deno" lint --quiet || style=1
 
 echo "== deno test"
 NO_COLOR=1 "$bin/deno" test -A --no-check --reporter=dot --junit-path="$out/deno.xml" tests/
@@ -32,4 +50,4 @@ for shot in artifacts/browser-deno.png artifacts/browser-bun.png; do
 done
 
 node scripts/summarize.mjs "$out/deno.xml" "$out/bun.xml" "$typecheck" \
-  --check=check:publish="$publish" --report=node="$out/node.xml" --exit=node="$node_exit"
+  --check=check:publish="$publish" --check=check:layers="$layers" --check=check:style="$style" --report=node="$out/node.xml" --exit=node="$node_exit"

@@ -144,6 +144,24 @@ describe(`server.ts on ${RUNTIME}`, () => {
     await missing.body?.cancel();
   });
 
+  it("--quiet prints nothing but the listening line", async () => {
+    const s = spawnScript(RUNTIME, "server.ts", ["--port", "0", "--host", "127.0.0.1", "--quiet"]);
+    try {
+      const m = await s.waitFor(/listening on (ws:\/\/127\.0\.0\.1:\d+)/);
+      const c = await connect(m[1]);
+      c.send("quiet");
+      assert.equal((await nextMessage(c)).text(), "Echo: quiet");
+      c.send(new Uint8Array(65536));
+      assert.equal((await nextMessage(c)).bytes().length, 65536);
+      await c.close();
+      s.kill("SIGINT");
+      await s.exited();
+      assert.equal(s.stdout(), `WebSocket server listening on ${m[1]}\n`);
+    } finally {
+      s.kill();
+    }
+  });
+
   it("logs connections and messages, and SIGINT closes peers with 1001", async () => {
     const s = spawnScript(RUNTIME, "server.ts", ["--port", "0", "--host", "127.0.0.1"]);
     try {
@@ -152,6 +170,16 @@ describe(`server.ts on ${RUNTIME}`, () => {
       c.send("logged");
       await nextMessage(c);
       await s.waitFor(/Received: logged/);
+      // Short binary messages print like the Dart tutorial's list; long ones by size and first bytes.
+      c.send(new Uint8Array([1, 2, 3, 4, 5]));
+      await nextMessage(c);
+      await s.waitFor(/Received binary: \[1, 2, 3, 4, 5\]\n/);
+      c.send(new Uint8Array(65536).map((_, i) => i & 255));
+      assert.equal((await nextMessage(c)).bytes().length, 65536);
+      await s.waitFor(/Received binary: 65536 bytes \[0, 1, 2, 3, 4, 5, 6, 7, …\]\n/);
+      c.send("y".repeat(5000));
+      await nextMessage(c);
+      await s.waitFor(/Received: y{64}… \(5000 characters\)\n/);
       assert.match(s.stdout(), /Client connected: [0-9a-f-]{36} from 127\.0\.0\.1:\d+/);
       s.kill("SIGINT");
       const info = await c.closed;

@@ -8,7 +8,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, HEARTBEAT_CLOSE_CODE } from "../mod.ts";
-import type { ReconnectingEvent } from "../mod.ts";
+import type { ReconnectingEvent } from "../src/client/mod.ts";
 import { HeartbeatMonitor, resolveClientHeartbeat } from "../src/client/heartbeat.ts";
 import { delay, RUNTIME, until } from "./helpers/runtime.ts";
 import { nextMessage, startServer } from "./helpers/server.ts";

@@ -48,6 +48,13 @@ describe("limits: option checks", () => {
     ["lowWaterMark -1", { lowWaterMark: -1 }, RangeError],
     ["backpressureLimit 0", { backpressureLimit: 0 }, RangeError],
     ["onBackpressureLimit", { onBackpressureLimit: "block" as never }, TypeError],
+    ["maxConnectionsPerAddress 0", { maxConnectionsPerAddress: 0 }, RangeError],
+    ["maxConnectionsPerAddress 2.5", { maxConnectionsPerAddress: 2.5 }, RangeError],
+    ["upgradeRateLimit not an object", { upgradeRateLimit: 5 as never }, TypeError],
+    ["upgradeRateLimit without a rate", { upgradeRateLimit: {} as never }, RangeError],
+    ["upgradeRateLimit burst 0", { upgradeRateLimit: { perSecond: 1, burst: 0 } }, RangeError],
+    ["maxMessagesWhileBackpressured -1", { maxMessagesWhileBackpressured: -1 }, RangeError],
+    ["maxMessagesWhileBackpressured NaN", { maxMessagesWhileBackpressured: NaN }, RangeError],
   ];
   for (const [name, options, type] of bad) {
     it(`rejects ${name} with a ${type.name}`, () => {
@@ -102,6 +109,47 @@ describe("limits: maxConnections", () => {
     clients.push(c);
     assert.equal(ts.server.stats.pendingUpgrades, 0);
     assert.equal(ts.server.stats.connections, 1);
+  });
+});
+
+describe("limits: per remote address", () => {
+  it("maxConnectionsPerAddress: 429 + Retry-After beyond it, counted; a closed connection frees its slot", async () => {
+    ts = await startServer({ maxConnectionsPerAddress: 2 });
+    const a = await open(ts);
+    await open(ts);
+    const refused = await raw(ts.port);
+    assert.equal(refused.status, 429);
+    assert.match(refused.head, /\r\nretry-after: 5\r\n/i);
+    assert.equal(ts.server.stats.refusedPerAddress, 1);
+    a.send("still served");
+    assert.equal((await nextMessage(a)).text(), "still served");
+    await a.close();
+    await until(() => ts!.server.connections === 1, "one connection left");
+    assert.equal((await raw(ts.port)).status, 101, "the freed slot is usable");
+    assert.equal(ts.server.stats.refusedPerAddress, 1);
+  });
+
+  it("maxConnectionsPerAddress: a refusal by the upgrade hook gives the slot back", async () => {
+    ts = await startServer({
+      maxConnectionsPerAddress: 1,
+      upgrade: (req) => (new URL(req.url).searchParams.has("ok") ? { data: undefined } : new Response("no", { status: 401 })),
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await raw(ts.port)).status, 401);
+    const c = await connect(`${ts.url}/?ok`, { timeout: 5000 });
+    clients.push(c);
+    assert.equal(ts.server.stats.refusedPerAddress, 0);
+  });
+
+  it("upgradeRateLimit: a burst, then 429 + Retry-After, counted; open connections are untouched", async () => {
+    ts = await startServer({ upgradeRateLimit: { perSecond: 0.2, burst: 3 } });
+    const first = await open(ts);
+    for (let i = 0; i < 2; i++) assert.equal((await raw(ts.port)).status, 101);
+    const refused = await raw(ts.port);
+    assert.equal(refused.status, 429);
+    assert.match(refused.head, /\r\nretry-after: [1-5]\r\n/i);
+    assert.equal(ts.server.stats.refusedUpgradeRate, 1);
+    first.send("still served");
+    assert.equal((await nextMessage(first)).text(), "still served");
   });
 });
 

@@ -2,9 +2,11 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assertCloseArgs, isApplicationCloseCode, Message, MessageDecodeError, utf8ByteLength } from "../mod.ts";
+import { Message, MessageDecodeError } from "../mod.ts";
+import { assertCloseArgs, isApplicationCloseCode, utf8ByteLength } from "../src/shared/close_codes.ts";
 import { normalizeReceivedCloseCode, truncateCloseReason } from "../src/shared/close_codes.ts";
 import { chooseProtocol, parseProtocols } from "../src/server/upgrade.ts";
+import { INVALID_JSON_WITH_CONTROLS, RAW_CONTROL } from "./helpers/control_chars.ts";
 
 describe("Message", () => {
   it("text messages: text, bytes, size, json", () => {
@@ -35,6 +37,19 @@ describe("Message", () => {
       assert.ok(err.message.length < 400, `message is ${err.message.length} chars`);
       return true;
     });
+  });
+
+  it("json() errors stay on one line: newlines, control characters and U+2028/U+2029 of the input come back escaped", () => {
+    for (const input of INVALID_JSON_WITH_CONTROLS) {
+      assert.throws(() => Message.from(input).json(), (err: unknown) => {
+        assert.ok(err instanceof MessageDecodeError);
+        assert.match(err.message, /^invalid JSON: /);
+        assert.doesNotMatch(err.message, RAW_CONTROL, `raw control character in ${JSON.stringify(err.message)}`);
+        return true;
+      }, JSON.stringify(input));
+    }
+    // The escape keeps the information: the newline shows up as text.
+    assert.throws(() => Message.from("{\n").json(), /\\n|\\u000a/);
   });
 });
 

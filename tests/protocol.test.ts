@@ -8,8 +8,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { z } from "zod";
-import { DEFAULT_DECODE_LIMITS, defineProtocol, jsonCodec, Message, MessageDecodeError, protocolError, unchecked } from "../mod.ts";
-import type { DecodeResult, ProtocolProblem, StandardSchemaV1 } from "../mod.ts";
+import { Message, MessageDecodeError } from "../mod.ts";
+import { defineProtocol, jsonCodec, protocolError, unchecked } from "../src/protocol/mod.ts";
+import type { DecodeResult, ProtocolProblem, StandardSchemaV1 } from "../src/protocol/mod.ts";
+import { DEFAULT_DECODE_LIMITS } from "../src/protocol/limits.ts";
 import { msgpackCodec } from "../examples/msgpack_codec.ts";
 import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
 

@@ -9,8 +9,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { connect, connectTyped, createHandler, defineProtocol, InvalidReplyError, jsonCodec, protocolError, RequestError, serve, typedClient } from "../mod.ts";
-import type { Codec, Server } from "../mod.ts";
+import { connect, createHandler, RequestError, serve } from "../mod.ts";
+import type { Server } from "../mod.ts";
+import { connectTyped, defineProtocol, InvalidReplyError, jsonCodec, protocolError, typedClient } from "../src/protocol/mod.ts";
+import type { Codec } from "../src/protocol/mod.ts";
 import { msgpackCodec } from "../examples/msgpack_codec.ts";
 import { RUNTIME, until } from "./helpers/runtime.ts";
 

@@ -9,9 +9,12 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { z } from "zod";
-import { connect, defineProtocol, protocolError, router, typedClient } from "../mod.ts";
-import type { Client, ClientMessage, Message, ProtocolProblem, RouterOptions, Socket } from "../mod.ts";
+import { connect, serve } from "../mod.ts";
+import type { Client, Message, Socket } from "../mod.ts";
+import { defineProtocol, protocolError, router, typedClient } from "../src/protocol/mod.ts";
+import type { ClientMessage, ProtocolProblem, RouterOptions } from "../src/protocol/mod.ts";
 import { msgpackCodec } from "../examples/msgpack_codec.ts";
+import { INVALID_JSON_WITH_CONTROLS, RAW_CONTROL } from "./helpers/control_chars.ts";
 import { RUNTIME, spawnScript, until } from "./helpers/runtime.ts";
 import { startServer } from "./helpers/server.ts";
 import type { TestServer } from "./helpers/server.ts";
@@ -107,6 +110,56 @@ describe(`router on ${RUNTIME}`, () => {
     assert.equal((await c.closed).code, 1011);
     await until(() => ts.errors.length > 0, "the error hook");
     assert.match(String(ts.errors.at(-1)!.error), /handler bug/);
+  });
+});
+
+describe(`router error replies on ${RUNTIME}`, () => {
+  /** Sends every bad input (as text, and once as a binary frame) and returns the `error` texts of the replies. */
+  async function errorTexts(url: string): Promise<string[]> {
+    const c = await connect(url);
+    const box = inbox(c);
+    const texts: string[] = [];
+    try {
+      const frames: (string | Uint8Array)[] = [...INVALID_JSON_WITH_CONTROLS, new TextEncoder().encode(INVALID_JSON_WITH_CONTROLS[0])];
+      for (const frame of frames) {
+        c.send(frame);
+        const reply = (await box.next()).json<{ type: string; error: string }>();
+        assert.equal(reply.type, "error");
+        texts.push(reply.error);
+      }
+      assert.equal(c.readyState, 1, "the connection stays open");
+    } finally {
+      await c.close();
+    }
+    return texts;
+  }
+
+  function assertOneLine(texts: string[]): void {
+    assert.equal(texts.length, INVALID_JSON_WITH_CONTROLS.length + 1);
+    for (const text of texts) {
+      assert.match(text, /^invalid JSON: /);
+      assert.doesNotMatch(text, RAW_CONTROL, `raw control character in the error reply ${JSON.stringify(text)}`);
+    }
+  }
+
+  it("router(): invalid JSON with newlines, control characters or U+2028 gets an error text without any of them", async () => {
+    const ts = await startChat();
+    try {
+      assertOneLine(await errorTexts(ts.url));
+      assert.deepEqual(ts.errors, []);
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it("serve({ protocol, on }): the same inputs, the same one-line error texts", async () => {
+    const server = serve({ hostname: "127.0.0.1", port: 0, protocol: chat, on: handlers });
+    try {
+      await server.ready;
+      assertOneLine(await errorTexts(server.url));
+    } finally {
+      await server.shutdown();
+    }
   });
 });
 

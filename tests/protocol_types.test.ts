@@ -9,9 +9,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { connectTyped, createHandler, defineProtocol, InvalidReplyError, protocolError, router, serve, unchecked } from "../mod.ts";
-import type { RequestError } from "../mod.ts";
-import type { ClientMessage, ClientMessageInput, Server, ServerMessage, ServerMessageInput, Socket, TypedClient } from "../mod.ts";
+import { createHandler, serve } from "../mod.ts";
+import type { RequestError, Server, Socket } from "../mod.ts";
+import { connectTyped, defineProtocol, InvalidReplyError, protocolError, router, unchecked } from "../src/protocol/mod.ts";
+import type { ClientMessage, ClientMessageInput, ServerMessage, ServerMessageInput, TypedClient } from "../src/protocol/mod.ts";
 
 const chat = defineProtocol({
   client: {

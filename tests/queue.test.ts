@@ -8,7 +8,8 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, InvalidStateError, QueueFullError } from "../mod.ts";
-import type { Client, DropEvent } from "../mod.ts";
+import type { Client } from "../mod.ts";
+import type { DropEvent } from "../src/client/mod.ts";
 import { OfflineQueue, resolveQueue } from "../src/client/queue.ts";
 import { RUNTIME, spawnScript, until } from "./helpers/runtime.ts";
 import type { Spawned } from "./helpers/runtime.ts";

@@ -7,8 +7,10 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, connect, ConnectError, resolveReconnect, shouldReconnectByDefault } from "../mod.ts";
-import type { Client, ReconnectingEvent } from "../mod.ts";
+import { connect, ConnectError, shouldReconnectByDefault } from "../mod.ts";
+import type { Client } from "../mod.ts";
+import type { ReconnectingEvent } from "../src/client/mod.ts";
+import { backoffDelay, resolveReconnect } from "../src/client/reconnect.ts";
 import { delay, OTHER_RUNTIME, RUNTIME, spawnScript, until } from "./helpers/runtime.ts";
 import type { Spawned } from "./helpers/runtime.ts";
 import { nextMessage, startServer } from "./helpers/server.ts";

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { connect, Message, RequestError } from "../mod.ts";
 import { replyText } from "../src/server/heartbeat.ts";
 import type { Socket } from "../mod.ts";
+import { PendingRequests } from "../src/client/pending_requests.ts";
 import { RUNTIME } from "./helpers/runtime.ts";
 import { nextMessage, startServer } from "./helpers/server.ts";
 import type { TestServer } from "./helpers/server.ts";
@@ -88,5 +89,51 @@ describe(`request/reply on ${RUNTIME}`, () => {
     assert.equal(replyText(Message.from('{"id":"x-1","op":"a"}'), { ok: true }), '{"ok":true,"id":"x-1"}');
     assert.equal(replyText({ rid: 5 }, { ok: true }, "rid"), '{"ok":true,"rid":5}');
     assert.throws(() => replyText({ op: "a" }, { ok: true }), /has no "id" field/);
+  });
+});
+
+describe("the request table both clients share (src/client/pending_requests.ts)", () => {
+  const reasonOf = (p: Promise<unknown>) => p.then(() => "resolved", (err) => (err instanceof RequestError ? err.reason : `other: ${err}`));
+
+  it("ids are its own; each request settles once, with its reply or a reason", async () => {
+    const table = new PendingRequests<string>();
+    const other = new PendingRequests();
+    const [a, b, c, d] = [table.nextId(), table.nextId(), table.nextId(), table.nextId()];
+    assert.equal(new Set([a, b, c, d]).size, 4);
+    assert.ok(table.owns(a) && !other.owns(a) && !table.owns(other.nextId()) && !table.owns(7));
+    const replyA = table.wait(a, 60_000, "meta-a");
+    const replyB = table.wait(b, 60_000, "meta-b");
+    const replyC = table.wait(c, 60_000, "meta-c");
+    const reasonD = reasonOf(table.wait(d, 20, "meta-d"));
+    assert.equal(table.size, 4);
+    assert.equal(table.dataOf(b), "meta-b");
+    assert.equal(table.resolve(a, { ok: true }), true);
+    assert.equal(table.resolve(a, { ok: false }), false, "a second reply finds nothing");
+    assert.deepEqual(await replyA, { ok: true });
+    assert.equal(table.has(a), false);
+    assert.equal(table.owns(a), true, "still its id after it settled: a late reply is recognised");
+    table.dropped(b, "the queue let it go");
+    assert.equal(await reasonOf(replyB), "dropped");
+    assert.equal(await reasonD, "timeout");
+    // Not sent: a drop of the connection leaves it waiting; the final close rejects it.
+    table.rejectSent("the connection closed");
+    assert.equal(table.has(c), true);
+    table.rejectSent("the client closed", true);
+    assert.equal(await reasonOf(replyC), "closed");
+    assert.equal(table.size, 0);
+  });
+
+  it("only requests handed to a connection are rejected when it drops", async () => {
+    const table = new PendingRequests();
+    const [sent, queued] = [table.nextId(), table.nextId()];
+    const replySent = table.wait(sent, 60_000, undefined);
+    const replyQueued = table.wait(queued, 60_000, undefined);
+    table.markSent(sent);
+    table.rejectSent("the connection closed");
+    assert.equal(await reasonOf(replySent), "closed");
+    assert.equal(table.has(queued), true);
+    table.markAllSent();
+    table.rejectSent("the connection closed again");
+    assert.equal(await reasonOf(replyQueued), "closed");
   });
 });

@@ -48,7 +48,7 @@ function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<voi
     return { port: server.addr.port, stop: () => server.shutdown() };
   }
   const server = g.Bun!.serve({ port: 0, hostname: "127.0.0.1", fetch: (req, srv) => endpoint.upgrade(req, srv), websocket: endpoint.websocket });
-  return { port: server.port, stop: () => server.stop(true) };
+  return { port: server.port!, stop: () => server.stop(true) };
 }
 
 describe("shutdown: options", () => {

@@ -98,12 +98,12 @@ export class BunAdapter<D> {
       upgraded = server.upgrade(req, { data, headers });
     } catch (err) {
       // The core checked the headers: a throw here is a bug on the server's side.
-      core.upgradeEnded();
+      core.upgradeAborted(accepted.remote);
       core.reportError(undefined, err);
       return serverFailedUpgrade();
     }
     if (upgraded) return undefined;
-    core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+    core.upgradeAborted(accepted.remote); // no connection will open: give its slots back
     return engineRefusedUpgrade();
   }
 }
@@ -145,10 +145,13 @@ function bunWebSocketHandler<D>(core: ServerCore<D, BunTransport>): BunWebSocket
       // Fires on every writable event while anything is buffered: only a
       // hint to check now; backpressure.ts reports one crossing.
       const conn = dataOf<D>(ws).conn;
-      if (conn !== undefined) core.backpressure.check(conn);
+      if (conn === undefined) return;
+      conn.transport.wrote(); // queued data moved: the stall sweep's progress (write_stall.ts)
+      core.backpressure.check(conn);
     },
-    error(ws, error) {
+    error(error, ws) {
       // Only reached if a throw escaped the core's guards; never let it end the process.
+      // Bun calls error(error, ws), error first (bun-types serve.d.ts; checked at run time on 1.4.5).
       const conn = dataOf<D>(ws).conn;
       if (conn !== undefined) conn.failed(error);
       else core.reportError(undefined, error); // the connection could not even be created

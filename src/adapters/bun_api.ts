@@ -55,11 +55,11 @@ export interface BunServerWebSocket<T> {
  */
 export interface BunServer {
   /** The port listened on. */
-  readonly port: number;
+  readonly port: number | undefined;
   /** The host name listened on. */
-  readonly hostname: string;
+  readonly hostname: string | undefined;
   /** Upgrades a request to a WebSocket; false when it is not a valid upgrade. */
-  upgrade(req: Request, options?: { data?: unknown; headers?: Record<string, string> }): boolean;
+  upgrade(req: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
   /** The peer's address of a request. */
   requestIP(req: Request): { address: string; port: number; family?: string } | null;
   /** Stops listening; `true` also closes open connections. */
@@ -108,7 +108,7 @@ export interface BunWebSocketHandler<D = unknown> {
   /** The socket can take more data. */
   drain(ws: BunServerWebSocket<unknown>): void;
   /** A throw escaped into Bun (only a fullduplex bug can): reported like a handler's error. */
-  error(ws: BunServerWebSocket<unknown>, error: Error): void;
+  error(error: Error, ws: BunServerWebSocket<unknown>): void;
 }
 
 /** The Bun.serve options the `serve()` entry point passes. */

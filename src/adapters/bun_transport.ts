@@ -12,13 +12,18 @@ import type { BunServerWebSocket } from "./bun_api.ts";
 /** One Bun server socket as the core (and the Bun topic engine) sees it. */
 export class BunTransport implements Transport {
   readonly #ws: BunServerWebSocket<unknown>;
+  /** Bun's drain events so far: each one means queued data was written. */
+  #drains = 0;
 
   constructor(ws: BunServerWebSocket<unknown>) {
     this.#ws = ws;
   }
 
   send(data: string | Uint8Array): SendResult {
-    // Bun: bytes written, -1 queued under backpressure, 0 dropped (or an empty message).
+    // Bun: bytes written, -1 queued under backpressure, 0 dropped (or an empty message). Its
+    // backpressureLimit bounds real memory: uWS keeps one contiguous buffer
+    // and counts frame headers, ~0.3–6 bytes per queued send beyond the
+    // payload (measured, bench/investigate/ABUSE.md), so nothing to add.
     const n = this.#ws.send(data);
     return n > 0 ? "sent" : n === -1 ? "queued" : data.length === 0 ? "sent" : "dropped";
   }
@@ -39,6 +44,15 @@ export class BunTransport implements Transport {
 
   get bufferedAmount(): number {
     return this.#ws.getBufferedAmount();
+  }
+
+  get writeProgress(): number {
+    return this.#drains;
+  }
+
+  /** Bun wrote some of the queued data (its `drain` event; the adapter calls this). */
+  wrote(): void {
+    this.#drains++;
   }
 
   /** Joins a native topic. */

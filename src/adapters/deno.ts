@@ -115,7 +115,7 @@ export class DenoAdapter<D> {
     } catch {
       // Our checks cover every check Deno makes of the request, so this is Deno refusing it
       // for its own reasons: a refusal, as on Bun (upgrade() returning false), not a server bug.
-      core.upgradeEnded(); // no connection will open: give the maxConnections slot back
+      core.upgradeAborted(accepted.remote); // no connection will open: give its slots back
       return engineRefusedUpgrade();
     }
     const { socket: ws, response } = upgraded;

@@ -10,6 +10,8 @@
 export interface DenoWebSocket {
   binaryType: string;
   readonly bufferedAmount: number;
+  /** 1 while open; Deno's count of queued bytes reads 0 once it starts closing by itself (deno_transport.ts). */
+  readonly readyState: number;
   send(data: string | ArrayBufferView<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: Event) => unknown) | null;

@@ -28,20 +28,7 @@ export interface BrokerMessage {
   origin: string;
 }
 
-/**
- * Receives messages of a topic the listener subscribed to.
- *
- * @example Listening to a broker directly (servers do this for you)
- * ```ts
- * import { MemoryBroker } from "@fullduplex/fullduplex";
- * import type { BrokerListener } from "@fullduplex/fullduplex";
- * const broker = new MemoryBroker();
- * const listener: BrokerListener = (message) => console.log(message.topic, message.data);
- * await broker.subscribe("news", listener);
- * await broker.publish({ topic: "news", data: "hello", origin: "script" });
- * await broker.unsubscribe("news", listener);
- * ```
- */
+/** A broker's listener of one topic (internal alias: the public `Broker` signatures spell it out). */
 export type BrokerListener = (message: BrokerMessage) => void;
 
 /**
@@ -71,9 +58,9 @@ export interface Broker {
   /** Sends a message to every listener of its topic on every server. Errors are the broker's to report. */
   publish(message: BrokerMessage): void | Promise<void>;
   /** Starts delivering `topic`'s messages to `listener`. */
-  subscribe(topic: string, listener: BrokerListener): void | Promise<void>;
+  subscribe(topic: string, listener: (message: BrokerMessage) => void): void | Promise<void>;
   /** Stops delivering `topic`'s messages to `listener`. */
-  unsubscribe(topic: string, listener: BrokerListener): void | Promise<void>;
+  unsubscribe(topic: string, listener: (message: BrokerMessage) => void): void | Promise<void>;
   /** Releases the broker's connections. */
   close(): Promise<void>;
 }

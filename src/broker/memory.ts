@@ -31,7 +31,7 @@ export class MemoryBroker implements Broker {
   }
 
   /** Adds a listener for `topic`. */
-  subscribe(topic: string, listener: BrokerListener): void {
+  subscribe(topic: string, listener: (message: BrokerMessage) => void): void {
     if (this.#closed) return;
     let listeners = this.#listeners.get(topic);
     if (listeners === undefined) this.#listeners.set(topic, listeners = new Set());
@@ -39,7 +39,7 @@ export class MemoryBroker implements Broker {
   }
 
   /** Removes a listener of `topic`. */
-  unsubscribe(topic: string, listener: BrokerListener): void {
+  unsubscribe(topic: string, listener: (message: BrokerMessage) => void): void {
     const listeners = this.#listeners.get(topic);
     if (listeners === undefined) return;
     listeners.delete(listener);

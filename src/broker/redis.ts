@@ -141,7 +141,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Subscribes the topic's channel (once, however many listeners). */
-  async subscribe(topic: string, listener: BrokerListener): Promise<void> {
+  async subscribe(topic: string, listener: (message: BrokerMessage) => void): Promise<void> {
     let listeners = this.#listeners.get(topic);
     if (listeners === undefined) this.#listeners.set(topic, listeners = new Set());
     listeners.add(listener);
@@ -149,7 +149,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Removes a listener; unsubscribes the channel after the last one. */
-  async unsubscribe(topic: string, listener: BrokerListener): Promise<void> {
+  async unsubscribe(topic: string, listener: (message: BrokerMessage) => void): Promise<void> {
     const listeners = this.#listeners.get(topic);
     if (listeners === undefined || !listeners.delete(listener) || listeners.size > 0) return;
     this.#listeners.delete(topic);

@@ -39,15 +39,7 @@ export interface HeartbeatOptions {
 /** Heartbeat options with defaults applied. */
 export type ResolvedHeartbeat = Required<HeartbeatOptions>;
 
-/**
- * Defaults of the client's {@link HeartbeatOptions} (`heartbeat: true`).
- *
- * @example
- * ```ts
- * import { DEFAULT_CLIENT_HEARTBEAT } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_CLIENT_HEARTBEAT.interval); // 30000
- * ```
- */
+/** Defaults of the client's {@link HeartbeatOptions} (`heartbeat: true`; documented there). */
 export const DEFAULT_CLIENT_HEARTBEAT: Readonly<Required<HeartbeatOptions>> = Object.freeze({
   interval: 30_000,
   timeout: 10_000,

@@ -1,6 +1,6 @@
 /**
- * The client side of fullduplex only: `connect`, `Client`, `Message`, close
- * codes and errors, with no server code. It runs wherever a standard
+ * The client side of fullduplex only: `connect`, `Client`, channel
+ * subscriptions, `Message`, close codes and errors, with no server code. It runs wherever a standard
  * `WebSocket` exists: browsers, Deno, Bun, Node.js 22+. This is the entry
  * point of the browser bundle (`dist/client.js`, built by `npm run build`).
  *
@@ -20,10 +20,23 @@
  * @module
  */
 
-export { Client, connect } from "./connect.ts";
-export type { ClientEvents, ConnectOptions, Listener } from "./connect.ts";
+// The same client names as the root entry point (mod.ts), without any server code.
+export { connect } from "./connect.ts";
+export { Client } from "./client.ts";
+export type { ClientEvents, ConnectOptions, DropEvent, Listener, ReconnectedEvent, ReconnectingEvent, UrlSource } from "./types.ts";
+export { shouldReconnectByDefault } from "./reconnect.ts";
+export type { ReconnectOptions } from "./reconnect.ts";
+export type { QueueOptions } from "./queue.ts";
+export { HEARTBEAT_CLOSE_CODE } from "./heartbeat.ts";
+export type { HeartbeatOptions } from "./heartbeat.ts";
+export type { RequestDefaults, RequestOptions } from "./request.ts";
+export { Subscription } from "./subscription.ts";
+export type { PublicationEvent, RequestHandler, SubscribeOptions, SubscriptionEvents } from "./channel_types.ts";
+export type { PresenceMember } from "../shared/channel_wire.ts";
 export { Message } from "../shared/message.ts";
 export type { MessageKind, SendData } from "../shared/message.ts";
-export type { CloseInfo } from "../shared/types.ts";
 export { CloseCode, isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../shared/close_codes.ts";
-export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError } from "../shared/errors.ts";
+export { ConnectError, FullDuplexError, InvalidStateError, MessageDecodeError, QueueFullError, RequestError } from "../shared/errors.ts";
+export { PublishError, SubscribeError } from "../shared/errors.ts";
+export { ReadyStates } from "../shared/types.ts";
+export type { CloseInfo, ReadyState } from "../shared/types.ts";

@@ -7,7 +7,7 @@
  */
 
 import { webSocketConstructor } from "./websocket_global.ts";
-import type { NativeSocket, NativeSocketOptions } from "./native_socket.ts";
+import type { NativeSocket, NativeSocketOptions } from "./native_socket_types.ts";
 
 /** Browsers take only protocols: headers and a custom CA cannot be set there. */
 export function createNativeSocket(href: string, options: NativeSocketOptions): NativeSocket {

@@ -8,6 +8,7 @@
 
 import { QueueFullError } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/close_codes.ts";
+import type { PendingPublish } from "./publish.ts";
 
 /**
  * Options of `connect(url, { queue })`. Every field is optional.
@@ -35,15 +36,7 @@ export interface QueueOptions {
 /** Queue options with defaults applied. */
 export type ResolvedQueue = Required<QueueOptions>;
 
-/**
- * Defaults of {@link QueueOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_QUEUE } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_QUEUE.maxMessages); // 1000
- * ```
- */
+/** Defaults of {@link QueueOptions} (documented there). */
 export const DEFAULT_QUEUE: Readonly<Required<QueueOptions>> = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,
@@ -56,6 +49,8 @@ export interface QueuedMessage {
   bytes: number;
   /** Set when the message is a `request()`, so its promise can follow the message. */
   requestId?: string;
+  /** Set when the message is a channel publish (`data` is its payload): the channel layer sends it and settles it. */
+  publish?: PendingPublish;
 }
 
 /** Applies defaults to `queue`; `undefined` when queueing is off. Throws for a bad option. */
@@ -64,10 +59,14 @@ export function resolveQueue(option: boolean | QueueOptions | undefined): Resolv
   const o: QueueOptions = option === undefined || option === true ? {} : option;
   const maxMessages = o.maxMessages ?? DEFAULT_QUEUE.maxMessages;
   const maxBytes = o.maxBytes ?? DEFAULT_QUEUE.maxBytes;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1) throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+    throw new RangeError(`queue.maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`);
+  }
   if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`queue.maxBytes must be an integer ≥ 1, got ${String(maxBytes)}`);
   const whenFull = o.whenFull ?? DEFAULT_QUEUE.whenFull;
-  if (whenFull !== "throw" && whenFull !== "drop-oldest") throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  if (whenFull !== "throw" && whenFull !== "drop-oldest") {
+    throw new TypeError(`queue.whenFull must be "throw" or "drop-oldest", got ${String(whenFull)}`);
+  }
   return { maxMessages, maxBytes, whenFull };
 }
 
@@ -102,22 +101,28 @@ export class OfflineQueue {
    * `whenFull` is `"throw"`; with `"drop-oldest"`, returns the messages
    * dropped to make room (empty when none).
    */
-  push(data: string | Uint8Array, requestId?: string): QueuedMessage[] {
+  push(data: string | Uint8Array, requestId?: string, publish?: PendingPublish): QueuedMessage[] {
     const bytes = typeof data === "string" ? utf8ByteLength(data) : data.byteLength;
     const { maxMessages, maxBytes, whenFull } = this.limits;
     if (bytes > maxBytes) {
-      throw new QueueFullError(`cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`);
+      throw new QueueFullError(
+        `cannot queue a ${bytes}-byte message while reconnecting: it is larger than queue.maxBytes (${maxBytes}); it was not sent`,
+      );
     }
     const dropped: QueuedMessage[] = [];
     while (this.length >= maxMessages || this.#bytes + bytes > maxBytes) {
       if (whenFull === "throw") {
         throw new QueueFullError(
-          `the offline queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: the message was not sent. Slow down (await client.drained()) or raise the limits`,
+          `the offline queue is full (${this.length} messages, ${this.#bytes} bytes; ` +
+            `limits queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}) while reconnecting: ` +
+            "the message was not sent. Slow down (await client.drained()) or raise the limits",
         );
       }
       dropped.push(this.shift()!);
     }
-    this.#items.push({ data: typeof data === "string" ? data : data.slice(), bytes, requestId });
+    const item: QueuedMessage = { data: typeof data === "string" ? data : data.slice(), bytes, requestId };
+    if (publish !== undefined) item.publish = publish;
+    this.#items.push(item);
     this.#bytes += bytes;
     return dropped;
   }

@@ -47,28 +47,10 @@ export interface ReconnectOptions {
   shouldReconnect?: (event: CloseInfo) => boolean;
 }
 
-/**
- * Reconnect options with defaults applied (what {@link resolveReconnect} returns).
- *
- * @example
- * ```ts
- * import { resolveReconnect } from "@fullduplex/fullduplex";
- * import type { ResolvedReconnect } from "@fullduplex/fullduplex";
- * const policy: ResolvedReconnect | undefined = resolveReconnect({ maxRetries: 5 });
- * console.log(policy?.minDelay, policy?.maxRetries); // 500 5
- * ```
- */
+/** Reconnect options with defaults applied (what {@link resolveReconnect} returns). */
 export type ResolvedReconnect = Required<ReconnectOptions>;
 
-/**
- * Defaults of {@link ReconnectOptions}.
- *
- * @example
- * ```ts
- * import { DEFAULT_RECONNECT } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_RECONNECT.maxDelay); // 30000
- * ```
- */
+/** Defaults of {@link ReconnectOptions} (documented there). */
 export const DEFAULT_RECONNECT: Readonly<Omit<ResolvedReconnect, "shouldReconnect">> = Object.freeze({
   minDelay: 500,
   maxDelay: 30_000,
@@ -84,11 +66,17 @@ export const DEFAULT_RECONNECT: Readonly<Omit<ResolvedReconnect, "shouldReconnec
  * a new attempt after everything else (1000, 1001 restart, 1006 network
  * loss, 1011, 1012, 1013…).
  *
- * @example
+ * Exported so that a `shouldReconnect` of your own can add one rule to it
+ * without copying the list above.
+ *
+ * @example The default, plus: do not come back after a 1011 server error
  * ```ts
- * import { shouldReconnectByDefault } from "@fullduplex/fullduplex";
+ * import { connect, shouldReconnectByDefault } from "@fullduplex/fullduplex";
  * shouldReconnectByDefault({ code: 1006, reason: "" }); // true
  * shouldReconnectByDefault({ code: 4001, reason: "banned" }); // false
+ * const ws = await connect("ws://localhost:8080", {
+ *   reconnect: { shouldReconnect: (info) => info.code !== 1011 && shouldReconnectByDefault(info) },
+ * });
  * ```
  */
 export function shouldReconnectByDefault(event: CloseInfo): boolean {
@@ -105,14 +93,7 @@ function checkNumber(name: string, value: unknown, min: number, allowInfinity = 
 
 /**
  * Applies defaults to `reconnect`; `undefined` when reconnecting is off.
- * Throws a RangeError for a bad option.
- *
- * @example
- * ```ts
- * import { resolveReconnect } from "@fullduplex/fullduplex";
- * resolveReconnect(true)!.minDelay; // 500
- * resolveReconnect(false);          // undefined
- * ```
+ * Throws a RangeError for a bad option. Internal (connect() calls it).
  */
 export function resolveReconnect(option: boolean | ReconnectOptions | undefined): ResolvedReconnect | undefined {
   if (option === undefined || option === false) return undefined;
@@ -121,7 +102,9 @@ export function resolveReconnect(option: boolean | ReconnectOptions | undefined)
   const maxDelay = checkNumber("maxDelay", o.maxDelay ?? DEFAULT_RECONNECT.maxDelay, 0);
   if (maxDelay < minDelay) throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be smaller than minDelay (${minDelay})`);
   const maxRetries = checkNumber("maxRetries", o.maxRetries ?? DEFAULT_RECONNECT.maxRetries, 0, true);
-  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries)) throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  if (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries)) {
+    throw new RangeError(`reconnect.maxRetries must be an integer, got ${maxRetries}`);
+  }
   if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== "function") {
     throw new TypeError("reconnect.shouldReconnect must be a function (event) => boolean");
   }
@@ -139,17 +122,13 @@ export function resolveReconnect(option: boolean | ReconnectOptions | undefined)
  * The delay before attempt number `attempt` (1 for the first after a drop):
  * a uniformly random value over the whole window from `minDelay` up to
  * `min(maxDelay, minDelay · factor^attempt)` ("full jitter" above a floor),
- * drawn anew for every attempt.
- *
- * @example
- * ```ts
- * import { backoffDelay, resolveReconnect } from "@fullduplex/fullduplex";
- * const policy = resolveReconnect({ minDelay: 100, maxDelay: 5000 })!;
- * backoffDelay(1, policy); // between 100 and 200
- * backoffDelay(3, policy); // between 100 and 800
- * ```
+ * drawn anew for every attempt. Internal (the Client calls it).
  */
-export function backoffDelay(attempt: number, policy: Pick<ResolvedReconnect, "minDelay" | "maxDelay" | "factor">, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<ResolvedReconnect, "minDelay" | "maxDelay" | "factor">,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelay, policy.minDelay * policy.factor ** Math.max(1, attempt));
   return Math.round(policy.minDelay + random() * (ceiling - policy.minDelay));
 }

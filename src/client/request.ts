@@ -1,14 +1,16 @@
 /**
- * Request/reply over one WebSocket: a request is a JSON object with a
+ * The client's own `request()`: a request is a JSON object with a
  * correlation id added under `idField` (default `"id"`); the reply is the
  * first JSON object that arrives carrying the same id, whatever the order
  * replies come in. Servers answer with `socket.reply(msg, value)`, which
- * copies the id.
+ * copies the id. The options and this JSON matching live here; the table
+ * of waiting requests (ids, timeouts, failures) is pending_requests.ts,
+ * shared with the typed client.
  *
  * @module
  */
 
-import { RequestError } from "../shared/errors.ts";
+import { checkRequestTimeout, PendingRequests } from "./pending_requests.ts";
 
 /**
  * Options of `connect(url, { request })`. Every field is optional.
@@ -42,15 +44,7 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/**
- * Defaults of {@link RequestDefaults}.
- *
- * @example
- * ```ts
- * import { DEFAULT_REQUEST } from "@fullduplex/fullduplex";
- * console.log(DEFAULT_REQUEST.idField); // "id"
- * ```
- */
+/** Defaults of {@link RequestDefaults}. */
 export const DEFAULT_REQUEST: Readonly<Required<RequestDefaults>> = Object.freeze({ idField: "id", timeout: 10_000 });
 
 /** Applies defaults; throws for a bad option. */
@@ -60,45 +54,23 @@ export function resolveRequestDefaults(option: RequestDefaults | undefined): Req
   if (typeof idField !== "string" || idField === "" || idField.includes('"') || idField.includes("\\")) {
     throw new TypeError(`request.idField must be a non-empty field name without quotes or backslashes, got ${JSON.stringify(idField)}`);
   }
-  checkTimeout(timeout, "request.timeout");
+  checkRequestTimeout(timeout, "request.timeout");
   return { idField, timeout };
 }
 
-function checkTimeout(timeout: unknown, name: string): number {
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout <= 0) {
-    throw new RangeError(`${name} must be a number of ms > 0, got ${String(timeout)}`);
-  }
-  return timeout;
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-  /** Handed to a connection (false while it waits in the offline queue). */
-  sent: boolean;
-}
-
-/** The requests of one client that wait for a reply. */
-export class PendingRequests {
+/** The JSON requests of one client: what to send, and which received texts are their replies. */
+export class JsonRequests {
   readonly idField: string;
   readonly defaultTimeout: number;
-  readonly #pending = new Map<string, Pending>();
+  /** The waiting requests. */
+  readonly pending: PendingRequests = new PendingRequests();
   /** The text `"<idField>"`, searched before parsing so most non-replies cost no JSON.parse. */
   readonly #needle: string;
-  /** A random prefix so ids from two clients (or two runs) never look alike. */
-  readonly #prefix = Math.random().toString(36).slice(2, 8);
-  #counter = 0;
 
   constructor(defaults: Required<RequestDefaults>) {
     this.idField = defaults.idField;
     this.defaultTimeout = defaults.timeout;
     this.#needle = JSON.stringify(defaults.idField);
-  }
-
-  /** Requests waiting for a reply. */
-  get size(): number {
-    return this.#pending.size;
   }
 
   /**
@@ -109,35 +81,21 @@ export class PendingRequests {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw new TypeError("request() takes a plain JSON object; the correlation id is added to it as a field");
     }
-    const timeout = checkTimeout(options.timeout ?? this.defaultTimeout, "request timeout");
-    const id = `${this.#prefix}-${++this.#counter}`;
+    const timeout = checkRequestTimeout(options.timeout ?? this.defaultTimeout);
+    const id = this.pending.nextId();
     const text = JSON.stringify({ ...value, [this.idField]: id });
-    const reply = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new RequestError("timeout", `request ${id} got no reply within ${timeout} ms`));
-      }, timeout);
-      this.#pending.set(id, { resolve, reject, timer, sent: false });
-    });
-    return { text, id, reply };
-  }
-
-  /** Forgets a request that could not even be sent, rejecting it with `err`. */
-  fail(id: string, err: Error): void {
-    const p = this.#pending.get(id);
-    if (p === undefined) return;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    p.reject(err);
+    return { text, id, reply: this.pending.wait(id, timeout, undefined) };
   }
 
   /**
    * Checks a received text: when it is a JSON object whose id field names a
    * waiting request, resolves that request with the parsed object and
-   * returns true (the message is consumed); otherwise returns false.
+   * returns true (the message is consumed); otherwise returns false (a late
+   * reply, whose request timed out, is delivered as a message).
    */
   match(text: string): boolean {
-    if (this.#pending.size === 0 || text.charCodeAt(0) !== 0x7b /* { */ || !text.includes(this.#needle)) return false;
+    const pending = this.pending;
+    if (pending.size === 0 || text.charCodeAt(0) !== 0x7b /* { */ || !text.includes(this.#needle)) return false;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -146,33 +104,6 @@ export class PendingRequests {
     }
     if (typeof parsed !== "object" || parsed === null) return false;
     const id = (parsed as Record<string, unknown>)[this.idField];
-    if (typeof id !== "string") return false;
-    const p = this.#pending.get(id);
-    if (p === undefined) return false;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    p.resolve(parsed);
-    return true;
-  }
-
-  /** Notes that a request was handed to an open connection. */
-  markSent(id: string): void {
-    const p = this.#pending.get(id);
-    if (p !== undefined) p.sent = true;
-  }
-
-  /**
-   * Rejects the requests that were sent (the connection they went out on
-   * closed, so their replies cannot come), or every request when `all`
-   * (the client closed for good). Requests still in the offline queue wait
-   * for the next connection.
-   */
-  rejectSent(why: string, all = false): void {
-    for (const [id, p] of this.#pending) {
-      if (!all && !p.sent) continue;
-      this.#pending.delete(id);
-      clearTimeout(p.timer);
-      p.reject(new RequestError("closed", `request ${id} got no reply: ${why}`));
-    }
+    return typeof id === "string" && pending.resolve(id, parsed);
   }
 }

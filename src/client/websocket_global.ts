@@ -6,7 +6,7 @@
  */
 
 import { ConnectError } from "../shared/errors.ts";
-import type { StandardWebSocket } from "./native_socket.ts";
+import type { StandardWebSocket } from "./native_socket_types.ts";
 
 /** A standard WebSocket constructor (protocols, or Deno's/Bun's options object). */
 export type WebSocketConstructor = new (url: string, init?: string | string[] | Record<string, unknown>) => StandardWebSocket;

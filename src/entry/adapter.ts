@@ -12,6 +12,7 @@ import type { WebSocketOptions } from "../server/options.ts";
 import { BunAdapter } from "../adapters/bun.ts";
 import { DenoAdapter } from "../adapters/deno.ts";
 import { withProtocolHandlers } from "../protocol/serve_options.ts";
+import { withChannelLayer } from "../channels/service.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
 
@@ -33,6 +34,6 @@ export function serverRuntime(): "deno" | "bun" {
 /** Creates the adapter (and with it the core) of one endpoint for this runtime. */
 export function adapterFor<D, P extends AnyProtocol>(options: WebSocketOptions<D> & ProtocolHandlersOption<P, D>): ServerAdapter<D> {
   const runtime = serverRuntime();
-  const handlers = withProtocolHandlers(options);
+  const handlers = withChannelLayer(withProtocolHandlers(options));
   return runtime === "deno" ? new DenoAdapter<D>(handlers) : new BunAdapter<D>(handlers);
 }

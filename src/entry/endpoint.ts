@@ -8,7 +8,9 @@
 
 import type { ShutdownOptions } from "../server/shutdown.ts";
 import type { WebSocketOptions } from "../server/options.ts";
+import type { MetricsOptions } from "../server/metrics.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
 import { topicMethods } from "../server/publish.ts";
 import type { TopicMethods } from "../server/publish.ts";
 import { isWebSocketUpgrade } from "../server/upgrade.ts";
@@ -52,6 +54,31 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
   readonly connections: number;
   /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
   readonly stats: ServerStats;
+  /**
+   * The members of `topic`'s presence: every socket subscribed to it with
+   * `presence: true`, on this server and on every server sharing the
+   * broker. Throws an InvalidStateError without `channels.presence`.
+   */
+  presence(topic: string): PresenceMember[];
+  /**
+   * The endpoint's figures in the Prometheus text format 0.0.4: every
+   * `stats` counter, gauges (open connections, pending upgrades, queued
+   * bytes, subscribers of the busiest topics) and histograms (received
+   * message sizes, connection durations). Serve it with the content type
+   * `text/plain; version=0.0.4`.
+   *
+   * @example Serving it at /metrics next to the endpoint (Deno)
+   * ```ts
+   * import { createHandler } from "@fullduplex/fullduplex";
+   * const ws = createHandler({ open: (socket) => socket.subscribe("news") });
+   * Deno.serve((req, info) =>
+   *   new URL(req.url).pathname === "/metrics"
+   *     ? new Response(ws.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } })
+   *     : ws.handleUpgrade(req, info) ?? new Response("not found", { status: 404 })
+   * );
+   * ```
+   */
+  metrics(options?: MetricsOptions): string;
   /** Closes every connection with 1001 (or `code`), waits up to `timeout` ms, drops the rest. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
@@ -109,7 +136,9 @@ export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> 
     get stats() {
       return core.stats;
     },
+    presence: (topic) => core.presence(topic),
     ...topicMethods(core.topics),
+    metrics: (opts) => core.metrics(opts),
     shutdown: (opts) => core.shutdown(opts),
   };
 }

@@ -7,7 +7,9 @@
 
 import type { ShutdownOptions } from "../server/shutdown.ts";
 import type { WebSocketOptions } from "../server/options.ts";
+import type { MetricsOptions } from "../server/metrics.ts";
 import type { ServerStats } from "../server/stats.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
 import type { TopicMethods } from "../server/publish.ts";
 import { isWebSocketUpgrade } from "../server/upgrade.ts";
 import { denoServe } from "../adapters/deno.ts";
@@ -91,6 +93,35 @@ export interface Server extends TopicMethods {
   /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
   readonly stats: ServerStats;
   /**
+   * The members of `topic`'s presence: every socket subscribed to it with
+   * `presence: true`, on this server and on every server sharing the
+   * broker. Throws an InvalidStateError without `channels.presence`.
+   */
+  presence(topic: string): PresenceMember[];
+  /**
+   * The server's figures in the Prometheus text format 0.0.4: every
+   * `stats` counter, gauges (open connections, pending upgrades, queued
+   * bytes, subscribers of the busiest topics: {@link MetricsOptions.topics})
+   * and histograms (received message sizes, connection durations). Serve it
+   * with the content type `text/plain; version=0.0.4`.
+   *
+   * @example Serving it at /metrics from the same server
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * import type { Server } from "@fullduplex/fullduplex";
+   * // `fetch` runs only once serve() has returned, so it can read `server`
+   * // (the type annotation lets TypeScript see that the name is not circular).
+   * const server: Server = serve({
+   *   port: 8080,
+   *   fetch: (req) =>
+   *     new URL(req.url).pathname === "/metrics"
+   *       ? new Response(server.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } })
+   *       : new Response("not found", { status: 404 }),
+   * });
+   * ```
+   */
+  metrics(options?: MetricsOptions): string;
+  /**
    * Graceful shutdown: stop accepting, send a close frame (1001 by default)
    * to every peer, wait up to `timeout` ms for their answers, drop the rest,
    * then stop listening. Resolves when everything has stopped.
@@ -169,7 +200,8 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
     fetch: (req, srv) => (isWebSocketUpgrade(req) ? endpoint.upgrade(req, srv) : plainHttp(req)),
     websocket: endpoint.websocket,
   });
-  return runningServer(endpoint, scheme, server, () => server.stop(true));
+  // Bun types `port` and `hostname` as possibly undefined (unix sockets); serve() always listens on TCP.
+  return runningServer(endpoint, scheme, { hostname: server.hostname ?? hostname, port: server.port ?? port }, () => server.stop(true));
 }
 
 /**
@@ -194,9 +226,11 @@ function runningServer<D>(
     get stats() {
       return endpoint.stats;
     },
+    presence: endpoint.presence,
     publish: endpoint.publish,
     publishJson: endpoint.publishJson,
     subscriberCount: endpoint.subscriberCount,
+    metrics: endpoint.metrics,
     shutdown(opts) {
       return (stopped ??= endpoint.shutdown(opts).then(stopListening));
     },

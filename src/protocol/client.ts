@@ -7,23 +7,28 @@
  * @module
  */
 
-import { RequestError } from "../shared/errors.ts";
 import { DEFAULT_REQUEST } from "../client/request.ts";
+import { checkRequestTimeout, PendingRequests } from "../client/pending_requests.ts";
 import type { Message } from "../shared/message.ts";
+import { ReadyStates } from "../shared/types.ts";
 import type { CloseInfo } from "../shared/types.ts";
 import { cap, decodeProblem, showType, validationProblem } from "./problem.ts";
 import type { ProtocolProblem } from "./problem.ts";
 import type { AnyProtocol, ClientMessageInput, DecodeResult, ServerMessage, ServerMessageType } from "./protocol.ts";
-import { InvalidReplyError, PendingReplies } from "./requests.ts";
+import { InvalidReplyError } from "./invalid_reply.ts";
 
 /**
  * What {@link typedClient} needs from a client: the subset of `Client` it uses.
  *
  * @example
  * ```ts
- * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
- * import type { TypedClientTransport } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connect } from "@fullduplex/fullduplex";
+ * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { TypedClientTransport } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const transport: TypedClientTransport = await connect("ws://localhost:8080");
  * const ws = typedClient(transport, chat);
  * ```
@@ -53,9 +58,12 @@ export interface TypedClientTransport {
  *
  * @example
  * ```ts
- * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { TypedRequestOptions } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { TypedRequestOptions } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = await connectTyped("ws://localhost:8080", chat);
  * const options: TypedRequestOptions<"response"> = { timeout: 2000, reply: "response" };
  * const reply = await ws.request({ type: "greeting", content: "hi" }, options);
@@ -77,9 +85,13 @@ export interface TypedRequestOptions<R extends string> {
  *
  * @example
  * ```ts
- * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
- * import type { TypedClientOptions } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connect } from "@fullduplex/fullduplex";
+ * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { TypedClientOptions } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const options: TypedClientOptions = { requestTimeout: 5000, onInvalid: (problem) => console.warn(problem.message) };
  * const ws = typedClient(await connect("ws://localhost:8080"), chat, options);
  * ```
@@ -98,14 +110,10 @@ export interface TypedClientOptions {
 
 type EventOn = (event: string, listener: (value: unknown) => void) => () => void;
 
-function checkTimeout(timeout: unknown): number {
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout <= 0) {
-    throw new RangeError(`request timeout must be a number of ms > 0, got ${String(timeout)}`);
-  }
-  return timeout;
-}
-
 type AnyListener = (message: unknown) => void;
+
+/** The typed client's waiting requests, each with the reply types it accepts (undefined: any). */
+type Replies = PendingRequests<ReadonlySet<string> | undefined>;
 
 function logInvalid(problem: ProtocolProblem): void {
   console.error(`fullduplex: dropped an invalid message from the server: ${problem.message}`);
@@ -118,14 +126,19 @@ function logInvalid(problem: ProtocolProblem): void {
  *
  * @example
  * ```ts
- * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connect } from "@fullduplex/fullduplex";
+ * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.on("response", (msg) => console.log(msg.content));
  * ws.send({ type: "greeting", content: "Hello Server" });
  * ```
  */
-export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport = TypedClientTransport> implements AsyncIterable<ServerMessage<P>> {
+export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport = TypedClientTransport>
+  implements AsyncIterable<ServerMessage<P>> {
   /** The wrapped client, with its own type (raw frames, close codes, readyState, …). */
   readonly client: T;
   /** The protocol. */
@@ -134,8 +147,12 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
   readonly #handlers: Record<string, Set<AnyListener> | undefined> = Object.create(null);
   readonly #requestTimeout: number;
   #offRaw: (() => void) | undefined;
-  /** Created by the first request(); until then no message pays for reply matching. */
-  #replies: PendingReplies | undefined;
+  /**
+   * The waiting requests (the client's own request table), with the reply
+   * types each accepts (undefined: any). Created by the first request();
+   * until then no message pays for reply matching.
+   */
+  #replies: Replies | undefined;
   #offLifecycle: (() => void)[] = [];
 
   /** @internal Use {@link typedClient}. */
@@ -143,7 +160,7 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     this.client = client;
     this.protocol = protocol;
     this.#onInvalid = options.onInvalid ?? logInvalid;
-    this.#requestTimeout = checkTimeout(options.requestTimeout ?? DEFAULT_REQUEST.timeout);
+    this.#requestTimeout = checkRequestTimeout(options.requestTimeout ?? DEFAULT_REQUEST.timeout);
   }
 
   /**
@@ -173,8 +190,11 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    *
    * @example
    * ```ts
-   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const ws = await connectTyped("ws://localhost:8080", chat);
    * const reply = await ws.request({ type: "greeting", content: "hi" }, { reply: "response", timeout: 2000 });
    * console.log(reply.content); // typed: the "response" message
@@ -192,9 +212,12 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
         throw new TypeError("request() takes a message object; the correlation id is added to it as a field");
       }
       if (Object.hasOwn(message, idField)) {
-        throw new TypeError(`request(): the message already has a "${idField}" field, which carries the correlation id; choose another idField in defineProtocol()`);
+        throw new TypeError(
+          `request(): the message already has a "${idField}" field, which carries the correlation id; ` +
+            "choose another idField in defineProtocol()",
+        );
       }
-      timeout = checkTimeout(options.timeout ?? this.#requestTimeout);
+      timeout = checkRequestTimeout(options.timeout ?? this.#requestTimeout);
       accept = options.reply === undefined ? undefined : new Set(typeof options.reply === "string" ? [options.reply] : options.reply);
     } catch (err) {
       return Promise.reject(err);
@@ -209,12 +232,12 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     }
     const reply = replies.wait(id, timeout, accept);
     // The same test the client makes: open now means handed to the connection, else queued.
-    const sent = this.client.readyState === undefined || this.client.readyState === 1;
+    const sent = this.client.readyState === undefined || this.client.readyState === ReadyStates.OPEN;
     try {
       this.client.send(payload);
       if (sent) replies.markSent(id);
     } catch (err) {
-      replies.settle(id, undefined, err instanceof Error ? err : new Error(String(err)));
+      replies.reject(id, err instanceof Error ? err : new Error(String(err)));
     }
     return reply as Promise<ServerMessage<P, R>>;
   }
@@ -225,8 +248,11 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
    *
    * @example
    * ```ts
-   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const ws = await connectTyped("ws://localhost:8080", chat);
    * const off = ws.on("response", (msg) => console.log(msg.content));
    * off();
@@ -273,11 +299,13 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
   }
 
   /** The reply table, created (with its listeners) by the first request. */
-  #startReplies(): PendingReplies {
+  #startReplies(): Replies {
     if (this.#replies !== undefined) return this.#replies;
-    const replies = this.#replies = new PendingReplies();
+    const replies: Replies = this.#replies = new PendingRequests();
     this.#listen();
-    void this.client.closed.then((info) => replies.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true));
+    void this.client.closed.then((info) =>
+      replies.rejectSent(`the client closed (${info.code}${info.reason ? ` ${info.reason}` : ""})`, true)
+    );
     if (this.client.readyState !== undefined) {
       // A fullduplex Client: follow its connections, as its own request() does.
       const on = this.client.on.bind(this.client) as unknown as EventOn;
@@ -307,7 +335,7 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     } catch {
       return;
     }
-    if (replies.owns(id)) replies.settle(id, undefined, new RequestError("dropped", `request ${id} was not sent: the client's offline queue dropped it`));
+    if (replies.owns(id)) replies.dropped(id, "the client's offline queue dropped it");
   }
 
   /**
@@ -327,8 +355,8 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
     }
     const id = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[protocol.idField] : undefined;
     if (!replies.owns(id)) return protocol.validateServerMessage(value);
-    const accept = replies.accepted(id);
-    if (accept === null) return undefined; // its request timed out or closed: nobody waits
+    if (!replies.has(id)) return undefined; // its request timed out or closed: nobody waits
+    const accept = replies.dataOf(id);
     const validated = protocol.validateServerMessage(value);
     if (validated instanceof Promise) void validated.then((result) => this.#settle(id, result, accept));
     else this.#settle(id, validated, accept);
@@ -338,7 +366,7 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
   #settle(id: string, result: DecodeResult<unknown>, accept: ReadonlySet<string> | undefined): void {
     const replies = this.#replies!;
     if (!result.ok) {
-      replies.settle(id, undefined, new InvalidReplyError(id, result.problem));
+      replies.reject(id, new InvalidReplyError(id, result.problem));
       return;
     }
     const type = (result.message as Record<string, unknown>)[this.protocol.discriminator] as string;
@@ -348,10 +376,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
       // The router's error reply explains itself: keep its text.
       const error = (result.message as { error?: unknown }).error;
       if (typeof error === "string") problem = { ...problem, message: `${problem.message}: ${cap(error, 300)}` };
-      replies.settle(id, undefined, new InvalidReplyError(id, problem));
+      replies.reject(id, new InvalidReplyError(id, problem));
       return;
     }
-    replies.settle(id, result.message);
+    replies.resolve(id, result.message);
   }
 
   #receive(raw: Message): void {
@@ -386,8 +414,12 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
  *
  * @example
  * ```ts
- * import { connect, defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connect } from "@fullduplex/fullduplex";
+ * import { defineProtocol, typedClient, unchecked } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = typedClient(await connect("ws://localhost:8080"), chat);
  * ws.send({ type: "greeting", content: "Hello Server" });
  * for await (const msg of ws) {
@@ -397,6 +429,10 @@ export class TypedClient<P extends AnyProtocol, T extends TypedClientTransport =
  * await ws.close();
  * ```
  */
-export function typedClient<P extends AnyProtocol, T extends TypedClientTransport>(client: T, protocol: P, options: TypedClientOptions = {}): TypedClient<P, T> {
+export function typedClient<P extends AnyProtocol, T extends TypedClientTransport>(
+  client: T,
+  protocol: P,
+  options: TypedClientOptions = {},
+): TypedClient<P, T> {
   return new TypedClient(client, protocol, options);
 }

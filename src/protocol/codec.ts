@@ -7,7 +7,7 @@
 
 import { MessageDecodeError } from "../shared/errors.ts";
 import { parseJson } from "../shared/message.ts";
-import type { ResolvedDecodeLimits } from "./limits.ts";
+import type { DecodeLimits } from "./limits.ts";
 
 /**
  * How messages are encoded on the wire. `encode` returns a string (sent as a
@@ -20,7 +20,7 @@ import type { ResolvedDecodeLimits } from "./limits.ts";
  *
  * @example
  * ```ts
- * import type { Codec } from "@fullduplex/fullduplex";
+ * import type { Codec } from "@fullduplex/fullduplex/protocol";
  * import { decode, encode } from "@msgpack/msgpack";
  * const msgpack: Codec = {
  *   name: "MessagePack",
@@ -35,7 +35,7 @@ export interface Codec {
   /** Encodes a message; throws a TypeError for a value the format cannot carry. */
   encode(value: unknown): string | Uint8Array;
   /** Decodes a frame's payload; throws on malformed input. */
-  decode(data: string | Uint8Array, limits: ResolvedDecodeLimits): unknown;
+  decode(data: string | Uint8Array, limits: Readonly<Required<DecodeLimits>>): unknown;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -48,7 +48,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
- * import { jsonCodec } from "@fullduplex/fullduplex";
+ * import { jsonCodec } from "@fullduplex/fullduplex/protocol";
  * jsonCodec.encode({ type: "greeting" }); // '{"type":"greeting"}'
  * ```
  */

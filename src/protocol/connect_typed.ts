@@ -5,7 +5,8 @@
  */
 
 import { connect } from "../client/connect.ts";
-import type { Client, ConnectOptions, UrlSource } from "../client/connect.ts";
+import type { Client } from "../client/client.ts";
+import type { ConnectOptions, UrlSource } from "../client/types.ts";
 import { typedClient } from "./client.ts";
 import type { TypedClient, TypedClientOptions } from "./client.ts";
 import type { AnyProtocol } from "./protocol.ts";
@@ -16,7 +17,7 @@ import type { AnyProtocol } from "./protocol.ts";
  *
  * @example
  * ```ts
- * import type { ConnectTypedOptions } from "@fullduplex/fullduplex";
+ * import type { ConnectTypedOptions } from "@fullduplex/fullduplex/protocol";
  * const options: ConnectTypedOptions = { reconnect: true, requestTimeout: 5000, onInvalid: (p) => console.warn(p.message) };
  * ```
  */
@@ -31,15 +32,22 @@ export interface ConnectTypedOptions extends ConnectOptions, TypedClientOptions 
  *
  * @example
  * ```ts
- * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { connectTyped, defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const ws = await connectTyped("ws://localhost:8080", chat, { reconnect: true });
  * const reply = await ws.request({ type: "greeting", content: "Hello Server" }, { reply: "response" });
  * console.log(reply.content);
  * await ws.close();
  * ```
  */
-export async function connectTyped<P extends AnyProtocol>(url: UrlSource, protocol: P, options: ConnectTypedOptions = {}): Promise<TypedClient<P, Client>> {
+export async function connectTyped<P extends AnyProtocol>(
+  url: UrlSource,
+  protocol: P,
+  options: ConnectTypedOptions = {},
+): Promise<TypedClient<P, Client>> {
   const { onInvalid, requestTimeout, ...connectOptions } = options;
   const client = await connect(url, connectOptions);
   return typedClient(client, protocol, { onInvalid, requestTimeout: requestTimeout ?? options.request?.timeout });

@@ -13,8 +13,8 @@
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { DecodeLimits } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { DecodeLimits } from "@fullduplex/fullduplex/protocol";
  * const limits: DecodeLimits = { maxDepth: 8, maxStringLength: 4096, forbiddenKeys: "strip" };
  * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} }, { limits });
  * ```
@@ -38,28 +38,12 @@ export interface DecodeLimits {
 }
 
 /**
- * {@link DecodeLimits} with every default applied.
- *
- * @example
- * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ResolvedDecodeLimits } from "@fullduplex/fullduplex";
- * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} });
- * const limits: ResolvedDecodeLimits = p.limits;
- * console.log(limits.maxDepth); // 32
- * ```
+ * {@link DecodeLimits} with every default applied (what `protocol.limits`
+ * holds). Internal: public signatures spell it `Readonly<Required<DecodeLimits>>`.
  */
 export type ResolvedDecodeLimits = Readonly<Required<DecodeLimits>>;
 
-/**
- * The default decoding limits, exported so docs and tests use the same numbers.
- *
- * @example
- * ```ts
- * import { DEFAULT_DECODE_LIMITS } from "@fullduplex/fullduplex";
- * DEFAULT_DECODE_LIMITS.maxDepth; // 32
- * ```
- */
+/** The default decoding limits (documented on {@link DecodeLimits}; tests read them here). */
 export const DEFAULT_DECODE_LIMITS: ResolvedDecodeLimits = Object.freeze({
   maxDepth: 32,
   maxStringLength: 65_536,
@@ -138,13 +122,17 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * binary codec produced) are leaves.
  */
 export function checkDecodedValue(root: unknown, limits: ResolvedDecodeLimits): string | undefined {
-  if (typeof root === "string") return root.length > limits.maxStringLength ? `string longer than ${limits.maxStringLength} characters` : undefined;
+  if (typeof root === "string") {
+    return root.length > limits.maxStringLength ? `string longer than ${limits.maxStringLength} characters` : undefined;
+  }
   if (typeof root !== "object" || root === null) return undefined;
   if (limits.maxDepth <= RECURSION_SAFE_DEPTH) {
     // The common case: a bounded depth makes recursion safe, and recursion
     // allocates nothing for a message that passes.
     const failure = walk(root, 1, limits);
-    return failure === undefined ? undefined : `${failure.problem} at ${failure.path.length === 0 ? "the message" : formatPath(failure.path)}`;
+    return failure === undefined
+      ? undefined
+      : `${failure.problem} at ${failure.path.length === 0 ? "the message" : formatPath(failure.path)}`;
   }
   return checkIteratively(root, limits);
 }

@@ -14,7 +14,7 @@ import type { StandardIssue } from "./standard_schema.ts";
  *
  * @example
  * ```ts
- * import type { ProtocolIssue, ProtocolProblem } from "@fullduplex/fullduplex";
+ * import type { ProtocolIssue, ProtocolProblem } from "@fullduplex/fullduplex/protocol";
  * function fields(problem: ProtocolProblem): string[] {
  *   return problem.issues.map((issue: ProtocolIssue) => `${issue.path}: ${issue.message}`);
  * }
@@ -38,7 +38,7 @@ export interface ProtocolIssue {
  *
  * @example
  * ```ts
- * import type { ProtocolProblem } from "@fullduplex/fullduplex";
+ * import type { ProtocolProblem } from "@fullduplex/fullduplex/protocol";
  * function log(problem: ProtocolProblem) {
  *   console.warn(problem.kind, problem.type ?? "(no type)", problem.message);
  * }

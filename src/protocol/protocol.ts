@@ -8,9 +8,10 @@
 
 import { Message } from "../shared/message.ts";
 import { jsonCodec } from "./codec.ts";
+import { InvalidReplyError } from "./invalid_reply.ts";
 import type { Codec } from "./codec.ts";
 import { checkDecodedValue, isForbiddenKey, resolveDecodeLimits } from "./limits.ts";
-import type { DecodeLimits, ResolvedDecodeLimits } from "./limits.ts";
+import type { DecodeLimits } from "./limits.ts";
 import { cap, decodeProblem, issuesProblem, showType, validationProblem } from "./problem.ts";
 import type { ProtocolProblem } from "./problem.ts";
 import type { InferInput, InferOutput, StandardResult, StandardSchemaV1 } from "./standard_schema.ts";
@@ -20,8 +21,8 @@ import type { InferInput, InferOutput, StandardResult, StandardSchemaV1 } from "
  *
  * @example
  * ```ts
- * import { unchecked } from "@fullduplex/fullduplex";
- * import type { MessageSchemas } from "@fullduplex/fullduplex";
+ * import { unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { MessageSchemas } from "@fullduplex/fullduplex/protocol";
  * const client = { greeting: unchecked<{ content: string }>() } satisfies MessageSchemas;
  * ```
  */
@@ -32,8 +33,8 @@ export type MessageSchemas = { readonly [type: string]: StandardSchemaV1 };
  *
  * @example
  * ```ts
- * import { protocolError, unchecked } from "@fullduplex/fullduplex";
- * import type { MessageSchemas, ProtocolDefinition } from "@fullduplex/fullduplex";
+ * import { protocolError, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { MessageSchemas, ProtocolDefinition } from "@fullduplex/fullduplex/protocol";
  * // Usually written inline: defineProtocol({ client: {…}, server: {…} }).
  * const definition: ProtocolDefinition<MessageSchemas, MessageSchemas> = {
  *   client: { greeting: unchecked<{ content: string }>() },
@@ -53,8 +54,8 @@ export interface ProtocolDefinition<C extends MessageSchemas, S extends MessageS
  *
  * @example
  * ```ts
- * import { defineProtocol, jsonCodec, unchecked } from "@fullduplex/fullduplex";
- * import type { ProtocolOptions } from "@fullduplex/fullduplex";
+ * import { defineProtocol, jsonCodec, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ProtocolOptions } from "@fullduplex/fullduplex/protocol";
  * const options: ProtocolOptions<"kind"> = { discriminator: "kind", idField: "rid", codec: jsonCodec, limits: { maxDepth: 8 } };
  * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} }, options);
  * p.encodeClientMessage({ kind: "ping", at: 1 });
@@ -78,49 +79,13 @@ export interface ProtocolOptions<K extends string> {
 }
 
 /**
- * One message type of one side: the discriminator `K` set to the type name
- * `T`, plus the fields `V` of its schema. (The mapped type flattens the
- * intersection, so editors show `{ type: "greeting"; content: string }`;
- * a `V` with only a `never` index signature, zod's `z.object({})`, adds no
- * fields.)
- *
- * @example
- * ```ts
- * import type { Tagged } from "@fullduplex/fullduplex";
- * const greeting: Tagged<"type", "greeting", { content: string }> = { type: "greeting", content: "hi" };
- * ```
- */
-export type Tagged<K extends string, T extends string, V> = {
-  // A message without fields: zod 4 types `z.object({})` as Record<string, never>, whose
-  // index signature would make even the discriminator `never`; such a V adds nothing.
-  [P in keyof ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
-    ({ [Q in K]: T } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[P];
-};
-
-/**
- * The union of a side's messages, as received (`"output"`: after the schema
- * ran) or as sent (`"input"`: what the schema accepts).
- *
- * @example
- * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { MessagesOf } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
- * type Sent = MessagesOf<typeof chat.client, "type", "input">; // { type: "greeting"; content: string }
- * ```
- */
-export type MessagesOf<M extends MessageSchemas, K extends string, Use extends "input" | "output", T extends keyof M & string = keyof M & string> = {
-  [N in T]: Tagged<K, N, Use extends "input" ? InferInput<M[N]> : InferOutput<M[N]>>;
-}[T];
-
-/**
  * What generic code (the router, the typed client) needs from any protocol:
  * the members of {@link Protocol} with its type parameters erased. Every
  * protocol `defineProtocol` returns is one.
  *
  * @example
  * ```ts
- * import type { AnyProtocol } from "@fullduplex/fullduplex";
+ * import type { AnyProtocol } from "@fullduplex/fullduplex/protocol";
  * function describe(protocol: AnyProtocol): string {
  *   return `${Object.keys(protocol.client).length} client messages, ${protocol.codec.name}`;
  * }
@@ -138,7 +103,7 @@ export interface AnyProtocol {
   /** The codec. */
   readonly codec: Codec;
   /** The decoding limits, defaults applied. */
-  readonly limits: ResolvedDecodeLimits;
+  readonly limits: Readonly<Required<DecodeLimits>>;
   /** Decodes and validates a message a client sent. Never throws. */
   decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<unknown> | Promise<DecodeResult<unknown>>;
   /** Decodes and validates a message the server sent. Never throws. */
@@ -154,9 +119,12 @@ export interface AnyProtocol {
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ClientMessageType } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ClientMessageType } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const type: ClientMessageType<typeof chat> = "greeting";
  * ```
  */
@@ -166,9 +134,12 @@ export type ClientMessageType<P extends AnyProtocol> = keyof P["client"] & strin
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ServerMessageType } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ServerMessageType } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const type: ServerMessageType<typeof chat> = "response";
  * ```
  */
@@ -180,71 +151,102 @@ export type ServerMessageType<P extends AnyProtocol> = keyof P["server"] & strin
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ClientMessage } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ClientMessage } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * type Greeting = ClientMessage<typeof chat, "greeting">; // { type: "greeting"; content: string }
  * ```
  */
-export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> = ClientMessageType<P>> = MessagesOf<
-  P["client"],
-  P["discriminator"],
-  "output",
-  T
->;
+export type ClientMessage<P extends AnyProtocol, T extends ClientMessageType<P> = ClientMessageType<P>> = {
+  // How this and the three message types below are built (written out in each, because a helper
+  // type in a public signature would have to be public too): for each message type N, the
+  // discriminator set to N plus the fields V of its schema, flattened by the mapped type so editors
+  // show { type: "greeting"; content: string }. A V with only a `never` index signature (zod 4 types
+  // `z.object({})` as Record<string, never>, which would make even the discriminator `never`) adds no fields.
+  [N in T]: InferOutput<P["client"][N]> extends infer V ? {
+      [F in keyof ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+        ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[F];
+    }
+    : never;
+}[T];
 
 /**
  * A server message as the typed client receives it (validated), or one type of them.
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ServerMessage } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ServerMessage } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * function show(msg: ServerMessage<typeof chat>): string {
  *   return msg.content;
  * }
  * ```
  */
-export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> = ServerMessageType<P>> = MessagesOf<
-  P["server"],
-  P["discriminator"],
-  "output",
-  T
->;
+export type ServerMessage<P extends AnyProtocol, T extends ServerMessageType<P> = ServerMessageType<P>> = {
+  [N in T]: InferOutput<P["server"][N]> extends infer V ? {
+      [F in keyof ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+        ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[F];
+    }
+    : never;
+}[T];
 
 /**
  * A client message as the client may send it (what the server's schema accepts).
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ClientMessageInput } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ClientMessageInput } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const greeting: ClientMessageInput<typeof chat> = { type: "greeting", content: "hi" };
  * ```
  */
-export type ClientMessageInput<P extends AnyProtocol> = MessagesOf<P["client"], P["discriminator"], "input">;
+export type ClientMessageInput<P extends AnyProtocol> = {
+  [N in ClientMessageType<P>]: InferInput<P["client"][N]> extends infer V ? {
+      [F in keyof ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+        ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[F];
+    }
+    : never;
+}[ClientMessageType<P>];
 
 /**
  * A server message as the server may send it (what the client's schema accepts).
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ServerMessageInput } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ServerMessageInput } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const response: ServerMessageInput<typeof chat> = { type: "response", content: "hi" };
  * ```
  */
-export type ServerMessageInput<P extends AnyProtocol> = MessagesOf<P["server"], P["discriminator"], "input">;
+export type ServerMessageInput<P extends AnyProtocol> = {
+  [N in ServerMessageType<P>]: InferInput<P["server"][N]> extends infer V ? {
+      [F in keyof ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))]:
+        ({ [Q in P["discriminator"]]: N } & (string extends keyof V ? ([V[keyof V]] extends [never] ? unknown : V) : V))[F];
+    }
+    : never;
+}[ServerMessageType<P>];
 
 /**
  * The default reply to a refused message: `{ type: "error", error: "…" }`.
  *
  * @example
  * ```ts
- * import type { ProtocolErrorMessage } from "@fullduplex/fullduplex";
+ * import type { ProtocolErrorMessage } from "@fullduplex/fullduplex/protocol";
  * const error: ProtocolErrorMessage = { type: "error", error: "invalid \"greeting\" message: content: expected string" };
  * ```
  */
@@ -258,9 +260,12 @@ export type ProtocolErrorMessage<K extends string = "type"> = { [P in K]: "error
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { ClientMessage, DecodeResult } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { ClientMessage, DecodeResult } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const result: DecodeResult<ClientMessage<typeof chat>> = await chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
  * console.log(result.ok ? result.message.content : result.problem.message);
  * ```
@@ -271,24 +276,6 @@ export type DecodeResult<M> =
 
 /** A decode result, or its promise when a schema validates asynchronously. */
 type Decoded<M = unknown> = DecodeResult<M> | Promise<DecodeResult<M>>;
-
-/**
- * Something a message can be sent through: a server `Socket`, a `Client`, or your own.
- *
- * @example
- * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { MessageSink } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
- * const frames: (string | Uint8Array)[] = [];
- * const sink: MessageSink<number> = { send: (data) => frames.push(data) };
- * chat.send(sink, { type: "response", content: "hi" });
- * ```
- */
-export interface MessageSink<R> {
-  /** Sends one encoded message (text or binary frame). */
-  send(data: string | Uint8Array): R;
-}
 
 /** Most message types an "unknown type" error lists. */
 const LISTED_TYPES = 10;
@@ -317,7 +304,11 @@ class SideTable {
     for (const type of types) {
       const schema = schemas[type];
       if (typeof schema?.["~standard"]?.validate !== "function") {
-        throw new TypeError(`the schema of ${reader === "server" ? "client" : "server"} message ${JSON.stringify(type)} is not a Standard Schema (it needs a "~standard".validate function)`);
+        throw new TypeError(
+          `the schema of ${reader === "server" ? "client" : "server"} message ${
+            JSON.stringify(type)
+          } is not a Standard Schema (it needs a "~standard".validate function)`,
+        );
       }
       this.schemas[type] = schema;
     }
@@ -340,7 +331,7 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * const p = defineProtocol({ client: { ping: unchecked<{ at: number }>() }, server: {} });
  * const result = p.decodeClientMessage('{"type":"ping","at":1}');
  * if (!(result instanceof Promise)) console.log(result.ok ? result.message.at : result.problem.message);
@@ -358,7 +349,7 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   /** The codec. */
   readonly codec: Codec;
   /** The decoding limits, defaults applied. */
-  readonly limits: ResolvedDecodeLimits;
+  readonly limits: Readonly<Required<DecodeLimits>>;
   readonly #fromClient: SideTable;
   readonly #fromServer: SideTable;
 
@@ -366,14 +357,23 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   constructor(definition: ProtocolDefinition<C, S>, options: ProtocolOptions<K>) {
     const discriminator = (options.discriminator ?? "type") as K;
     if (typeof discriminator !== "string" || discriminator === "" || isForbiddenKey(discriminator)) {
-      throw new TypeError(`discriminator must be a non-empty field name other than __proto__, constructor or prototype; got ${JSON.stringify(discriminator)}`);
+      throw new TypeError(
+        `discriminator must be a non-empty field name other than __proto__, constructor or prototype; got ${JSON.stringify(discriminator)}`,
+      );
     }
-    if (typeof definition !== "object" || definition === null || typeof definition.client !== "object" || typeof definition.server !== "object") {
+    if (
+      typeof definition !== "object" || definition === null || typeof definition.client !== "object" ||
+      typeof definition.server !== "object"
+    ) {
       throw new TypeError("defineProtocol() takes { client: { type: schema, … }, server: { type: schema, … } }");
     }
     const idField = options.idField ?? "id";
     if (typeof idField !== "string" || idField === "" || idField === discriminator || isForbiddenKey(idField)) {
-      throw new TypeError(`idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${JSON.stringify(idField)}`);
+      throw new TypeError(
+        `idField must be a non-empty field name other than the discriminator, __proto__, constructor or prototype; got ${
+          JSON.stringify(idField)
+        }`,
+      );
     }
     this.discriminator = discriminator;
     this.idField = idField;
@@ -396,12 +396,16 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
-   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * import { serve } from "@fullduplex/fullduplex";
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * serve({ port: 8080, open: (socket) => chat.send(socket, { type: "response", content: "Hello Client" }) });
    * ```
    */
-  send<R>(socket: MessageSink<R>, message: MessagesOf<S, K, "input">): R {
+  send<R>(socket: { send(data: string | Uint8Array): R }, message: ServerMessageInput<Protocol<C, S, K>>): R {
     return socket.send(this.codec.encode(message));
   }
 
@@ -415,7 +419,8 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
-   * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+   * import { serve } from "@fullduplex/fullduplex";
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
    * const calc = defineProtocol({
    *   client: { sum: unchecked<{ values: number[] }>() },
    *   server: { total: unchecked<{ total: number }>() },
@@ -431,20 +436,58 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    * });
    * ```
    */
-  reply<R>(socket: MessageSink<R>, request: object, reply: MessagesOf<S, K, "input">): R {
+  reply<R>(socket: { send(data: string | Uint8Array): R }, request: object, reply: ServerMessageInput<Protocol<C, S, K>>): R {
     const id = (request as Record<string, unknown>)[this.idField];
     // A message sent with send(), not request(), has no id: the answer goes out as a plain message,
     // so one handler serves both kinds of caller.
     return socket.send(this.codec.encode(id === undefined || id === null ? reply : { ...reply, [this.idField]: id }));
   }
 
+  /**
+   * Asks a client over channels (`socket.request()`, docs/channels.md):
+   * sends `message` (a server message, as JSON in the `req`) and resolves
+   * with the client's reply validated as a client message of this protocol.
+   * Rejects like `socket.request()` (a RequestError: `"timeout"`, `"closed"`,
+   * `"rejected"`, `"dropped"`; an InvalidStateError without channels), and
+   * with an {@link InvalidReplyError} when the reply is not a valid client
+   * message.
+   *
+   * @example
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const game = defineProtocol({
+   *   client: { move: unchecked<{ x: number; y: number }>() },
+   *   server: { yourTurn: unchecked<{ board: number[] }>() },
+   * });
+   * serve({
+   *   port: 8080,
+   *   channels: { authorize: () => true },
+   *   async open(socket) {
+   *     const move = await game.request(socket, { type: "yourTurn", board: [] }, { timeout: 30_000 });
+   *     console.log(move.type, move.x, move.y);
+   *   },
+   * });
+   * ```
+   */
+  async request(
+    socket: { request(value: unknown, options?: { timeout?: number }): Promise<unknown> },
+    message: ServerMessageInput<Protocol<C, S, K>>,
+    options?: { timeout?: number },
+  ): Promise<ClientMessage<Protocol<C, S, K>>> {
+    const reply = await socket.request(message, options);
+    const result = await this.validateClientMessage(reply);
+    if (!result.ok) throw new InvalidReplyError("from the server", result.problem);
+    return result.message;
+  }
+
   /** Encodes a server message (e.g. to `publish` it to a topic). */
-  encodeServerMessage(message: MessagesOf<S, K, "input">): string | Uint8Array {
+  encodeServerMessage(message: ServerMessageInput<Protocol<C, S, K>>): string | Uint8Array {
     return this.codec.encode(message);
   }
 
   /** Encodes a client message. */
-  encodeClientMessage(message: MessagesOf<C, K, "input">): string | Uint8Array {
+  encodeClientMessage(message: ClientMessageInput<Protocol<C, S, K>>): string | Uint8Array {
     return this.codec.encode(message);
   }
 
@@ -455,29 +498,40 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
    *
    * @example
    * ```ts
-   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
-   * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+   * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+   * const chat = defineProtocol({
+   *   client: { greeting: unchecked<{ content: string }>() },
+   *   server: { response: unchecked<{ content: string }>() },
+   * });
    * const result = chat.decodeClientMessage('{"type":"greeting","content":"hi"}');
    * if (!(result instanceof Promise) && result.ok) console.log(result.message.content);
    * ```
    */
-  decodeClientMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
-    return this.#decode(this.#fromClient, data) as Decoded<MessagesOf<C, K, "output">>;
+  decodeClientMessage(
+    data: string | Uint8Array | Message,
+  ): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
+    return this.#decode(this.#fromClient, data) as Decoded<ClientMessage<Protocol<C, S, K>>>;
   }
 
   /** Decodes and validates a message the server sent (what the client receives). Never throws. */
-  decodeServerMessage(data: string | Uint8Array | Message): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
-    return this.#decode(this.#fromServer, data) as Decoded<MessagesOf<S, K, "output">>;
+  decodeServerMessage(
+    data: string | Uint8Array | Message,
+  ): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
+    return this.#decode(this.#fromServer, data) as Decoded<ServerMessage<Protocol<C, S, K>>>;
   }
 
   /** Validates an already decoded client message (limits, discriminator, schema). Never throws. */
-  validateClientMessage(value: unknown): DecodeResult<MessagesOf<C, K, "output">> | Promise<DecodeResult<MessagesOf<C, K, "output">>> {
-    return this.#validate(this.#fromClient, value) as Decoded<MessagesOf<C, K, "output">>;
+  validateClientMessage(
+    value: unknown,
+  ): DecodeResult<ClientMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ClientMessage<Protocol<C, S, K>>>> {
+    return this.#validate(this.#fromClient, value) as Decoded<ClientMessage<Protocol<C, S, K>>>;
   }
 
   /** Validates an already decoded server message. Never throws. */
-  validateServerMessage(value: unknown): DecodeResult<MessagesOf<S, K, "output">> | Promise<DecodeResult<MessagesOf<S, K, "output">>> {
-    return this.#validate(this.#fromServer, value) as Decoded<MessagesOf<S, K, "output">>;
+  validateServerMessage(
+    value: unknown,
+  ): DecodeResult<ServerMessage<Protocol<C, S, K>>> | Promise<DecodeResult<ServerMessage<Protocol<C, S, K>>>> {
+    return this.#validate(this.#fromServer, value) as Decoded<ServerMessage<Protocol<C, S, K>>>;
   }
 
   /**
@@ -515,7 +569,9 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
   #check(table: SideTable, value: unknown): Decoded {
     const disc = this.discriminator;
     const refused = checkDecodedValue(value, this.limits);
-    if (refused !== undefined) return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
+    if (refused !== undefined) {
+      return { ok: false, problem: { kind: "decode", message: `${this.codec.name} message refused: ${refused}`, issues: [] } };
+    }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return { ok: false, problem: validationProblem(`expected a ${this.codec.name} object with a string "${disc}"`) };
     }
@@ -534,7 +590,10 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
       return { ok: false, problem: schemaThrew(type, err) };
     }
     if (isThenable<StandardResult<unknown>>(result)) {
-      return Promise.resolve(result).then((r) => this.#finish(table, type, r, value), (err) => ({ ok: false, problem: schemaThrew(type, err) }));
+      return Promise.resolve(result).then(
+        (r) => this.#finish(table, type, r, value),
+        (err) => ({ ok: false, problem: schemaThrew(type, err) }),
+      );
     }
     return this.#finish(table, type, result, value);
   }
@@ -562,7 +621,13 @@ export class Protocol<C extends MessageSchemas, S extends MessageSchemas, K exte
 
 /** A schema (or a transform in it) threw instead of returning issues: a bug on this side, not the peer's. */
 function schemaThrew(type: string, err: unknown): ProtocolProblem {
-  return { ...validationProblem(`invalid ${showType(type)} message: its schema failed (${cap(err instanceof Error ? err.name : "error", 40)})`, type), cause: err };
+  return {
+    ...validationProblem(
+      `invalid ${showType(type)} message: its schema failed (${cap(err instanceof Error ? err.name : "error", 40)})`,
+      type,
+    ),
+    cause: err,
+  };
 }
 
 /**
@@ -575,7 +640,7 @@ function schemaThrew(type: string, err: unknown): ProtocolProblem {
  *
  * @example
  * ```ts
- * import { defineProtocol, protocolError } from "@fullduplex/fullduplex";
+ * import { defineProtocol, protocolError } from "@fullduplex/fullduplex/protocol";
  * import { z } from "zod";
  *
  * export const chat = defineProtocol({
@@ -600,7 +665,7 @@ export function defineProtocol<C extends MessageSchemas, S extends MessageSchema
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * const p = defineProtocol({
  *   client: { ping: unchecked<{ at: number }>() }, // NOT validated
  *   server: { pong: unchecked<{ at: number }>() },
@@ -626,7 +691,7 @@ const UNCHECKED: StandardSchemaV1 = Object.freeze({
  *
  * @example
  * ```ts
- * import { defineProtocol, protocolError, unchecked } from "@fullduplex/fullduplex";
+ * import { defineProtocol, protocolError, unchecked } from "@fullduplex/fullduplex/protocol";
  * defineProtocol({ client: {}, server: { error: protocolError } });
  * ```
  */
@@ -636,7 +701,9 @@ export const protocolError: StandardSchemaV1<{ error: string }> = Object.freeze(
     vendor: "fullduplex",
     validate(value: unknown): StandardResult<{ error: string }> {
       const error = typeof value === "object" && value !== null ? (value as { error?: unknown }).error : undefined;
-      return typeof error === "string" ? { value: value as { error: string } } : { issues: [{ message: "expected a string", path: ["error"] }] };
+      return typeof error === "string"
+        ? { value: value as { error: string } }
+        : { issues: [{ message: "expected a string", path: ["error"] }] };
     },
   }),
 });

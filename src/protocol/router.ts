@@ -25,8 +25,8 @@ import type { AnyProtocol, ClientMessage, ClientMessageType, DecodeResult, Serve
  *
  * @example
  * ```ts
- * import { router } from "@fullduplex/fullduplex";
- * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex";
+ * import { router } from "@fullduplex/fullduplex/protocol";
+ * import type { InvalidMessagePolicy } from "@fullduplex/fullduplex/protocol";
  * const onInvalid: InvalidMessagePolicy = "close"; // 1007 / 1008
  * ```
  */
@@ -37,9 +37,12 @@ export type InvalidMessagePolicy = "reply" | "drop" | "close";
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterHandlers } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterHandlers } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const handlers: RouterHandlers<typeof chat> = {
  *   greeting(socket, msg) {
  *     chat.send(socket, { type: "response", content: msg.content });
@@ -56,9 +59,12 @@ export type RouterHandlers<P extends AnyProtocol, D = unknown> = {
  *
  * @example
  * ```ts
- * import { defineProtocol, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterOptions } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterOptions } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const options: RouterOptions<typeof chat> = {
  *   onInvalid: "reply",
  *   errorReply: (problem) => ({ type: "response", content: `refused: ${problem.message}` }),
@@ -84,9 +90,13 @@ export interface RouterOptions<P extends AnyProtocol, D = unknown> {
  *
  * @example
  * ```ts
- * import { defineProtocol, router, serve, unchecked } from "@fullduplex/fullduplex";
- * import type { RouterHandler } from "@fullduplex/fullduplex";
- * const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: { response: unchecked<{ content: string }>() } });
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, router, unchecked } from "@fullduplex/fullduplex/protocol";
+ * import type { RouterHandler } from "@fullduplex/fullduplex/protocol";
+ * const chat = defineProtocol({
+ *   client: { greeting: unchecked<{ content: string }>() },
+ *   server: { response: unchecked<{ content: string }>() },
+ * });
  * const message: RouterHandler = router(chat, { greeting() {} });
  * serve({ port: 8080, message });
  * ```
@@ -107,7 +117,8 @@ type AnyHandler<D> = (socket: Socket<D>, message: unknown) => void | Promise<voi
  *
  * @example
  * ```ts
- * import { defineProtocol, protocolError, router, serve } from "@fullduplex/fullduplex";
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, protocolError, router } from "@fullduplex/fullduplex/protocol";
  * import { z } from "zod";
  *
  * const chat = defineProtocol({

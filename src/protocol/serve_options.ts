@@ -18,7 +18,8 @@ import type { RouterHandlers, RouterOptions } from "./router.ts";
  *
  * @example
  * ```ts
- * import { defineProtocol, serve, unchecked } from "@fullduplex/fullduplex";
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { defineProtocol, unchecked } from "@fullduplex/fullduplex/protocol";
  * const chat = defineProtocol({
  *   client: { greeting: unchecked<{ content: string }>() },
  *   server: { response: unchecked<{ content: string }>() },
@@ -57,7 +58,11 @@ export type ProtocolHandlersOption<P extends AnyProtocol, D> =
  * without `protocol` (or the reverse), or `protocol` together with `message`.
  */
 export function withProtocolHandlers<D>(options: WebSocketOptions<D>): WebSocketOptions<D> {
-  const typed = options as WebSocketOptions<D> & { protocol?: AnyProtocol; on?: RouterHandlers<AnyProtocol, D>; router?: RouterOptions<AnyProtocol, D> };
+  const typed = options as WebSocketOptions<D> & {
+    protocol?: AnyProtocol;
+    on?: RouterHandlers<AnyProtocol, D>;
+    router?: RouterOptions<AnyProtocol, D>;
+  };
   if (typed.protocol === undefined && typed.on === undefined && typed.router === undefined) return options;
   if (typed.protocol === undefined || typeof typed.on !== "object" || typed.on === null) {
     throw new TypeError("`protocol` and `on` go together: { protocol: defineProtocol(…), on: { type(socket, msg) { … } } }");

@@ -8,12 +8,16 @@
  * @module
  */
 
+import { appBinary, appText, CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 import { CloseCode, normalizeReceivedCloseCode, truncateCloseReason } from "../shared/close_codes.ts";
+import { InvalidStateError } from "../shared/errors.ts";
 import { Message } from "../shared/message.ts";
 import { ReadyStates } from "../shared/types.ts";
 import type { ReadyState, RemoteAddress, SendResult } from "../shared/types.ts";
 import type { BackpressureWatch, Drainable } from "./backpressure.ts";
+import type { ChannelConnection, ChannelService, ChannelSession } from "./channel_port.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import type { MessageSizeHistogram } from "./histogram.ts";
 import type { Sweepable } from "./keepalive.ts";
 import type { ResolvedLimits, WebSocketHandlers } from "./options.ts";
 import type { TopicMembership } from "./pubsub.ts";
@@ -33,7 +37,13 @@ const CLOSED = ReadyStates.CLOSED;
 /** The limits a connection applies itself. */
 export type ConnectionLimits = Pick<
   ResolvedLimits,
-  "maxMessageBytes" | "closeTimeout" | "lowWaterMark" | "onBackpressureLimit" | "rateLimit" | "releaseReceivedBuffers"
+  | "maxMessageBytes"
+  | "closeTimeout"
+  | "lowWaterMark"
+  | "onBackpressureLimit"
+  | "maxMessagesWhileBackpressured"
+  | "rateLimit"
+  | "releaseReceivedBuffers"
 >;
 
 /**
@@ -53,16 +63,28 @@ export interface ConnectionHost<D, T extends Transport> {
   readonly backpressure: BackpressureWatch<Connection<D, T>>;
   /** The endpoint's topic subscriptions. */
   readonly topics: TopicMembership<T>;
+  /** The channels layer, when the `channels` option is set. */
+  readonly channels?: ChannelService<D> | undefined;
   /** Passes a handler's error to the `error` handler (or logs it). */
   reportError(socket: Socket<D>, err: unknown): void;
   /** Counts one event in `stats`. */
   count(stat: Stat): void;
+  /** The sizes of received messages, for `metrics()` (histogram.ts). */
+  readonly messageSizes: Pick<MessageSizeHistogram, "observe">;
   /** Gives back the maxConnections slot the upgrade took (called once). */
   upgradeEnded(): void;
   /** The connection is open. */
   track(conn: Connection<D, T>): void;
   /** The connection is closed. */
   untrack(conn: Connection<D, T>): void;
+  /**
+   * The connection was closed on the library's side but the engine could
+   * not drop it (Deno): it keeps its slots (lingering.ts) until
+   * `endLingering`. Called before the `untrack` of its close.
+   */
+  startLingering(conn: Connection<D, T>): void;
+  /** The engine reported an already closed connection closed (a lingering one is let go at last; otherwise nothing). */
+  endLingering(conn: Connection<D, T>): void;
 }
 
 /** A value that may be a promise: handlers may be sync or async. */
@@ -71,7 +93,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** One connection's state; the adapter feeds it events, the Socket reads it. */
-export class Connection<D = unknown, T extends Transport = Transport> implements SocketBackend, TopicMember<T>, Drainable, Sweepable {
+export class Connection<D = unknown, T extends Transport = Transport>
+  implements SocketBackend, TopicMember<T>, Drainable, Sweepable, ChannelConnection<D> {
   /** The adapter's socket handle. */
   readonly transport: T;
   /** The face handlers see. */
@@ -82,6 +105,8 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   #heard = true;
   /** Keep-alive sweeps in a row that saw nothing from the peer. */
   #silentSweeps = 0;
+  /** Messages received since a send to this peer was refused at backpressureLimit; -1 when none was (or it drained since). */
+  #messagesWhileRefused = -1;
   /** Only on servers with `rateLimit`: undefined costs one comparison per message. */
   readonly #limiter: RateLimiter | undefined;
   /** Resolvers of `socket.drained()` promises. */
@@ -95,6 +120,10 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   readonly #maxMessageBytes: number;
   /** releaseReceivedBuffers: detach a received ArrayBuffer after a sync handler (Deno). */
   readonly #releaseBuffers: boolean;
+  /** The channels session: set once, at creation, only on a connection that agreed to fullduplex.channels.v1. */
+  readonly #channel: ChannelSession | undefined;
+  /** A channels connection (its topic engine sends it framed publications). */
+  readonly channels: boolean;
 
   constructor(host: ConnectionHost<D, T>, transport: T, data: D, remote: RemoteAddress, protocol: string) {
     this.#host = host;
@@ -104,6 +133,9 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     this.#maxMessageBytes = host.capabilities.nativeMaxMessageBytes ? 0 : limits.maxMessageBytes;
     this.#releaseBuffers = limits.releaseReceivedBuffers;
     this.socket = new Socket<D>(this, data, remote, protocol);
+    const service = host.channels;
+    this.#channel = service !== undefined && protocol === CHANNELS_PROTOCOL ? service.open(this) : undefined;
+    this.channels = this.#channel !== undefined;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed (only this class changes it). */
@@ -113,6 +145,12 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
 
   bufferedAmount(): number {
     return this.#state === CLOSED ? 0 : this.transport.bufferedAmount;
+  }
+
+  /** What the application sends (socket.send and friends): tagged `m` on a channels connection. */
+  sendApp(data: string | Uint8Array): SendResult {
+    if (this.#channel === undefined) return this.send(data);
+    return this.send(typeof data === "string" ? appText(data) : appBinary(data));
   }
 
   send(data: string | Uint8Array): SendResult {
@@ -133,6 +171,7 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     }
     // "dropped" on an open socket: the engine refused it at backpressureLimit.
     host.count("backpressureDrops");
+    if (this.#messagesWhileRefused < 0) this.#messagesWhileRefused = 0;
     host.backpressure.watch(this);
     if (host.limits.onBackpressureLimit === "close") {
       host.count("backpressureCloses");
@@ -152,8 +191,23 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
+  /**
+   * A message arrived while sends to this peer are refused (called only
+   * then). Past `maxMessagesWhileBackpressured` the peer is closed with
+   * 1008: it keeps asking for replies it does not read. True when closed
+   * (the message is not delivered).
+   */
+  #flooded(): boolean {
+    const host = this.#host;
+    if (++this.#messagesWhileRefused <= host.limits.maxMessagesWhileBackpressured) return false;
+    host.count("backpressureFloodCloses");
+    this.#closeSafely(CloseCode.PolicyViolation, "sends while reading nothing: backpressure limit reached");
+    return true;
+  }
+
   /** The buffer crossed to lowWaterMark or below (backpressure.ts, once per crossing). */
   belowLowWater(): void {
+    this.#messagesWhileRefused = -1; // refused sends are over: a flood count starts again at the next one
     this.#host.count("drains");
     this.#wakeDrainWaiters();
     const handler = this.#host.handlers.drain;
@@ -187,10 +241,10 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   /**
    * Called by the adapter for every whole message. Never throws: what can
    * fail in here (the handler, or an engine call on a rare branch) goes to
-   * failed(). On the common path, one `try` around the handler only, as
-   * before (guard() inlined: a closure per message costs ~7–13 ns on Deno,
-   * and a `try` over the whole method measured a few % on Deno's
-   * small-message path, bench/micro.ts).
+   * failed(). On the common path, one `try` around the handler only (guard()
+   * inlined: a closure per message costs ~7–13 ns on Deno; a `try` over the
+   * whole method measured ~4% more on Deno's small-message path,
+   * bench/micro.ts).
    */
   received(data: string | Uint8Array | ArrayBuffer): void {
     this.#heard = true;
@@ -198,6 +252,12 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     const limiter = this.#limiter;
     if (limiter !== undefined && !limiter.take()) {
       this.#overRate();
+      return;
+    }
+    if (this.#messagesWhileRefused >= 0 && this.#flooded()) return;
+    const channel = this.#channel;
+    if (channel !== undefined) {
+      this.#channelReceived(channel, data);
       return;
     }
     const host = this.#host;
@@ -214,6 +274,8 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
       this.#closeSafely(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
       return;
     }
+    // metrics(): 2 compares, 1 increment, 1 add. Text counts UTF-16 units (UTF-8 bytes would cost an encode).
+    host.messageSizes.observe(typeof data === "string" ? data.length : data.byteLength);
     const handler = host.handlers.message;
     if (handler === undefined) return;
     try {
@@ -241,6 +303,48 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     } catch (err) {
       this.failed(err);
     }
+  }
+
+  /** A frame of a channels connection: size limit, then the channels layer decodes it (a throw in it goes to failed()). */
+  #channelReceived(channel: ChannelSession, data: string | Uint8Array | ArrayBuffer): void {
+    const max = this.#maxMessageBytes;
+    if (max !== 0 && tooBig(data, max)) {
+      this.#closeSafely(CloseCode.MessageTooBig, `message exceeds ${max} bytes`);
+      return;
+    }
+    try {
+      channel.received(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** An application frame of a channels connection, tag removed: heartbeat (tagged too), then `message`. */
+  appReceived(data: string | Uint8Array): void {
+    if (this.#state !== OPEN) return;
+    const host = this.#host;
+    const hb = host.heartbeat;
+    if (hb !== undefined && typeof data === "string" && data === hb.ping) {
+      this.sendApp(hb.pong);
+      return;
+    }
+    // metrics(): 2 compares, 1 increment, 1 add. Text counts UTF-16 units (UTF-8 bytes would cost an encode).
+    host.messageSizes.observe(typeof data === "string" ? data.length : data.byteLength);
+    const handler = host.handlers.message;
+    if (handler === undefined) return;
+    this.guard(() => handler(this.socket, Message.from(data)));
+  }
+
+  /** `socket.request()`: only on a channels connection. */
+  request(value: unknown, timeout: number): Promise<unknown> {
+    if (this.#channel === undefined) {
+      return Promise.reject(
+        new InvalidStateError(
+          "socket.request() needs a channels connection: set the server's channels option and connect with { channels: true }",
+        ),
+      );
+    }
+    return this.#channel.request(value, timeout);
   }
 
   /** A message over `rateLimit`: drop it or close, as configured; counted either way. */
@@ -275,9 +379,25 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     } else if (this.transport.ping()) this.#host.count("pingsSent");
   }
 
+  /**
+   * The keep-alive sweep found that none of the data queued for this peer
+   * was written for two sweeps in a row (write_stall.ts): it reads nothing.
+   * Counted as an idle timeout, and dropped (on Deno: closed, then
+   * lingering if the peer never answers).
+   */
+  dropStalled(): void {
+    this.#host.count("idleTimeouts");
+    this.terminate();
+  }
+
   /** Called by the adapter when the engine reports the socket closed (any number of times). */
   closed(code: number | undefined, reason: string | undefined): void {
-    if (this.#state === CLOSED) return; // Deno fires close twice after an idle timeout.
+    if (this.#state === CLOSED) {
+      // Deno fires close twice after an idle timeout; and a connection that
+      // lingered (forceClosed) is reported by the engine only now.
+      this.#host.endLingering(this);
+      return;
+    }
     const wasOpen = this.#state !== CONNECTING;
     this.#state = CLOSED;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
@@ -292,6 +412,7 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
     if (handler !== undefined) this.guard(() => handler(this.socket, info), false);
     // After the handler, so that `close` can still read socket.topics.
     host.topics.leaveAll(this);
+    this.#channel?.closed();
   }
 
   /**
@@ -342,7 +463,8 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   forceClosed(code: number, reason: string): void {
     if (this.#state === CLOSED) return;
     this.#sentClose ??= { code, reason };
-    this.transport.terminate();
+    // Deno cannot drop TCP: the engine keeps this connection until the peer's TCP ends (lingering.ts).
+    if (!this.transport.terminate()) this.#host.startLingering(this);
     this.closed(code, reason);
   }
 
@@ -351,6 +473,17 @@ export class Connection<D = unknown, T extends Transport = Transport> implements
   }
 
   unsubscribe(topic: string): void {
+    const channel = this.#channel;
+    const had = channel !== undefined && this.#state === OPEN && this.topics().has(topic);
+    this.#host.topics.unsubscribe(this, topic);
+    if (had) channel.ended(topic);
+  }
+
+  join(topic: string): void {
+    this.#host.topics.subscribe(this, topic);
+  }
+
+  leave(topic: string): void {
     this.#host.topics.unsubscribe(this, topic);
   }
 

@@ -8,14 +8,26 @@
  * @module
  */
 
+import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 import { CloseCode } from "../shared/close_codes.ts";
+import { InvalidStateError } from "../shared/errors.ts";
+import type { PresenceMember } from "../shared/channel_wire.ts";
+import { resolveChannels } from "./channel_options.ts";
+import { CHANNEL_SERVICE } from "./channel_port.ts";
+import type { ChannelService, ChannelServiceFactory } from "./channel_port.ts";
 import type { RemoteAddress } from "../shared/types.ts";
+import { AddressLimits, addressKey } from "./address_limits.ts";
+import type { AddressRefusal } from "./address_limits.ts";
 import { BackpressureWatch } from "./backpressure.ts";
 import { Connection } from "./connection.ts";
 import type { ConnectionHost } from "./connection.ts";
 import { resolveServerHeartbeat } from "./heartbeat.ts";
 import type { ResolvedServerHeartbeat } from "./heartbeat.ts";
+import { CONNECTION_DURATION_BOUNDS, Histogram, MessageSizeHistogram } from "./histogram.ts";
 import { KeepAliveSweep } from "./keepalive.ts";
+import { formatMetrics, metricsTopics } from "./metrics.ts";
+import type { MetricsOptions } from "./metrics.ts";
+import { Lingering } from "./lingering.ts";
 import { resolveLimits } from "./options.ts";
 import type { ResolvedLimits, UpgradeAccept, WebSocketOptions } from "./options.ts";
 import { checkOrigin } from "./origins.ts";
@@ -81,15 +93,30 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   /** Topic subscriptions and publishing (the adapter's fan-out engine, plus the broker). */
   readonly topics: TopicHub<T>;
   readonly backpressure: BackpressureWatch<Connection<D, T>>;
-  readonly #connections: Set<Connection<D, T>> = new Set();
-  /** Only where the engine's own idle timeout cannot be trusted (Bun). */
+  /** The channels layer, or undefined when the `channels` option is not set. */
+  readonly channels: ChannelService<D> | undefined;
+  /** The protocols to agree to, in order: channels first when on. */
+  readonly #protocols: readonly string[];
+  /** Open connections, each with the performance.now() it opened at (for the duration histogram). */
+  readonly #connections: Map<Connection<D, T>, number> = new Map();
+  /** The open connections, as an iterable the keep-alive sweep can read at every round. */
+  readonly #openConnections: Iterable<Connection<D, T>> = { [Symbol.iterator]: () => this.#connections.keys() };
+  /** The stall check (both runtimes) and, where the engine's idle timeout cannot be trusted (Bun), the pings. */
   readonly #keepAlive: KeepAliveSweep | undefined;
+  /** Per-address connection cap and upgrade rate (address_limits.ts), when configured. */
+  readonly #addresses: AddressLimits | undefined;
+  /** Closed connections the engine still holds (lingering.ts). */
+  readonly #lingering: Lingering<Connection<D, T>>;
   #closing = false;
   #allClosed: (() => void) | undefined;
   /** Upgrades accepted (or still in the `upgrade` hook) whose connection is not open yet. */
   #pending = 0;
   /** Counters behind `stats`: every one is counted here, through count(). */
   readonly #counters: Counters = newCounters();
+  /** Sizes of received messages: fed by Connection.received, once per message. */
+  readonly messageSizes: MessageSizeHistogram = new MessageSizeHistogram();
+  /** Durations of closed connections in seconds: fed by untrack(). */
+  readonly #durations: Histogram = new Histogram(CONNECTION_DURATION_BOUNDS);
 
   constructor(options: WebSocketOptions<D>, port: AdapterPort<T>) {
     this.handlers = options;
@@ -97,9 +124,27 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     this.capabilities = port.capabilities;
     this.heartbeat = resolveServerHeartbeat(options.heartbeat);
     this.backpressure = new BackpressureWatch(this.limits.lowWaterMark);
-    this.topics = new TopicHub<T>(port.topics, options.broker, (err) => this.reportError(undefined, err));
+    const channels = resolveChannels(options.channels);
+    const factory = (options as { [CHANNEL_SERVICE]?: ChannelServiceFactory })[CHANNEL_SERVICE];
+    if (channels !== undefined && factory === undefined) {
+      throw new TypeError("channels: this endpoint was built without the channels layer (use serve() or createHandler())");
+    }
+    this.topics = new TopicHub<T>(port.topics, options.broker, (err) => this.reportError(undefined, err), channels !== undefined);
+    this.channels = channels === undefined ? undefined : factory!<D>({
+      options: channels,
+      broker: options.broker,
+      publish: (topic, data) => this.topics.publish(topic, data, undefined),
+      report: (socket, err) => this.reportError(socket, err),
+      count: (stat) => this.count(stat),
+    });
+    this.#protocols = channels === undefined ? this.limits.protocols : [CHANNELS_PROTOCOL, ...this.limits.protocols];
     const idle = this.limits.idleTimeout;
-    this.#keepAlive = port.capabilities.nativeIdleTimeout || idle === 0 ? undefined : new KeepAliveSweep(idle, this.#connections);
+    this.#keepAlive = idle === 0 ? undefined : new KeepAliveSweep(idle, this.#openConnections, !port.capabilities.nativeIdleTimeout);
+    const { maxConnectionsPerAddress, upgradeRateLimit } = this.limits;
+    if (maxConnectionsPerAddress !== Infinity || upgradeRateLimit !== undefined) {
+      this.#addresses = new AddressLimits(maxConnectionsPerAddress, upgradeRateLimit, () => performance.now());
+    }
+    this.#lingering = new Lingering<Connection<D, T>>((conn) => this.#releaseAddress(conn.socket.remoteAddress));
   }
 
   /** Open connections now. */
@@ -109,7 +154,25 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { connections: this.#connections.size, pendingUpgrades: this.#pending, ...this.#counters };
+    return { connections: this.#connections.size, pendingUpgrades: this.#pending, lingering: this.#lingering.size, ...this.#counters };
+  }
+
+  /**
+   * The endpoint's figures in the Prometheus text format (metrics.ts). The
+   * costs are here, at scrape time: one pass over the open connections
+   * (queued bytes) and one over all subscriptions (per-topic counts).
+   */
+  metrics(options?: MetricsOptions): string {
+    const topicLimit = metricsTopics(options);
+    let queuedBytes = 0;
+    for (const conn of this.#connections.keys()) queuedBytes += conn.bufferedAmount();
+    return formatMetrics({
+      stats: this.stats,
+      queuedBytes,
+      topics: this.topics.subscribersPerTopic(),
+      messageSizes: this.messageSizes.snapshot(),
+      connectionDurations: this.#durations.snapshot(),
+    }, topicLimit);
   }
 
   /** Counts one event in `stats`. */
@@ -130,7 +193,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   /**
    * Decides an upgrade: handshake checks, then the user's hook. Returns the
    * accepted upgrade (holding a maxConnections slot until its connection
-   * opens, or the adapter calls upgradeEnded()), or a Response that refuses it.
+   * opens, or the adapter calls upgradeAborted()), or a Response that refuses it.
    */
   async prepareUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
     if (!isWebSocketUpgrade(req)) {
@@ -148,14 +211,38 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       return badOrigin;
     }
     // Upgrades still in progress count too, so a burst cannot overshoot the limit.
-    if (this.#connections.size + this.#pending >= this.limits.maxConnections) {
+    // Lingering ones too (Deno): the engine still holds them.
+    if (this.#connections.size + this.#pending + this.#lingering.size >= this.limits.maxConnections) {
       this.count("refusedMaxConnections");
       return new Response("too many connections\n", { status: 503, headers: { "retry-after": "1" } });
     }
+    const refused = this.#addresses?.admit(addressKey(remote.address));
+    if (refused !== undefined) return this.#refuseAddress(refused);
     this.#pending++;
     const decision = await this.#decideUpgrade(req, remote);
-    if (decision instanceof Response) this.upgradeEnded();
+    if (decision instanceof Response) this.upgradeAborted(remote);
     return decision;
+  }
+
+  /**
+   * An upgrade admitted by prepareUpgrade will not become a connection (the
+   * hook refused it, or the engine did): gives back its maxConnections and
+   * per-address slots. The adapter calls this, once, instead of upgradeEnded.
+   */
+  upgradeAborted(remote: RemoteAddress): void {
+    this.upgradeEnded();
+    this.#releaseAddress(remote);
+  }
+
+  #releaseAddress(remote: RemoteAddress): void {
+    this.#addresses?.release(addressKey(remote.address));
+  }
+
+  #refuseAddress(refused: AddressRefusal): Response {
+    const rate = refused.reason === "rate";
+    this.count(rate ? "refusedUpgradeRate" : "refusedPerAddress");
+    const body = rate ? "too many upgrades from this address" : "too many connections from this address";
+    return new Response(body + "\n", { status: 429, headers: { "retry-after": String(refused.retryAfter) } });
   }
 
   async #decideUpgrade(req: Request, remote: RemoteAddress): Promise<AcceptedUpgrade<D> | Response> {
@@ -169,7 +256,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
         if (result instanceof Response) return result;
         if (result !== undefined && result !== null) accept = result;
       }
-      const protocol = chooseProtocol(offered, this.limits.protocols, accept.protocol);
+      const protocol = chooseProtocol(offered, this.#protocols, accept.protocol);
       return { data: accept.data as D, protocol, headers: checkedHeaders(accept.headers), remote };
     } catch (err) {
       this.reportError(undefined, err);
@@ -183,16 +270,33 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   }
 
   track(conn: Connection<D, T>): void {
-    this.#connections.add(conn);
+    this.#connections.set(conn, performance.now());
     this.#keepAlive?.start();
   }
 
   untrack(conn: Connection<D, T>): void {
-    this.#connections.delete(conn);
+    const openedAt = this.#connections.get(conn); // undefined if it never opened
+    if (openedAt !== undefined && this.#connections.delete(conn)) this.#durations.observe((performance.now() - openedAt) / 1000);
+    // A lingering connection keeps its per-address slot until the engine lets it go.
+    if (!this.#lingering.has(conn)) this.#releaseAddress(conn.socket.remoteAddress);
     if (this.#connections.size === 0) {
       this.#keepAlive?.stop();
       this.#allClosed?.();
     }
+  }
+
+  /** The members of `topic` (`server.presence()`): needs `channels.presence`. */
+  presence(topic: string): PresenceMember[] {
+    if (this.channels === undefined) throw new InvalidStateError("presence() needs the channels option with channels.presence");
+    return this.channels.members(topic);
+  }
+
+  startLingering(conn: Connection<D, T>): void {
+    this.#lingering.start(conn);
+  }
+
+  endLingering(conn: Connection<D, T>): void {
+    this.#lingering.end(conn);
   }
 
   /** Sends an error to the `error` handler, or logs it when there is none. */
@@ -224,13 +328,20 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
     this.#closing = true;
     if (this.#connections.size > 0) {
       const done = new Promise<void>((resolve) => (this.#allClosed = resolve));
-      for (const conn of [...this.#connections]) conn.closeInternal(code, reason);
+      for (const conn of [...this.#connections.keys()]) conn.closeInternal(code, reason);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
       clearTimeout(timer);
-      for (const conn of [...this.#connections]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
+      for (const conn of [...this.#connections.keys()]) conn.forceClosed(CloseCode.Abnormal, "shutdown timed out");
     }
     this.#keepAlive?.stop();
+    if (this.channels !== undefined) {
+      try {
+        await this.channels.close();
+      } catch (err) {
+        this.reportError(undefined, err);
+      }
+    }
     await this.topics.close();
   }
 }

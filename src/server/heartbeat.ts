@@ -27,25 +27,6 @@ export interface ServerHeartbeatOptions {
   pong?: string;
 }
 
-/**
- * The `heartbeat` option of a server endpoint (mixed into its options).
- *
- * @example An echo server that echoes "ping" too (no heartbeat answer)
- * ```ts
- * import { serve } from "@fullduplex/fullduplex";
- * serve({ port: 0, heartbeat: false, message: (socket, msg) => socket.send(msg.text()) });
- * ```
- */
-export interface ServerHeartbeatOption {
-  /**
-   * Answers the client heartbeat: a text message equal to `ping` gets `pong`
-   * back and is not passed to the `message` handler. `false` turns it off
-   * (the handler then sees every message). Default
-   * `{ ping: "ping", pong: "pong" }`.
-   */
-  heartbeat?: ServerHeartbeatOptions | false;
-}
-
 /** Resolved heartbeat texts. */
 export interface ResolvedServerHeartbeat {
   ping: string;

@@ -7,8 +7,10 @@
 import type { Message } from "../shared/message.ts";
 import type { CloseInfo, RemoteAddress } from "../shared/types.ts";
 import type { Socket } from "./socket.ts";
-import type { TopicOptions } from "./pubsub.ts";
-import type { ServerHeartbeatOption } from "./heartbeat.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { ServerHeartbeatOptions } from "./heartbeat.ts";
+import type { ChannelsOptions } from "./channel_options.ts";
+import { CHANNELS_PROTOCOL } from "../shared/channel_wire.ts";
 
 /**
  * What the `upgrade` hook learns besides the request.
@@ -142,7 +144,9 @@ export interface WebSocketLimits {
   maxMessageBytes?: number;
   /**
    * Seconds without any data or pong from a peer before it is closed (it is
-   * pinged half-way). 0 turns keep-alive off. Default 60.
+   * pinged half-way). A peer that reads none of the data queued for it for
+   * that long is closed too, even if it keeps sending (no ping can reach it
+   * behind the queue). 0 turns keep-alive off. Default 60.
    */
   idleTimeout?: number;
   /**
@@ -156,6 +160,34 @@ export interface WebSocketLimits {
    * touched. Default: no limit.
    */
   maxConnections?: number;
+  /**
+   * Most connections one remote address may hold at once: open ones,
+   * upgrades in progress, and (Deno) closed ones whose peer never answered
+   * the close and whose TCP connection the engine still holds. Beyond it,
+   * upgrades get 429 with `Retry-After` (counted in
+   * `stats.refusedPerAddress`). IPv6 addresses count by their /64 prefix.
+   * Behind a reverse proxy every connection comes from the proxy's address:
+   * leave this off there and limit per client at the proxy. Default: no limit.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Upgrade attempts per second one remote address may make (a token
+   * bucket with a burst). Beyond it, upgrades get 429 with `Retry-After`
+   * (counted in `stats.refusedUpgradeRate`). Every upgrade request counts,
+   * accepted or not. Same caveat behind a proxy as `maxConnectionsPerAddress`.
+   * Default: no limit.
+   */
+  upgradeRateLimit?: UpgradeRateLimitOptions;
+  /**
+   * Messages a peer may send while sends to it are refused at
+   * `backpressureLimit` (it asks for replies and reads none) before it is
+   * closed with 1008 (counted in `stats.backpressureFloodCloses`). The count
+   * starts at the first refused send and ends when its buffer drains to
+   * `lowWaterMark`. Unlike `onBackpressureLimit: "close"`, a peer that is
+   * merely slow to receive broadcasts keeps its connection: only one that
+   * keeps sending while it reads nothing is closed. Default: no limit.
+   */
+  maxMessagesWhileBackpressured?: number;
   /**
    * Messages per second each connection may send, with a burst. When
    * exceeded: `"close"` (1008) or `"drop"` (the message is discarded and
@@ -176,8 +208,12 @@ export interface WebSocketLimits {
    */
   lowWaterMark?: number;
   /**
-   * Most bytes queued for one peer. A send beyond it is refused
-   * (`send()` returns `"dropped"`) and `onBackpressureLimit` applies.
+   * Most memory queued for one peer, in bytes. A send beyond it is refused
+   * (`send()` returns `"dropped"`) and `onBackpressureLimit` applies. What
+   * counts is what the engine holds: on Bun the queued bytes (frame headers
+   * included); on Deno the queued bytes plus 1 KiB per queued send, the
+   * measured cost of one inside Deno's engine (so a peer asking for tiny
+   * replies is refused after ~16,000 queued sends, not 2 million).
    * Default 16777216 (16 MiB).
    */
   backpressureLimit?: number;
@@ -223,6 +259,23 @@ export interface RateLimitOptions {
 }
 
 /**
+ * Upgrade attempts one remote address may make (a token bucket per address).
+ *
+ * @example
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * // 2 upgrades a second per address on average, bursts of 10; beyond that, 429 with Retry-After.
+ * serve({ port: 8080, upgradeRateLimit: { perSecond: 2, burst: 10 }, maxConnectionsPerAddress: 32 });
+ * ```
+ */
+export interface UpgradeRateLimitOptions {
+  /** Sustained upgrades per second per address. */
+  perSecond: number;
+  /** Upgrades allowed at once above the rate. Default: `perSecond` (at least 1). */
+  burst?: number;
+}
+
+/**
  * Options of {@link createHandler}: handlers plus limits (plus an optional topic broker).
  *
  * @example
@@ -233,7 +286,22 @@ export interface RateLimitOptions {
  * const ws = createHandler(options);
  * ```
  */
-export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits, TopicOptions, ServerHeartbeatOption {}
+export interface WebSocketOptions<D = unknown> extends WebSocketHandlers<D>, WebSocketLimits {
+  /**
+   * Carries `publish` to the subscribers of every server sharing it (Redis,
+   * `MemoryBroker`, your own). Default: none, topics stay in this server.
+   */
+  broker?: Broker;
+  /**
+   * Answers the client heartbeat: a text message equal to `ping` gets `pong`
+   * back and is not passed to the `message` handler. `false` turns it off
+   * (the handler then sees every message). Default
+   * `{ ping: "ping", pong: "pong" }`.
+   */
+  heartbeat?: ServerHeartbeatOptions | false;
+  /** Turns channels on (docs/channels.md): clients subscribe and publish themselves under `authorize`. Default: off. */
+  channels?: ChannelsOptions<D>;
+}
 
 /** Resolved limits with defaults applied. Internal. */
 export interface ResolvedLimits {
@@ -249,11 +317,17 @@ export interface ResolvedLimits {
   maxConnections: number;
   /** The per-connection rate limit, or undefined for none. */
   rateLimit: Readonly<Required<RateLimitOptions>> | undefined;
+  /** `Infinity` when there is no per-address limit. */
+  maxConnectionsPerAddress: number;
+  /** The per-address upgrade rate limit, or undefined for none. */
+  upgradeRateLimit: Readonly<Required<UpgradeRateLimitOptions>> | undefined;
+  /** `Infinity` when there is no limit. */
+  maxMessagesWhileBackpressured: number;
   /** Normalised origins (`URL.origin`), or undefined for any origin. */
   origins: ReadonlySet<string> | undefined;
   /** Bytes below which a socket counts as drained. */
   lowWaterMark: number;
-  /** Most bytes queued for one peer. */
+  /** Most memory queued for one peer (Deno: bytes plus 1 KiB per queued send). */
   backpressureLimit: number;
   /** What a send past the limit does besides being refused. */
   onBackpressureLimit: "close" | "drop";
@@ -269,6 +343,9 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = Object.freeze({
   closeTimeout: 5,
   maxConnections: Infinity,
   rateLimit: undefined,
+  maxConnectionsPerAddress: Infinity,
+  upgradeRateLimit: undefined,
+  maxMessagesWhileBackpressured: Infinity,
   origins: undefined,
   lowWaterMark: 64 * 1024,
   backpressureLimit: 16 * 1024 * 1024,
@@ -292,16 +369,20 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string" || !TOKEN.test(p))) {
     throw new TypeError('protocols must be an array of subprotocol names (HTTP tokens such as "chat.v1")');
   }
+  if (protocols.includes(CHANNELS_PROTOCOL)) {
+    throw new TypeError(`protocols: ${CHANNELS_PROTOCOL} is agreed by the channels option, not listed in protocols`);
+  }
   return {
     protocols: [...protocols],
     maxMessageBytes: checkNumber("maxMessageBytes", options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes, 1, 2 ** 31 - 1, true),
     // Bun's native ceiling is 960 s; we keep the same upper bound on both runtimes.
     idleTimeout: checkNumber("idleTimeout", options.idleTimeout ?? DEFAULT_LIMITS.idleTimeout, 0, 960),
     closeTimeout: checkNumber("closeTimeout", options.closeTimeout ?? DEFAULT_LIMITS.closeTimeout, 0.01, 3600),
-    maxConnections: options.maxConnections === undefined
-      ? Infinity
-      : checkNumber("maxConnections", options.maxConnections, 1, 2 ** 31 - 1, true),
+    maxConnections: optionalLimit("maxConnections", options.maxConnections),
     rateLimit: resolveRateLimit(options.rateLimit),
+    maxConnectionsPerAddress: optionalLimit("maxConnectionsPerAddress", options.maxConnectionsPerAddress),
+    upgradeRateLimit: resolveUpgradeRateLimit(options.upgradeRateLimit),
+    maxMessagesWhileBackpressured: optionalLimit("maxMessagesWhileBackpressured", options.maxMessagesWhileBackpressured, 0),
     origins: resolveOrigins(options.origins),
     lowWaterMark: checkNumber("lowWaterMark", options.lowWaterMark ?? DEFAULT_LIMITS.lowWaterMark, 0, 2 ** 31 - 1, true),
     backpressureLimit: checkNumber(
@@ -314,6 +395,21 @@ export function resolveLimits(options: WebSocketLimits): ResolvedLimits {
     onBackpressureLimit: checkChoice("onBackpressureLimit", options.onBackpressureLimit ?? DEFAULT_LIMITS.onBackpressureLimit),
     releaseReceivedBuffers: checkBoolean("releaseReceivedBuffers", options.releaseReceivedBuffers ?? DEFAULT_LIMITS.releaseReceivedBuffers),
   };
+}
+
+/** An optional whole-number limit: Infinity when absent. */
+function optionalLimit(name: string, value: number | undefined, min = 1): number {
+  return value === undefined ? Infinity : checkNumber(name, value, min, 2 ** 31 - 1, true);
+}
+
+function resolveUpgradeRateLimit(rate: UpgradeRateLimitOptions | undefined): Readonly<Required<UpgradeRateLimitOptions>> | undefined {
+  if (rate === undefined) return undefined;
+  if (typeof rate !== "object" || rate === null) {
+    throw new TypeError("upgradeRateLimit must be an object such as { perSecond: 5, burst: 20 }");
+  }
+  const perSecond = checkNumber("upgradeRateLimit.perSecond", rate.perSecond, 0.001, 1e6);
+  const burst = checkNumber("upgradeRateLimit.burst", rate.burst ?? Math.max(1, perSecond), 1, 1e6);
+  return Object.freeze({ perSecond, burst });
 }
 
 function checkBoolean(name: string, value: unknown): boolean {

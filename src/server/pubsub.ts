@@ -8,27 +8,9 @@
  */
 
 import type { Broker, BrokerListener, BrokerMessage } from "../broker/broker.ts";
+import { binaryPublication, controlFrame } from "../shared/channel_wire.ts";
 import { ReadyStates } from "../shared/types.ts";
 import type { TopicEngine, TopicMember } from "./topics.ts";
-
-/**
- * The topic option of `serve()` and `createHandler()`.
- *
- * @example Servers sharing one broker share their topics
- * ```ts
- * import { MemoryBroker, serve } from "@fullduplex/fullduplex";
- * import type { TopicOptions } from "@fullduplex/fullduplex";
- * const topics: TopicOptions = { broker: new MemoryBroker() };
- * const server = serve({ port: 0, ...topics, open: (socket) => socket.subscribe("news") });
- * ```
- */
-export interface TopicOptions {
-  /**
-   * Carries `publish` to the subscribers of every server sharing it (Redis,
-   * {@link MemoryBroker}, your own). Default: none, topics stay in this server.
-   */
-  broker?: Broker;
-}
 
 /**
  * Options of `socket.publish` and `socket.publishJson`.
@@ -55,7 +37,24 @@ export function checkTopic(topic: unknown): string {
   if (typeof topic !== "string" || topic.length === 0) {
     throw new TypeError(`a topic must be a non-empty string, got ${typeof topic === "string" ? '""' : typeof topic}`);
   }
+  // U+0000 is kept for the library's internal topics (channel fan-out, presence), so no user topic can collide with them.
+  if (topic.includes("\u0000")) throw new TypeError("a topic must not contain U+0000 (reserved for internal topics)");
   return topic;
+}
+
+/**
+ * The engine topic channels connections subscribe to instead of `topic`:
+ * one publish sends the raw payload to `topic` and the `msg`/`p` frame to
+ * this one, so each kind is framed once per publish (one native publish
+ * each on Bun). Internal.
+ */
+export function channelEngineTopic(topic: string): string {
+  return "\u0000fd.ch:" + topic;
+}
+
+/** A publication as channels connections receive it (docs/channels.md). */
+function channelFrame(topic: string, data: string | Uint8Array): string | Uint8Array {
+  return typeof data === "string" ? controlFrame({ t: "msg", topic, data }) : binaryPublication(topic, data);
 }
 
 /** The subscription calls a connection makes (the part of the hub connection.ts sees). */
@@ -85,14 +84,34 @@ export class TopicHub<T> implements TopicMembership<T> {
   readonly #listener: BrokerListener;
   readonly #report: (err: unknown) => void;
 
-  constructor(engine: TopicEngine<T>, broker: Broker | undefined, report: (err: unknown) => void) {
+  /** Channels are on: publications are also framed for channels subscribers. Off, publishing costs nothing more. */
+  readonly #channels: boolean;
+
+  constructor(engine: TopicEngine<T>, broker: Broker | undefined, report: (err: unknown) => void, channels = false) {
     this.#engine = engine;
     this.#broker = broker;
     this.#report = report;
+    this.#channels = channels;
     // Our own messages were delivered locally already: ignore the broker's copy.
     this.#listener = (message: BrokerMessage) => {
-      if (message.origin !== this.id) this.#engine.publish(message.topic, message.data, undefined);
+      if (message.origin !== this.id) this.#deliver(message.topic, message.data, undefined);
     };
+  }
+
+  /** Local fan-out: raw to plain subscribers, and (channels on) framed once to channels subscribers. */
+  #deliver(topic: string, data: string | Uint8Array, except: TopicMember<T> | undefined): number {
+    const engine = this.#engine;
+    if (!this.#channels) return engine.publish(topic, data, except);
+    const framed = channelEngineTopic(topic);
+    const channelExcept = except?.channels === true ? except : undefined;
+    let delivered = engine.publish(topic, data, channelExcept === undefined ? except : undefined);
+    if (engine.subscriberCount(framed) > 0) delivered += engine.publish(framed, channelFrame(topic, data), channelExcept);
+    return delivered;
+  }
+
+  /** The engine topic `member` is subscribed to for `topic`. */
+  #engineTopic(member: TopicMember<T>, topic: string): string {
+    return member.channels === true ? channelEngineTopic(topic) : topic;
   }
 
   topicsOf(member: TopicMember<T>): ReadonlySet<string> {
@@ -106,7 +125,7 @@ export class TopicHub<T> implements TopicMembership<T> {
     if (topics === undefined) this.#joined.set(member, topics = new Set());
     if (topics.has(topic)) return;
     topics.add(topic);
-    this.#engine.subscribe(member, topic);
+    this.#engine.subscribe(member, this.#engineTopic(member, topic));
     const broker = this.#broker;
     if (broker !== undefined) {
       const n = this.#brokerTopics.get(topic) ?? 0;
@@ -130,7 +149,7 @@ export class TopicHub<T> implements TopicMembership<T> {
   }
 
   #left(member: TopicMember<T>, topic: string): void {
-    this.#engine.unsubscribe(member, topic);
+    this.#engine.unsubscribe(member, this.#engineTopic(member, topic));
     const broker = this.#broker;
     if (broker === undefined) return;
     const n = (this.#brokerTopics.get(topic) ?? 1) - 1;
@@ -150,13 +169,28 @@ export class TopicHub<T> implements TopicMembership<T> {
     checkTopic(topic);
     // The engine leaves out `from` only if it is an open subscriber (Bun's ws.publish skips the sender natively).
     const except = from !== undefined && from.state === ReadyStates.OPEN && this.#joined.get(from)?.has(topic) === true ? from : undefined;
-    const delivered = this.#engine.publish(topic, data, except);
+    const delivered = this.#deliver(topic, data, except);
     if (this.#broker !== undefined) this.#settle(this.#broker.publish({ topic, data, origin: this.id }));
     return delivered;
   }
 
   subscriberCount(topic: string): number {
-    return this.#engine.subscriberCount(checkTopic(topic));
+    const engine = this.#engine;
+    const plain = engine.subscriberCount(checkTopic(topic));
+    return this.#channels ? plain + engine.subscriberCount(channelEngineTopic(topic)) : plain;
+  }
+
+  /**
+   * Local subscribers of every topic that has any, counted from the hub's
+   * own records (the same on both runtimes): one pass over all
+   * subscriptions, for `metrics()` only, so subscribing stays a Set add.
+   */
+  subscribersPerTopic(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const topics of this.#joined.values()) {
+      for (const topic of topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Stops listening to the broker (the broker itself stays open: it may be shared). */

@@ -16,13 +16,30 @@ import type { PublishOptions } from "./pubsub.ts";
 import { replyText } from "./heartbeat.ts";
 import { RESERVED_CLOSE } from "./reserved_close.ts";
 
+/**
+ * Options of `socket.request()`.
+ *
+ * @example
+ * ```ts
+ * import type { SocketRequestOptions } from "@fullduplex/fullduplex";
+ * const options: SocketRequestOptions = { timeout: 2000 };
+ * ```
+ */
+export interface SocketRequestOptions {
+  /** Ms to wait for the client's reply. Default 10000. */
+  timeout?: number;
+}
+
 /** What a Socket asks of its connection (arguments already checked). Internal. */
 export interface SocketBackend {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly state: ReadyState;
   bufferedAmount(): number;
   drained(): Promise<void>;
-  send(data: string | Uint8Array): SendResult;
+  /** Sends an application frame (tagged on a channels connection). */
+  sendApp(data: string | Uint8Array): SendResult;
+  /** A request to the client (channels connections only). */
+  request(value: unknown, timeout: number): Promise<unknown>;
   /** A close the user asked for (1000 or 3000–4999). */
   close(code: number, reason: string): void;
   /** A close the library decides (any code; the reason is cut to 123 bytes). */
@@ -115,12 +132,12 @@ export class Socket<D = unknown> {
    * (the socket is not open, or `backpressureLimit` is reached).
    */
   send(data: SendData): SendResult {
-    return this.#conn.send(framePayload(data, "send"));
+    return this.#conn.sendApp(framePayload(data, "send"));
   }
 
   /** Sends `JSON.stringify(value)` as a text frame. Throws a TypeError for values JSON cannot encode. */
   sendJson(value: unknown): SendResult {
-    return this.#conn.send(jsonPayload(value, "send"));
+    return this.#conn.sendApp(jsonPayload(value, "send"));
   }
 
   /**
@@ -142,7 +159,39 @@ export class Socket<D = unknown> {
    * ```
    */
   reply(request: Message | Record<string, unknown>, value: Record<string, unknown>, idField = "id"): SendResult {
-    return this.#conn.send(replyText(request, value, idField));
+    return this.#conn.sendApp(replyText(request, value, idField));
+  }
+
+  /**
+   * Sends a request to the client (a `req` control message) and resolves
+   * with its answer, `client.onRequest()`'s value: the same correlation,
+   * timeout and error semantics as `client.request()`. Rejects with a
+   * {@link RequestError}: `"timeout"` when no reply came within `timeout`
+   * ms (default 10000), `"closed"` when the connection closed first,
+   * `"rejected"` when the client's handler failed (its message is the
+   * client's). Only on a channels connection (`socket.protocol` is
+   * `fullduplex.channels.v1`); elsewhere it rejects with an
+   * InvalidStateError. `value` must be JSON (a TypeError otherwise).
+   *
+   * @example
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * serve({
+   *   port: 0,
+   *   channels: { authorize: () => true },
+   *   async open(socket) {
+   *     const answer = await socket.request({ question: "ready?" }, { timeout: 5000 });
+   *     console.log(answer);
+   *   },
+   * });
+   * ```
+   */
+  request(value: unknown, options?: SocketRequestOptions): Promise<unknown> {
+    const timeout = options?.timeout ?? 10_000;
+    if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2 ** 31 - 1) {
+      return Promise.reject(new RangeError(`request timeout must be a number of ms from 1 to 2147483647, got ${String(timeout)}`));
+    }
+    return this.#conn.request(value, timeout);
   }
 
   /**
@@ -173,7 +222,10 @@ export class Socket<D = unknown> {
     this.#conn.subscribe(topic);
   }
 
-  /** Ends this socket's subscription to `topic` (nothing happens if there is none). */
+  /**
+   * Ends this socket's subscription to `topic` (nothing happens if there is none). On a channels
+   * connection the client is told (an `end` control message) and does not subscribe to it again.
+   */
   unsubscribe(topic: string): void {
     this.#conn.unsubscribe(topic);
   }

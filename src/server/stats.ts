@@ -21,17 +21,32 @@ export interface ServerStats {
   connections: number;
   /** Upgrades accepted but not open yet (they count towards `maxConnections`). */
   pendingUpgrades: number;
+  /**
+   * Connections closed on the library's side whose TCP connection the engine
+   * still holds (Deno cannot drop one whose peer never answers the close;
+   * each can hold up to `backpressureLimit` of queued data). They count
+   * towards `maxConnections` and `maxConnectionsPerAddress` until the engine
+   * lets them go. Always 0 on Bun.
+   */
+  lingering: number;
   /** Upgrades refused with 503 because of `maxConnections`. */
   refusedMaxConnections: number;
   /** Upgrades refused with 403 because of `origins`. */
   refusedOrigin: number;
+  /** Upgrades refused with 429 because the address held `maxConnectionsPerAddress` connections. */
+  refusedPerAddress: number;
+  /** Upgrades refused with 429 because of `upgradeRateLimit`. */
+  refusedUpgradeRate: number;
   /** Messages discarded by `rateLimit` with `action: "drop"`. */
   rateLimitedMessages: number;
   /** Connections closed (1008) by `rateLimit` with `action: "close"`. */
   rateLimitCloses: number;
   /** Keep-alive pings fullduplex sent (Bun; Deno's engine pings by itself and does not tell). */
   pingsSent: number;
-  /** Connections ended because the peer answered neither data nor pings within `idleTimeout`. */
+  /**
+   * Connections ended because the peer answered neither data nor pings
+   * within `idleTimeout`, or read none of the data queued for it for that long.
+   */
   idleTimeouts: number;
   /** Close handshakes the peer did not answer within `closeTimeout` (the connection was dropped). */
   closeTimeouts: number;
@@ -39,12 +54,20 @@ export interface ServerStats {
   backpressureDrops: number;
   /** Connections closed (1008) because of `backpressureLimit` with `onBackpressureLimit: "close"`. */
   backpressureCloses: number;
+  /** Connections closed (1008) because of `maxMessagesWhileBackpressured`. */
+  backpressureFloodCloses: number;
   /** `drain` crossings (outgoing buffer fell to `lowWaterMark` or below). */
   drains: number;
+  /** Channel requests denied: by `authorize`, by a limit (topic length, subscriptions, presence info) or for a bad topic. */
+  channelDenied: number;
+  /** Malformed channel frames (answered with an `error` control message). */
+  channelMalformed: number;
+  /** Channel control messages denied by `channels.controlRate`. */
+  channelRateLimited: number;
 }
 
 /** The mutable counters behind {@link ServerStats} (connections are counted elsewhere). */
-export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades">;
+export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades" | "lingering">;
 
 /** The name of one counter: what the core's `count()` increments. */
 export type Stat = keyof Counters;
@@ -54,6 +77,8 @@ export function newCounters(): Counters {
   return {
     refusedMaxConnections: 0,
     refusedOrigin: 0,
+    refusedPerAddress: 0,
+    refusedUpgradeRate: 0,
     rateLimitedMessages: 0,
     rateLimitCloses: 0,
     pingsSent: 0,
@@ -61,6 +86,10 @@ export function newCounters(): Counters {
     closeTimeouts: 0,
     backpressureDrops: 0,
     backpressureCloses: 0,
+    backpressureFloodCloses: 0,
     drains: 0,
+    channelDenied: 0,
+    channelMalformed: 0,
+    channelRateLimited: 0,
   };
 }

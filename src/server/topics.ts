@@ -19,6 +19,8 @@ export interface TopicMember<T> {
   readonly transport: T;
   /** The connection's ready state. */
   readonly state: ReadyState;
+  /** A channels connection: it gets publications framed as `msg`/`p` (docs/channels.md). Default false. */
+  readonly channels?: boolean;
   /** Sends under the connection's rules (backpressure; `"dropped"` once not open). */
   send(data: string | Uint8Array): SendResult;
 }

@@ -24,6 +24,12 @@ export interface Transport {
   ping(): boolean;
   /** Bytes accepted by send() that the engine has not written to the network yet. */
   readonly bufferedAmount: number;
+  /**
+   * A number that changes whenever the engine writes queued data to the
+   * network, and stands still while the peer reads nothing (Deno: bytes
+   * written; Bun: drain events). The stall check (write_stall.ts) reads it.
+   */
+  readonly writeProgress: number;
 }
 
 /** What an adapter tells the core about its engine. */

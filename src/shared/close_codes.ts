@@ -41,7 +41,8 @@ export const CloseCode = {
  *
  * @example
  * ```ts
- * import { MAX_CLOSE_REASON_BYTES, utf8ByteLength } from "@fullduplex/fullduplex";
+ * import { MAX_CLOSE_REASON_BYTES } from "@fullduplex/fullduplex/client";
+import { utf8ByteLength } from "./close_codes.ts";
  * const reason = "shutting down for maintenance";
  * console.log(utf8ByteLength(reason) <= MAX_CLOSE_REASON_BYTES); // true
  * ```
@@ -56,7 +57,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { utf8ByteLength } from "@fullduplex/fullduplex";
+ * import { utf8ByteLength } from "./close_codes.ts";
  * utf8ByteLength("héllo"); // 6
  * ```
  */
@@ -84,7 +85,7 @@ export function utf8ByteLength(text: string): number {
  *
  * @example
  * ```ts
- * import { isApplicationCloseCode } from "@fullduplex/fullduplex";
+ * import { isApplicationCloseCode } from "@fullduplex/fullduplex/client";
  * isApplicationCloseCode(4000); // true
  * isApplicationCloseCode(1006); // false
  * ```
@@ -99,7 +100,7 @@ export function isApplicationCloseCode(code: number): boolean {
  *
  * @example
  * ```ts
- * import { assertCloseArgs } from "@fullduplex/fullduplex";
+ * import { assertCloseArgs } from "./close_codes.ts";
  * assertCloseArgs(4001, "bye"); // ok
  * assertCloseArgs(1006, "");    // throws RangeError
  * ```

@@ -23,9 +23,18 @@ export class FullDuplexError extends Error {
   /** Creates an error with a message a user can act on; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
+    this.name = ERROR_NAMES.get(new.target) ?? new.target.name;
   }
 }
+
+/**
+ * The classes' names, spelled out: a minifier renames classes, so in the
+ * minified browser bundle `new.target.name` would be "u" (Bun.build's
+ * `keepNames` does not cover classes in Bun 1.4.5), and so would it in an
+ * app bundled with `esbuild --minify`. Filled at the end of this file; a
+ * subclass defined elsewhere falls back to its own `name`.
+ */
+const ERROR_NAMES = new Map<abstract new (...args: never[]) => FullDuplexError, string>();
 
 /**
  * A client could not open a connection: refused, DNS failure, TLS failure,
@@ -108,7 +117,8 @@ export class QueueFullError extends FullDuplexError {}
  * first (the reply can no longer arrive), `"dropped"` when it waited in the
  * offline queue and was dropped (`queue.whenFull: "drop-oldest"`), and
  * `"invalid"` when a typed client's request got a reply its protocol
- * refuses (an `InvalidReplyError`).
+ * refuses (an `InvalidReplyError`), and `"rejected"` when the peer answered
+ * with an error (a server's `socket.request()` whose client handler threw).
  *
  * @example
  * ```ts
@@ -123,9 +133,9 @@ export class QueueFullError extends FullDuplexError {}
  */
 export class RequestError extends FullDuplexError {
   /** Why the request failed. */
-  readonly reason: "timeout" | "closed" | "dropped" | "invalid";
+  readonly reason: "timeout" | "closed" | "dropped" | "invalid" | "rejected";
   /** Creates the error: `reason` for code, `message` for people. */
-  constructor(reason: "timeout" | "closed" | "dropped" | "invalid", message: string, options?: ErrorOptions) {
+  constructor(reason: "timeout" | "closed" | "dropped" | "invalid" | "rejected", message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;
   }
@@ -144,3 +154,101 @@ export class RequestError extends FullDuplexError {
  * ```
  */
 export class UnsupportedRuntimeError extends FullDuplexError {}
+
+/**
+ * A channel subscription could not be made (`await client.subscribe()`
+ * rejects), ended without `unsubscribe()` (the subscription's `error`
+ * event), or one of its requests (`presence()`) failed. `topic` names the
+ * topic; `kind` says why, for code:
+ *
+ * - `"denied"`: the server refused (`reason` is its words, e.g. from its
+ *   `authorize`), also for a resubscribe after a reconnect;
+ * - `"unavailable"`: the connection did not agree to channels;
+ * - `"timeout"`: no answer within the request timeout;
+ * - `"closed"`: the client closed (or its connection ended for good) first;
+ * - `"ended"`: the server ended the subscription itself;
+ * - `"duplicate"`: this client already holds a subscription to the topic.
+ *
+ * @example
+ * ```ts
+ * import { connect, SubscribeError } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { channels: true });
+ * try {
+ *   await ws.subscribe("room:42");
+ * } catch (err) {
+ *   if (err instanceof SubscribeError && err.kind === "denied") console.log(`not allowed in ${err.topic}: ${err.reason}`);
+ * }
+ * ```
+ */
+export class SubscribeError extends FullDuplexError {
+  /** The topic. */
+  readonly topic: string;
+  /** Why, for code. */
+  readonly kind: "denied" | "unavailable" | "timeout" | "closed" | "ended" | "duplicate";
+  /** Why, for people: the server's words when it refused. */
+  readonly reason: string;
+  /** Creates the error; the message reads `subscription to "<topic>" <kind>: <reason>`. */
+  constructor(
+    topic: string,
+    kind: "denied" | "unavailable" | "timeout" | "closed" | "ended" | "duplicate",
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`subscription to ${JSON.stringify(topic)} ${kind}: ${reason}`, options);
+    this.topic = topic;
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A `subscription.publish()` did not succeed: a publish is never lost
+ * silently. `kind` says why, for code:
+ *
+ * - `"denied"`: the server refused it (`reason` is its words);
+ * - `"dropped"`: it was never sent (dropped from the full offline queue,
+ *   the client closed first, or the new connection has no channels);
+ * - `"closed"`: it was sent, but the connection closed before the server
+ *   answered: it may or may not have been published;
+ * - `"timeout"`: no answer within the request timeout (if it had been sent,
+ *   it may have been published).
+ *
+ * @example
+ * ```ts
+ * import { connect, PublishError } from "@fullduplex/fullduplex";
+ * const ws = await connect("ws://localhost:8080", { channels: true });
+ * const room = await ws.subscribe("room:42");
+ * try {
+ *   await room.publish("hello");
+ * } catch (err) {
+ *   if (err instanceof PublishError) console.log(`${err.kind}: ${err.reason}`);
+ * }
+ * ```
+ */
+export class PublishError extends FullDuplexError {
+  /** The topic. */
+  readonly topic: string;
+  /** Why, for code. */
+  readonly kind: "denied" | "dropped" | "closed" | "timeout";
+  /** Why, for people: the server's words when it denied. */
+  readonly reason: string;
+  /** Creates the error; the message reads `publish to "<topic>" <kind>: <reason>`. */
+  constructor(topic: string, kind: "denied" | "dropped" | "closed" | "timeout", reason: string, options?: ErrorOptions) {
+    super(`publish to ${JSON.stringify(topic)} ${kind}: ${reason}`, options);
+    this.topic = topic;
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
+for (const [type, name] of [
+  [FullDuplexError, "FullDuplexError"],
+  [ConnectError, "ConnectError"],
+  [MessageDecodeError, "MessageDecodeError"],
+  [InvalidStateError, "InvalidStateError"],
+  [QueueFullError, "QueueFullError"],
+  [RequestError, "RequestError"],
+  [UnsupportedRuntimeError, "UnsupportedRuntimeError"],
+  [SubscribeError, "SubscribeError"],
+  [PublishError, "PublishError"],
+] as const) ERROR_NAMES.set(type, name);

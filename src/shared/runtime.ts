@@ -10,8 +10,8 @@
  *
  * @example
  * ```ts
- * import { detectRuntime } from "@fullduplex/fullduplex";
- * import type { RuntimeName } from "@fullduplex/fullduplex";
+ * import { detectRuntime } from "./runtime.ts";
+ * import type { RuntimeName } from "./runtime.ts";
  * const runtime: RuntimeName = detectRuntime();
  * if (runtime === "node") console.log("use the client only");
  * ```
@@ -24,7 +24,7 @@ export type RuntimeName = "deno" | "bun" | "node" | "browser" | "unknown";
  *
  * @example
  * ```ts
- * import { detectRuntime } from "@fullduplex/fullduplex";
+ * import { detectRuntime } from "./runtime.ts";
  * console.log(detectRuntime()); // "deno" or "bun"
  * ```
  */

@@ -8,7 +8,7 @@
  */
 
 import process from "node:process";
-import { detectRuntime } from "../../mod.ts";
+import { detectRuntime } from "../../src/shared/runtime.ts";
 import { CASES, runCase } from "./cases.ts";
 import type { Observation } from "./cases.ts";
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { detectRuntime } from "../../mod.ts";
+import { detectRuntime } from "../../src/shared/runtime.ts";
 
 /** The runtime running this test file. */
 export const RUNTIME = detectRuntime() as "deno" | "bun";

@@ -1,7 +1,11 @@
 // End-to-end: Debian's Chromium (driven by playwright-core) loads the demo
 // page of server.ts, once with the server on Deno and once on Bun; sends
 // text, JSON and binary through the page's buttons, checks the log, restarts
-// the server on the same port and checks the page reconnects by itself.
+// the server on the same port and checks the page reconnects by itself; then
+// opens two more pages and checks each lists the others as online (channels
+// with presence), and that a page closed disappears from the others' lists.
+// Also the chat page of examples/chat.ts: two users join a room, list each
+// other as online, chat, and one leaving disappears from the other's list.
 // Screenshots: artifacts/browser-deno.png, artifacts/browser-bun.png.
 //
 //   node --test tests/node/browser.node.mjs        (needs /usr/bin/chromium:
@@ -135,6 +139,100 @@ for (const runtime of ["deno", "bun"]) {
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot: ${shot}`);
       assert.deepEqual(consoleErrors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)), []);
+    });
+
+    it("lists who is online: two more pages see each other, and one closed leaves the others' lists", async () => {
+      const online = (p) => p.$$eval("#online li", (els) => els.map((el) => el.textContent));
+      /** Waits until the page's online list is exactly `names` (sorted). */
+      const waitOnline = (p, names) =>
+        p.waitForFunction(
+          (want) => JSON.stringify([...document.querySelectorAll("#online li")].map((el) => el.textContent)) === want,
+          JSON.stringify(names),
+          { timeout: WAIT },
+        );
+      // The first page (no ?name=) is listed under the name the server gave it.
+      await page.waitForFunction(() => document.querySelectorAll("#online li").length === 1, null, { timeout: WAIT });
+      const [guest] = await online(page);
+      assert.match(guest, /^guest-[0-9a-f]{4}$/);
+      const ann = await context.newPage();
+      const bob = await context.newPage();
+      for (const p of [ann, bob]) p.on("pageerror", (err) => consoleErrors.push(String(err)));
+      await ann.goto(`http://127.0.0.1:${port}/?name=ann`, { timeout: WAIT });
+      await bob.goto(`http://127.0.0.1:${port}/?name=bob`, { timeout: WAIT });
+      const everyone = ["ann", "bob", guest].sort();
+      for (const p of [page, ann, bob]) await waitOnline(p, everyone);
+      await logLine("presence", "ann is online");
+      await logLine("presence", "bob is online");
+
+      await bob.close();
+      const left = ["ann", guest].sort();
+      for (const p of [page, ann]) await waitOnline(p, left);
+      await logLine("presence", "bob left");
+      assert.deepEqual(await online(ann), left);
+      await ann.close();
+      await waitOnline(page, [guest]);
+      assert.deepEqual(consoleErrors.filter((e) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(e)), []);
+    });
+  });
+}
+
+for (const runtime of ["deno", "bun"]) {
+  describe(`chat page of examples/chat.ts in Chromium, on ${runtime}`, { timeout: 120_000 }, () => {
+    let server;
+    let context;
+    let userDataDir = "";
+    const pageErrors = [];
+
+    before(async () => {
+      const args = runtime === "deno" ? ["run", "-A", "--no-check", "examples/chat.ts"] : ["run", "examples/chat.ts"];
+      server = start(bin(runtime), [...args, "--port", "0", "--host", "127.0.0.1"]);
+      userDataDir = mkdtempSync(join(tmpdir(), "fullduplex-chromium-"));
+      context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-quic"],
+        timeout: 60_000,
+      });
+    });
+
+    after(async () => {
+      await context?.close().catch(() => {});
+      if (server) await server.kill();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    });
+
+    it("two users join the lobby, see each other online, chat, and one leaving disappears", async () => {
+      const http = (await server.waitFor(/Chat server listening on (http:\/\/127\.0\.0\.1:\d+)/))[1];
+      const waitOnline = (p, names) =>
+        p.waitForFunction(
+          (want) => JSON.stringify([...document.querySelectorAll("#online li")].map((el) => el.textContent)) === want,
+          JSON.stringify(names),
+          { timeout: WAIT },
+        );
+      const logHas = (p, text) =>
+        p.waitForFunction((t) => [...document.querySelectorAll("#log p")].some((el) => el.textContent === t), text, { timeout: WAIT });
+      const join = async (name) => {
+        const p = await context.newPage();
+        p.on("pageerror", (err) => pageErrors.push(String(err)));
+        await p.goto(`${http}/`, { timeout: WAIT });
+        await p.fill("#name", name);
+        await p.click("#connect button");
+        await logHas(p, "you joined #lobby");
+        return p;
+      };
+      const ann = await join("ann");
+      await waitOnline(ann, ["ann"]);
+      const bob = await join("bob");
+      for (const p of [ann, bob]) await waitOnline(p, ["ann", "bob"]);
+      await logHas(ann, "bob joined #lobby");
+      await ann.fill("#text", "hello bob");
+      await ann.click("#send");
+      for (const p of [ann, bob]) await logHas(p, "ann: hello bob");
+      await bob.close();
+      await waitOnline(ann, ["ann"]);
+      await logHas(ann, "bob left #lobby");
+      await ann.close();
+      assert.deepEqual(pageErrors, []);
     });
   });
 }

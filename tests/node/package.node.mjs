@@ -22,7 +22,8 @@ const apps = {};
 let redis;
 
 /** The echo round trip each runtime runs: text, JSON and binary, then a clean shutdown. */
-const echoScript = (specifier) => `import { connect, detectRuntime, serve } from "${specifier}";
+const echoScript = (specifier) => `import { connect, serve } from "${specifier}";
+const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
 import type { Message } from "${specifier}";
 
 // An uncaught throw ends the process with a non-zero code on both runtimes.
@@ -65,7 +66,8 @@ console.log(\`listening \${server.url}\`);
  * Two servers, each with its own Redis broker: a message published on the
  * first reaches a client of the second only through Redis.
  */
-const redisScript = (specifier, url) => `import { connect, detectRuntime, serve } from "${specifier}";
+const redisScript = (specifier, url) => `import { connect, serve } from "${specifier}";
+const detectRuntime = () => (typeof Bun === "object" ? "bun" : "deno");
 import { createRedisBroker, RedisBroker } from "${specifier}/redis";
 
 const timer = setTimeout(() => {
@@ -168,6 +170,8 @@ before(async () => {
       "consumer.ts": `import { connect, serve, Message, UnsupportedRuntimeError } from "fullduplex";
 import type { Client, ServeOptions, Socket } from "fullduplex";
 import { connect as clientOnlyConnect } from "fullduplex/client";
+import { defineProtocol, unchecked } from "fullduplex/protocol";
+import type { ClientMessage } from "fullduplex/protocol";
 import { createRedisBroker } from "fullduplex/redis";
 import type { RedisBroker, RedisBrokerOptions } from "fullduplex/redis";
 const redisOptions: RedisBrokerOptions = { url: "redis://localhost:6379", prefix: "app:" };
@@ -177,10 +181,19 @@ const options: ServeOptions<{ user: string }> = { message: (socket: Socket<{ use
 export const start = () => serve(options);
 export const open = (url: string): Promise<Client> => (Math.random() > 0.5 ? connect(url) : clientOnlyConnect(url));
 export const isUnsupported = (err: unknown): boolean => err instanceof UnsupportedRuntimeError;
+export const chat = defineProtocol({ client: { greeting: unchecked<{ content: string }>() }, server: {} });
+export const greeting = (msg: ClientMessage<typeof chat, "greeting">): string => msg.content;
+export const typedServer = () => serve({ protocol: chat, on: { greeting: (socket, msg) => void socket.send(greeting(msg)) } });
 `,
       "import.mjs": `import * as fd from "fullduplex";
 import * as client from "fullduplex/client";
-console.log(JSON.stringify({ runtime: fd.detectRuntime(), connect: typeof fd.connect, serve: typeof fd.serve, clientConnect: typeof client.connect }));
+import * as protocol from "fullduplex/protocol";
+console.log(JSON.stringify({
+  connect: typeof fd.connect,
+  serve: typeof fd.serve,
+  clientConnect: typeof client.connect,
+  defineProtocol: typeof protocol.defineProtocol,
+}));
 try {
   fd.serve({ port: 0 });
   console.log("serve did not throw");
@@ -288,7 +301,7 @@ describe("npm package (npm pack, installed offline into scratch projects)", () =
   it("Node.js: importing works and serve() fails at once with UnsupportedRuntimeError", async () => {
     const r = await run(process.execPath, ["import.mjs"], { cwd: apps.nodeApp }, 20_000);
     const [imported, failure] = r.stdout.trim().split("\n").map((line) => JSON.parse(line));
-    assert.deepEqual(imported, { runtime: "node", connect: "function", serve: "function", clientConnect: "function" });
+    assert.deepEqual(imported, { connect: "function", serve: "function", clientConnect: "function", defineProtocol: "function" });
     assert.equal(failure.name, "UnsupportedRuntimeError");
     assert.equal(failure.unsupported, true);
     assert.match(failure.message, /Node\.js servers are not supported yet/);

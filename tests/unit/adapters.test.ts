@@ -41,6 +41,7 @@ function recording(options: WebSocketOptions<unknown> = {}): WebSocketOptions<un
 class FakeDenoSocket implements DenoWebSocket {
   binaryType = "blob";
   bufferedAmount = 0;
+  readyState = 1;
   sent: (string | ArrayBufferView)[] = [];
   closes: { code?: number; reason?: string }[] = [];
   sendThrows: Error | undefined;
@@ -51,6 +52,8 @@ class FakeDenoSocket implements DenoWebSocket {
   send(data: string | ArrayBufferView<ArrayBuffer>): void {
     if (this.sendThrows !== undefined) throw this.sendThrows;
     this.sent.push(data);
+    // As Deno does: the length is added at once; the test says when it has been written (bufferedAmount = 0).
+    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
   }
   close(code?: number, reason?: string): void {
     this.closes.push({ code, reason });
@@ -132,17 +135,32 @@ describe("deno adapter wiring", () => {
     assert.deepEqual(ws.closes, [{ code: 1011, reason: "internal server error" }]);
   });
 
-  it("sends are refused at backpressureLimit (Deno has none) and 'queued' behind waiting bytes", async () => {
-    const rec = recording({ backpressureLimit: 100 });
+  it("sends are refused at backpressureLimit (Deno has none), counting 1 KiB per queued send, and 'queued' behind waiting sends", async () => {
+    const rec = recording({ backpressureLimit: 3000 });
     const { conn, ws, core } = await denoConnection(rec);
-    assert.equal(conn.socket.send("a"), "sent");
-    ws.bufferedAmount = 50;
-    assert.equal(conn.socket.send("b"), "queued");
-    ws.bufferedAmount = 100;
-    assert.equal(conn.socket.send("c"), "dropped");
-    assert.deepEqual(ws.sent, ["a", "b"]);
+    assert.equal(conn.socket.send("a"), "sent"); // nothing was waiting
+    assert.equal(conn.socket.send("bb"), "queued"); // "a" waits: 1 byte + 1 KiB
+    assert.equal(conn.socket.send("c"), "queued"); // 3 bytes + 2 KiB
+    assert.equal(conn.socket.send("d"), "dropped"); // 4 bytes + 3 KiB >= 3000, though only 4 bytes are queued
+    assert.equal(ws.bufferedAmount, 4);
+    ws.bufferedAmount = 0; // the engine wrote them all
+    assert.equal(conn.socket.send("e"), "sent");
+    assert.deepEqual(ws.sent, ["a", "bb", "c", "e"]);
     assert.equal(core.stats.backpressureDrops, 1);
     ws.closed(1000, "");
+  });
+
+  it("a socket Deno is closing on its own refuses sends and keeps its last queue (the stall sweep sees it stuck)", async () => {
+    const rec = recording();
+    const { conn, ws } = await denoConnection(rec);
+    ws.bufferedAmount = 500; // queued for a peer that reads nothing
+    assert.equal(conn.transport.bufferedAmount, 500);
+    ws.readyState = 2; // Deno started closing by itself: it now reports 0 although the data is still queued
+    ws.bufferedAmount = 0;
+    assert.equal(conn.transport.bufferedAmount, 500);
+    assert.equal(conn.socket.send("x"), "dropped");
+    assert.deepEqual(ws.sent, []);
+    ws.closed(1006, "");
   });
 });
 
@@ -172,6 +190,21 @@ describe("deno adapter upgrades", () => {
     assert.equal(socket!.binaryType, "arraybuffer");
     socket!.open();
     assert.deepEqual([adapter.core.connectionCount, adapter.core.stats.pendingUpgrades], [1, 0]);
+  });
+
+  it("a request Deno refuses gives its per-address slot back too", async () => {
+    const rec = recording({ maxConnectionsPerAddress: 1 });
+    let refuse = true;
+    const adapter = new DenoAdapter<unknown>(rec, () => {
+      if (refuse) throw new TypeError("Request closed");
+      return { socket: new FakeDenoSocket(), response: new Response(null, { status: 200 }) };
+    });
+    const info = { remoteAddr: { hostname: "10.0.0.1", port: 5 } };
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 400);
+    refuse = false;
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 200, "the slot was given back");
+    assert.equal((await adapter.handleUpgrade(upgradeRequest(), info)).status, 429, "the accepted one holds it");
+    assert.equal(adapter.core.stats.refusedPerAddress, 1);
   });
 });
 
@@ -244,7 +277,7 @@ class FakeBunServer implements BunServer {
 
 describe("bun adapter wiring", () => {
   it("upgrades and opens; a refusal by the engine is 400 and gives the slot back; a throw is 500 and reaches `error`", async () => {
-    const rec = recording({ maxConnections: 1 });
+    const rec = recording({ maxConnections: 1, maxConnectionsPerAddress: 1 }); // both slots must come back
     const adapter = new BunAdapter<unknown>(rec);
     const server = new FakeBunServer(adapter);
     server.answer = "refuse";
@@ -276,7 +309,7 @@ describe("bun adapter wiring", () => {
     await adapter.upgrade(upgradeRequest(), server);
     const ws = server.sockets[0];
     const boom = new Error("escaped");
-    adapter.websocket.error(ws, boom);
+    adapter.websocket.error(boom, ws);
     assert.equal(rec.errors.length, 1);
     assert.equal(rec.errors[0].error, boom);
     assert.notEqual(rec.errors[0].socket, undefined);
@@ -317,6 +350,17 @@ describe("bun adapter wiring", () => {
     for (let i = 0; i < 5; i++) adapter.websocket.drain(ws);
     assert.equal(drains, 1);
     assert.equal(adapter.core.stats.drains, 1);
+  });
+
+  it("each drain event is write progress for the stall sweep", async () => {
+    const adapter = new BunAdapter<unknown>(recording());
+    const server = new FakeBunServer(adapter);
+    await adapter.upgrade(upgradeRequest(), server);
+    const ws = server.sockets[0];
+    const transport = (ws.data as { conn: { transport: { writeProgress: number } } }).conn.transport;
+    assert.equal(transport.writeProgress, 0);
+    for (let i = 0; i < 3; i++) adapter.websocket.drain(ws);
+    assert.equal(transport.writeProgress, 3);
   });
 
   it("the adapter gives its topic engine the server: endpoint publishes go through server.publish", async () => {

@@ -213,6 +213,95 @@ describe("connection: backpressure", () => {
   });
 });
 
+describe("connection: peers that keep sending while refused (maxMessagesWhileBackpressured)", () => {
+  it("counts messages from the first refused send and closes with 1008 past the limit, the message not delivered", () => {
+    const got: string[] = [];
+    const host = fakeHost({
+      maxMessagesWhileBackpressured: 2,
+      message: (socket, msg) => {
+        got.push(msg.text());
+        socket.send("reply");
+      },
+    });
+    const { conn, transport } = fakeConnection(host, { echoClose: true });
+    conn.received("before"); // sent: nothing counts yet
+    transport.sendResult = "dropped";
+    transport.bufferedAmount = 1 << 20;
+    conn.received("m1"); // its reply is refused: the count starts
+    conn.received("m2");
+    conn.received("m3");
+    assert.equal(conn.state, ReadyStates.OPEN);
+    conn.received("m4"); // the third message while refused
+    assert.deepEqual(got, ["before", "m1", "m2", "m3"]);
+    assert.equal(host.counts.backpressureFloodCloses, 1);
+    assert.equal(host.counts.backpressureDrops, 3);
+    assert.equal(transport.closes[0].code, 1008);
+    assert.equal(host.closes[0].info.code, 1008);
+  });
+
+  it("a drain to lowWaterMark ends the count: a slow reader that catches up starts again from zero", () => {
+    const host = fakeHost({ maxMessagesWhileBackpressured: 1, lowWaterMark: 10, message: (socket) => void socket.send("r") });
+    const { conn, transport } = fakeConnection(host, { echoClose: true });
+    for (let round = 0; round < 3; round++) {
+      transport.sendResult = "dropped";
+      transport.bufferedAmount = 100;
+      conn.received("a"); // refused: count 0
+      conn.received("b"); // count 1: still allowed
+      transport.sendResult = "sent";
+      transport.bufferedAmount = 0;
+      host.backpressure.check(conn); // the crossing: the count is reset
+    }
+    assert.equal(conn.state, ReadyStates.OPEN);
+    assert.equal(host.counts.backpressureFloodCloses, undefined);
+    assert.equal(host.counts.drains, 3);
+    conn.closed(1000, "");
+  });
+
+  it("without the option, a refused peer may keep sending", () => {
+    const host = fakeHost({ message: (socket) => void socket.send("r") });
+    const { conn, transport } = fakeConnection(host);
+    transport.sendResult = "dropped";
+    for (let i = 0; i < 1000; i++) conn.received("x");
+    assert.equal(conn.state, ReadyStates.OPEN);
+    assert.equal(host.counts.backpressureDrops, 1000);
+    conn.closed(1000, "");
+  });
+});
+
+describe("connection: stalled peers and lingering", () => {
+  it("dropStalled counts an idle timeout and drops the peer (Bun: 1006)", () => {
+    const host = fakeHost();
+    const { conn, transport } = fakeConnection(host);
+    conn.dropStalled();
+    assert.equal(host.counts.idleTimeouts, 1);
+    assert.equal(transport.terminates, 1);
+    assert.deepEqual(host.closes.map((c) => c.info), [{ code: 1006, reason: "" }]);
+  });
+
+  it("where the engine cannot drop TCP (Deno), a forced close lingers until the engine reports it, once", async () => {
+    const host = fakeHost({ closeTimeout: 0.01 });
+    const { conn, transport } = fakeConnection(host);
+    transport.canTerminate = false;
+    conn.dropStalled(); // cannot drop: a 1001 close instead
+    assert.deepEqual(transport.closes, [{ code: 1001, reason: "terminated" }]);
+    await waitUntil(() => conn.state === ReadyStates.CLOSED, "the close timeout");
+    assert.equal(host.counts.closeTimeouts, 1);
+    assert.ok(host.lingering.has(conn), "the engine still holds it");
+    assert.ok(!host.tracked.has(conn));
+    conn.closed(1006, ""); // the engine lets it go at last
+    assert.ok(!host.lingering.has(conn));
+    assert.equal(host.closes.length, 1, "`close` ran once, at the forced close");
+  });
+
+  it("where the engine can drop TCP (Bun), a forced close does not linger", () => {
+    const host = fakeHost();
+    const { conn } = fakeConnection(host);
+    conn.forceClosed(1006, "");
+    assert.equal(host.lingering.size, 0);
+    assert.equal(conn.state, ReadyStates.CLOSED);
+  });
+});
+
 describe("connection: keep-alive sweeps", () => {
   it("a silent peer is pinged on the first silent sweep and dropped on the second (1006)", () => {
     const host = fakeHost();

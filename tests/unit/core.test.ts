@@ -55,8 +55,8 @@ function fakeCore(options: WebSocketOptions<unknown> = {}, sweeps = true): Serve
 }
 
 /** Accepts an upgrade (or fails the test) and opens its connection on a fake transport. */
-async function openOne(core: ServerCore<unknown, FakeTransport>, echoClose = true) {
-  const accepted = await core.prepareUpgrade(upgradeRequest(), REMOTE);
+async function openOne(core: ServerCore<unknown, FakeTransport>, echoClose = true, remote = REMOTE) {
+  const accepted = await core.prepareUpgrade(upgradeRequest(), remote);
   assert.ok(!(accepted instanceof Response), "accepted");
   const transport = new FakeTransport();
   const conn = core.connection(transport, accepted as AcceptedUpgrade<unknown>);
@@ -174,6 +174,128 @@ describe("core: keep-alive timer", () => {
     await sleep(50);
     assert.equal(transport.pings, 0);
     assert.equal(conn.state, 1);
+    conn.closed(1000, "");
+  });
+});
+
+describe("core: per-address limits", () => {
+  const status = async (core: ServerCore<unknown, FakeTransport>, address: string) => {
+    const answer = await core.prepareUpgrade(upgradeRequest(), { address, port: 1 });
+    return answer instanceof Response ? answer.status : 101;
+  };
+
+  it("maxConnectionsPerAddress: 429 + Retry-After past the cap, counted; other addresses unaffected; IPv6 by /64", async () => {
+    const core = fakeCore({ maxConnectionsPerAddress: 2 });
+    assert.equal(await status(core, "10.0.0.1"), 101);
+    assert.equal(await status(core, "10.0.0.1"), 101); // upgrades in progress hold their slot
+    const refused = (await core.prepareUpgrade(upgradeRequest(), { address: "10.0.0.1", port: 2 })) as Response;
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+    assert.equal(await status(core, "::ffff:10.0.0.1"), 429, "an IPv4-mapped address is the IPv4 one");
+    assert.equal(await status(core, "10.0.0.2"), 101);
+    assert.equal(await status(core, "2001:db8:1:2::1"), 101);
+    assert.equal(await status(core, "2001:db8:1:2:ffff::9"), 101);
+    assert.equal(await status(core, "2001:db8:1:2::abcd"), 429, "same /64");
+    assert.equal(core.stats.refusedPerAddress, 3);
+    assert.equal(core.stats.refusedUpgradeRate, 0);
+  });
+
+  it("a closed connection gives its address slot back, and so does a refused or aborted upgrade", async () => {
+    let refuse = true;
+    const core = fakeCore({
+      maxConnectionsPerAddress: 1,
+      upgrade: () => (refuse ? new Response("no", { status: 401 }) : undefined),
+    });
+    assert.equal(await status(core, "10.0.0.1"), 401); // the hook refused: slot given back
+    refuse = false;
+    const accepted = (await core.prepareUpgrade(upgradeRequest(), REMOTE)) as AcceptedUpgrade<unknown>;
+    assert.equal(await status(core, REMOTE.address), 429);
+    core.upgradeAborted(accepted.remote); // the engine refused it
+    assert.equal(core.stats.pendingUpgrades, 0);
+    const { conn } = await openOne(core);
+    assert.equal(await status(core, REMOTE.address), 429);
+    conn.closed(1000, "");
+    assert.equal(await status(core, REMOTE.address), 101);
+  });
+
+  it("upgradeRateLimit: a burst, then 429 with the seconds to wait, counted; per address", async () => {
+    const core = fakeCore({ upgradeRateLimit: { perSecond: 0.5, burst: 2 } });
+    assert.equal(await status(core, "10.0.0.1"), 101);
+    assert.equal(await status(core, "10.0.0.1"), 101);
+    const refused = (await core.prepareUpgrade(upgradeRequest(), { address: "10.0.0.1", port: 1 })) as Response;
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("retry-after"), "2"); // one token every 2 s
+    assert.equal(await status(core, "10.0.0.2"), 101);
+    assert.equal(core.stats.refusedUpgradeRate, 1);
+    assert.equal(core.stats.refusedPerAddress, 0);
+  });
+});
+
+describe("core: lingering connections (an engine that cannot drop TCP)", () => {
+  it("count in stats.lingering and against maxConnections and the address cap until the engine reports the close", async () => {
+    const core = fakeCore({ maxConnections: 1, maxConnectionsPerAddress: 1, closeTimeout: 0.01 }, false);
+    const { conn, transport } = await openOne(core, false);
+    transport.canTerminate = false;
+    conn.socket.close(1000, "bye"); // the peer never answers
+    await waitUntil(() => core.closes.length === 1, "the close timeout");
+    assert.deepEqual(core.closes[0], { code: 1000, reason: "bye" });
+    assert.deepEqual([core.connectionCount, core.stats.lingering], [0, 1]);
+    assert.equal(((await core.prepareUpgrade(upgradeRequest(), { address: "10.9.9.9", port: 1 })) as Response).status, 503);
+    conn.closed(1006, ""); // the engine lets it go at last
+    conn.closed(1006, ""); // and a repeat changes nothing
+    assert.equal(core.stats.lingering, 0);
+    assert.equal(core.closes.length, 1);
+    const again = await openOne(core, true, REMOTE);
+    assert.equal(core.connectionCount, 1, "both slots are free again");
+    again.conn.closed(1000, "");
+  });
+
+  it("the address slot stays taken while lingering", async () => {
+    const core = fakeCore({ maxConnectionsPerAddress: 1, closeTimeout: 0.01 }, false);
+    const { conn, transport } = await openOne(core, false);
+    transport.canTerminate = false;
+    conn.socket.close(1000, "");
+    await waitUntil(() => core.stats.lingering === 1, "lingering");
+    assert.equal(((await core.prepareUpgrade(upgradeRequest(), REMOTE)) as Response).status, 429);
+    assert.equal(((await core.prepareUpgrade(upgradeRequest(), { address: "10.0.0.2", port: 1 })) instanceof Response), false);
+    conn.closed(1006, "");
+    assert.equal(((await core.prepareUpgrade(upgradeRequest(), REMOTE)) instanceof Response), false);
+  });
+});
+
+describe("core: stall sweep (both runtimes)", () => {
+  for (const sweeps of [true, false]) {
+    const runtime = sweeps ? "where the core pings (Bun)" : "where the engine pings (Deno)";
+    it(`${runtime}, a peer whose queued data does not move is dropped though it keeps sending, and counted`, async () => {
+      const core = fakeCore({ idleTimeout: 0.02, closeTimeout: 60 }, sweeps); // a sweep every 10 ms
+      const { conn, transport } = await openOne(core);
+      transport.canTerminate = sweeps;
+      transport.bufferedAmount = 5000; // queued, and writeProgress stays put
+      for (let i = 0; i < 500 && conn.state === 1; i++) {
+        conn.received("still sending");
+        await sleep(2);
+      }
+      assert.notEqual(conn.state, 1, "dropped");
+      assert.equal(core.stats.idleTimeouts, 1);
+      assert.equal(transport.pings, 0, "a peer that keeps sending is never pinged");
+      if (sweeps) assert.deepEqual(core.closes, [{ code: 1006, reason: "" }]);
+      else {
+        assert.deepEqual(transport.closes, [{ code: 1001, reason: "terminated" }], "Deno cannot drop it: a close");
+        conn.closed(1006, "");
+      }
+    });
+  }
+
+  it("a peer that reads slowly (its queue moves) is not dropped", async () => {
+    const core = fakeCore({ idleTimeout: 0.02 }, false);
+    const { conn, transport } = await openOne(core);
+    transport.bufferedAmount = 5000;
+    for (let i = 0; i < 30; i++) {
+      transport.writeProgress++;
+      await sleep(2); // timers fire in deadline order: progress always lands between two sweeps
+    }
+    assert.equal(conn.state, 1);
+    assert.equal(core.stats.idleTimeouts, 0);
     conn.closed(1000, "");
   });
 });

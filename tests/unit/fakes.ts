@@ -9,6 +9,7 @@ import { BackpressureWatch } from "../../src/server/backpressure.ts";
 import { Connection } from "../../src/server/connection.ts";
 import type { ConnectionHost } from "../../src/server/connection.ts";
 import { resolveServerHeartbeat } from "../../src/server/heartbeat.ts";
+import { MessageSizeHistogram } from "../../src/server/histogram.ts";
 import { resolveLimits } from "../../src/server/options.ts";
 import type { WebSocketOptions } from "../../src/server/options.ts";
 import { TopicHub } from "../../src/server/pubsub.ts";
@@ -25,6 +26,8 @@ export class FakeTransport implements Transport {
   terminates = 0;
   pings = 0;
   bufferedAmount = 0;
+  /** Tests move it to say the engine wrote some of the queued data (the stall sweep reads it). */
+  writeProgress = 0;
   /** What send() answers (default "sent"). */
   sendResult: SendResult = "sent";
   /** Whether terminate()/ping() are possible (Bun: yes; Deno: no). */
@@ -62,6 +65,8 @@ export interface FakeHost extends ConnectionHost<unknown, FakeTransport> {
   counts: Partial<Record<Stat, number>>;
   tracked: Set<Connection<unknown, FakeTransport>>;
   upgradesEnded: number;
+  /** Connections the engine could not drop (startLingering), until endLingering. */
+  lingering: Set<Connection<unknown, FakeTransport>>;
   /** `close` handler calls, in order. */
   closes: { socket: Socket<unknown>; info: CloseInfo }[];
 }
@@ -84,12 +89,14 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     },
     heartbeat: resolveServerHeartbeat(options.heartbeat),
     backpressure: new BackpressureWatch(limits.lowWaterMark),
+    messageSizes: new MessageSizeHistogram(),
     topics: new TopicHub(new InProcessTopics<FakeTransport>(), options.broker, (err) => errors.push({ socket: undefined, error: err })),
     errors,
     closes,
     counts: {},
     tracked: new Set(),
     upgradesEnded: 0,
+    lingering: new Set(),
     reportError(socket, error) {
       errors.push({ socket, error });
     },
@@ -104,6 +111,12 @@ export function fakeHost(options: WebSocketOptions<unknown> = {}, nativeMaxMessa
     },
     untrack(conn) {
       host.tracked.delete(conn);
+    },
+    startLingering(conn) {
+      host.lingering.add(conn);
+    },
+    endLingering(conn) {
+      host.lingering.delete(conn);
     },
   };
   return host;
