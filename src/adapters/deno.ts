@@ -22,6 +22,7 @@
  */
 
 import { CloseCode } from "../shared/close_codes.ts";
+import { ReadyStates } from "../shared/types.ts";
 import type { RemoteAddress } from "../shared/types.ts";
 import { engineRefusedUpgrade, ServerCore } from "../server/core.ts";
 import type { Connection } from "../server/connection.ts";
@@ -61,10 +62,27 @@ function remoteOf(info: DenoServeInfo | undefined): RemoteAddress {
  * never throws: a try/catch closure around it here measured ~10-20% more
  * on Deno's small-message path in bench/micro.ts).
  */
-export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWebSocket): void {
+export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWebSocket, openTimeoutMs = 0): void {
+  // A client that went away while an async `upgrade` hook ran still gets its
+  // 101 from Deno.upgradeWebSocket, but the socket then fires neither open nor
+  // close: its maxConnections slot (stats.pendingUpgrades) would be held for
+  // good. Give up on an upgrade that has not opened within closeTimeout.
+  let unopened: ReturnType<typeof setTimeout> | undefined;
+  if (openTimeoutMs > 0) {
+    unopened = setTimeout(() => {
+      if (conn.state !== ReadyStates.CONNECTING) return;
+      conn.closed(CloseCode.Abnormal, "the upgrade never opened");
+      try {
+        ws.close(); // lets Deno.serve's shutdown stop waiting for this socket
+      } catch { /* Deno may refuse a close before open; the connection is over for us anyway */ }
+    }, openTimeoutMs);
+  }
   ws.onopen = () => {
+    clearTimeout(unopened);
     try {
       conn.opened();
+      // Opened after we gave up on it: the connection is over for the library, so for the peer too.
+      if (conn.state !== ReadyStates.OPEN) ws.close(CloseCode.GoingAway, "upgrade timed out");
     } catch (err) {
       conn.failed(err);
     }
@@ -72,6 +90,7 @@ export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWe
   // received() never throws (it catches what fails in it): the hot path stays one call.
   ws.onmessage = (event: MessageEvent) => conn.received(event.data as string | ArrayBuffer);
   ws.onclose = (event: CloseEvent) => {
+    clearTimeout(unopened);
     try {
       // Deno's own idle timeout ends with this close; the connection counts it.
       if (event.code === CloseCode.GoingAway && event.reason === DENO_IDLE_REASON) conn.closedByIdleTimeout(event.code, event.reason);
@@ -122,7 +141,7 @@ export class DenoAdapter<D> {
     if (accepted.protocol !== "") response.headers.set("sec-websocket-protocol", accepted.protocol);
     for (const [name, value] of Object.entries(accepted.headers)) response.headers.set(name, value);
     ws.binaryType = "arraybuffer";
-    wireDenoSocket(core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted), ws);
+    wireDenoSocket(core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted), ws, core.limits.closeTimeout * 1000);
     return response;
   }
 }

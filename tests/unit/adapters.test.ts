@@ -9,6 +9,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { until } from "../helpers/runtime.ts";
 import { DenoAdapter, wireDenoSocket } from "../../src/adapters/deno.ts";
 import type { DenoWebSocket } from "../../src/adapters/deno_api.ts";
 import { DenoTransport } from "../../src/adapters/deno_transport.ts";
@@ -96,6 +97,26 @@ function upgradeRequest(): Request {
 }
 
 describe("deno adapter wiring", () => {
+  it("an upgrade that never opens (the client left during an async hook) gives its slot back after the open timeout", async () => {
+    let opens = 0;
+    const rec = recording({ open: () => void opens++ });
+    const core = new DenoAdapter<unknown>({ ...rec, maxConnections: 1 }).core;
+    const accepted = await core.prepareUpgrade(upgradeRequest(), REMOTE);
+    assert.ok(!(accepted instanceof Response));
+    assert.equal(core.stats.pendingUpgrades, 1);
+    const ws = new FakeDenoSocket();
+    wireDenoSocket(core.connection(new DenoTransport(ws, core.limits.backpressureLimit), accepted), ws, 30);
+    await until(() => core.stats.pendingUpgrades === 0, "the slot to come back", 2000);
+    assert.equal(ws.closes.length, 1, "the socket Deno still holds is closed");
+    assert.deepEqual(rec.closes, [], "`close` runs only for connections that opened");
+    // A late open is closed at once and never reaches `open`.
+    ws.open();
+    assert.equal(opens, 0);
+    assert.deepEqual(ws.closes.at(-1), { code: 1001, reason: "upgrade timed out" });
+    // The slot is free for the next upgrade.
+    assert.ok(!((await core.prepareUpgrade(upgradeRequest(), REMOTE)) instanceof Response));
+  });
+
   it("messages reach the handler; an abrupt end (code 0) is reported as 1006", async () => {
     const rec = recording();
     const { ws } = await denoConnection(rec);
