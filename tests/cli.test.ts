@@ -11,8 +11,8 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import type { Server as HttpServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
@@ -23,6 +23,7 @@ import process from "node:process";
 import { serve } from "../mod.ts";
 import type { CloseInfo, Server, Socket } from "../mod.ts";
 import { delay, ROOT, RUNTIME, runtimeBin, spawnScript, until } from "./helpers/runtime.ts";
+import { makeCertificates } from "./helpers/certificates.ts";
 import type { Spawned } from "./helpers/runtime.ts";
 import { hexDump, prettyJson } from "../src/cli/render.ts";
 import { parseDuration, parseHeader, parseHex, parseWebSocketUrl } from "../src/cli/values.ts";
@@ -344,45 +345,7 @@ describe(`fullduplex --ca (wss:// with a private CA) on ${RUNTIME}`, () => {
   let tls: Server | undefined;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "fullduplex-cli-tls-"));
-    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=fullduplex cli test CA",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-    );
-    openssl("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost");
-    const ext = ["subjectAltName=DNS:localhost,IP:127.0.0.1", "basicConstraints=critical,CA:FALSE", "extendedKeyUsage=serverAuth"];
-    writeFileSync(join(dir, "leaf.ext"), `${ext.join("\n")}\n`);
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "leaf.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "leaf.ext",
-    );
+    makeCertificates(dir);
     tls = serve({
       hostname: "127.0.0.1",
       port: 0,

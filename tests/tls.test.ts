@@ -7,67 +7,17 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, ConnectError } from "../mod.ts";
 import { nextMessage, startServer } from "./helpers/server.ts";
+import { makeCertificates } from "./helpers/certificates.ts";
 import type { TestServer } from "./helpers/server.ts";
 
 let dir = "";
 let ca = "";
 let ts: TestServer | undefined;
-
-/** Creates ca.pem and a leaf (leaf.pem, leaf.key) for localhost and 127.0.0.1 in `dir`. */
-function makeCertificates(dir: string): void {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=fullduplex test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  );
-  openssl("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost");
-  writeFileSync(
-    join(dir, "leaf.ext"),
-    [
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=serverAuth",
-    ].join("\n") + "\n",
-  );
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    "leaf.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "leaf.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "leaf.ext",
-  );
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "fullduplex-tls-"));
