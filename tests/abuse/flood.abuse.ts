@@ -11,7 +11,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { closeCodeOf, encodeFrame, rawConnect } from "../helpers/raw.ts";
 import type { RawPeer } from "../helpers/raw.ts";
-import { mib, spawnServer } from "../helpers/spawned.ts";
+import { mib, spawnDemo as demo } from "../helpers/spawned.ts";
 import type { SpawnedServer } from "../helpers/spawned.ts";
 import { delay, RUNTIME, until } from "../helpers/runtime.ts";
 
@@ -22,10 +22,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-function demo(args: string[] = []): Promise<SpawnedServer> {
-  return spawnServer(RUNTIME, "server.ts", ["--port", "0", "--host", "127.0.0.1", "--quiet", ...args]);
-}
 
 async function peer(port: number): Promise<RawPeer> {
   const p = await rawConnect(port);

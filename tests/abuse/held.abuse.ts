@@ -9,7 +9,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { encodeFrame, rawConnect } from "../helpers/raw.ts";
 import type { RawPeer } from "../helpers/raw.ts";
-import { mib, spawnServer } from "../helpers/spawned.ts";
+import { mib, spawnDemo as demo, spawnServer } from "../helpers/spawned.ts";
 import type { SpawnedServer } from "../helpers/spawned.ts";
 import { delay, RUNTIME, until } from "../helpers/runtime.ts";
 
@@ -21,10 +21,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-function demo(args: string[] = []): Promise<SpawnedServer> {
-  return spawnServer(RUNTIME, "server.ts", ["--port", "0", "--host", "127.0.0.1", "--quiet", ...args]);
-}
 
 async function peer(port: number, headers: Record<string, string> = {}, init: { answerPings?: boolean } = {}): Promise<RawPeer> {
   const p = await rawConnect(port, headers, "/", init);

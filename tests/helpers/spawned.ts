@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { cpuSeconds, memoryBytes } from "../../bench/proc.ts";
 import { connect } from "../../mod.ts";
-import { ROOT } from "./runtime.ts";
+import { ROOT, RUNTIME } from "./runtime.ts";
 
 /** A running server process. */
 export interface SpawnedServer {
@@ -133,4 +133,9 @@ export async function spawnServer(
 /** Whole MiB, for messages. */
 export function mib(bytes: number): number {
   return Math.round(bytes / 1048576);
+}
+
+/** The demo server (server.ts) on this test's runtime, quiet, on 127.0.0.1 and a free port, with extra flags. */
+export function spawnDemo(args: string[] = []): Promise<SpawnedServer> {
+  return spawnServer(RUNTIME, "server.ts", ["--port", "0", "--host", "127.0.0.1", "--quiet", ...args]);
 }
