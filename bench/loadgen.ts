@@ -19,6 +19,7 @@
 
 import { LatencyHistogram } from "./histogram.ts";
 import { cpuSeconds, memoryBytes } from "./proc.ts";
+import { JSON_PAYLOAD } from "./payloads.ts";
 
 /** What to run. */
 export interface LoadSpec {
@@ -154,17 +155,6 @@ function emptyResult(): LoadResult {
     mismatches: 0,
   };
 }
-
-/** A JSON object typical of app traffic (~100 bytes); re-encoding keeps it byte-identical. */
-const JSON_PAYLOAD = JSON.stringify({
-  type: "chat",
-  room: "lobby",
-  user: { id: 42, name: "ann" },
-  text: "hello, world",
-  tags: ["a", "b"],
-  seq: 7,
-  ok: true,
-});
 
 /** echo and json: a closed loop with a bounded window per connection. */
 async function runEcho(spec: LoadSpec): Promise<LoadResult> {

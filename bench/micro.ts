@@ -30,6 +30,7 @@ import { DenoTransport } from "../src/adapters/deno_transport.ts";
 import { BunAdapter } from "../src/adapters/bun.ts";
 import type { BunSocketData } from "../src/adapters/bun.ts";
 import type { BunServerWebSocket } from "../src/adapters/bun_api.ts";
+import { JSON_PAYLOAD } from "./payloads.ts";
 
 /** One case's result. */
 export interface MicroRow {
@@ -101,15 +102,6 @@ class StubEngineSocket implements BunServerWebSocket<unknown>, DenoWebSocket {
   }
 }
 
-const JSON_PAYLOAD = JSON.stringify({
-  type: "chat",
-  room: "lobby",
-  user: { id: 42, name: "ann" },
-  text: "hello, world",
-  tags: ["a", "b"],
-  seq: 7,
-  ok: true,
-});
 const accepted: AcceptedUpgrade<unknown> = { data: undefined, protocol: "", headers: {}, remote: { address: "127.0.0.1", port: 1 } };
 
 /** The handlers the fullduplex benchmark server uses. */
