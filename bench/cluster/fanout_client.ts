@@ -19,6 +19,7 @@
  */
 
 import process from "node:process";
+import type { DriverName } from "./drivers.ts";
 import { LatencyHistogram } from "../histogram.ts";
 import { cpuSeconds } from "../proc.ts";
 import { driverNamed } from "./drivers.ts";
@@ -28,7 +29,7 @@ import { connectionsByPid } from "./sockets.ts";
 
 /** What to run. */
 export interface FanoutSpec {
-  driver: "ws" | "socketio";
+  driver: DriverName;
   /** ws://127.0.0.1:port URLs (no path): subscriber i connects to `subscriberUrls[i % length]`. */
   subscriberUrls: string[];
   /** Where the publisher connects. */

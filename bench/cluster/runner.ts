@@ -37,6 +37,8 @@ export interface ClusterRun {
   messages: number;
   /** Connections per member (reusePort targets), in member order. */
   split?: number[];
+  /** Each member's share of the servers' CPU (fan-out scenarios), in member order. */
+  cpuShares?: number[];
 }
 
 /** One target's runs. */
@@ -73,20 +75,23 @@ function failedRun(error: string): ClusterRun {
 }
 
 function fromFanout(r: FanoutResult, cluster: RunningCluster): ClusterRun {
+  const members = cluster.pids.map((_, i) => r.cpuSeconds[`member${i}`] ?? NaN);
+  const servers = members.reduce((a, b) => a + b, 0);
   const per100k = (s: number | undefined) => (s === undefined || r.deliveries === 0 ? NaN : (s * 100_000) / r.deliveries);
   const cores = (s: number | undefined) => (s === undefined || r.seconds === 0 ? NaN : s / r.seconds);
   return {
     ok: r.ok,
     error: r.error,
     rate: r.deliveriesPerSecond,
-    serverCpuPer100k: per100k(r.cpuSeconds.servers),
+    serverCpuPer100k: per100k(servers),
     redisCpuPer100k: per100k(r.cpuSeconds.redis),
     clientCores: cores(r.cpuSeconds.client),
-    serverCores: cores(r.cpuSeconds.servers),
+    serverCores: cores(servers),
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
     messages: r.deliveries,
     split: r.connectionsByPid === undefined ? undefined : cluster.pids.map((pid) => r.connectionsByPid![String(pid)] ?? 0),
+    cpuShares: members.length > 1 && servers > 0 ? members.map((m) => m / servers) : undefined,
   };
 }
 
@@ -143,7 +148,11 @@ async function runOnce(
         driver: target.driver,
         subscriberUrls: cluster.urls,
         publisherUrl: cluster.urls[0],
-        cpu: { servers: cluster.pids, ...(redis !== undefined && target.broker ? { redis: [redis.pid] } : {}) },
+        // Each member its own group (member0, member1, …): the table shows who spent the CPU.
+        cpu: {
+          ...Object.fromEntries(cluster.pids.map((pid, i) => [`member${i}`, [pid]])),
+          ...(redis !== undefined && target.broker ? { redis: [redis.pid] } : {}),
+        },
         countConnectionsOn: target.sharedPort ? cluster.members[0].port : undefined,
       };
       const r = await runForResult<FanoutResult>("bun", scenario.client.script, [JSON.stringify(spec)], 150_000);

@@ -11,6 +11,7 @@
 import { startProcess, stopServer } from "../processes.ts";
 import type { ProcessSpec, ServerProcess } from "../processes.ts";
 import type { RuntimeName } from "../targets.ts";
+import type { DriverName } from "./drivers.ts";
 import type { ServerMode } from "../servers/mode.ts";
 
 /** The server scripts a member can run; both take `<mode> [--redis URL --prefix P] [--port N] [--reuse-port]`. */
@@ -32,7 +33,7 @@ export interface ClusterTarget {
   /** Every member on one port with reusePort (the kernel spreads connections); otherwise each has its own. */
   sharedPort: boolean;
   /** How clients talk to it. */
-  driver: "ws" | "socketio";
+  driver: DriverName;
 }
 
 /** A started cluster target. */
