@@ -155,9 +155,9 @@ async function run(spec: FanoutSpec): Promise<FanoutResult> {
         const now = performance.now();
         const seq = parseInt(text, 10);
         if (!check.accept(seq)) result.wrong++;
-        const latency = window.delivered(seq, now);
+        const latency = window.delivered(seq, now); // NaN for a delivery outside the window (already counted as wrong)
         if (measuring) {
-          hist.record(latency);
+          if (Number.isFinite(latency)) hist.record(latency);
           result.deliveries++;
         }
         if (window.retire() > 0) {
