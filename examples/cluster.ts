@@ -12,8 +12,11 @@
  * Workers default to one per core (navigator.hardwareConcurrency). The
  * primary only starts the workers and stops them on SIGINT/SIGTERM; if one
  * dies, it stops the others and exits 1 (leave restarts to your supervisor:
- * systemd, a container runtime). Linux: on macOS the port is shared but
- * the kernel does not spread connections. Measured in bench/FINDINGS.md.
+ * systemd, a container runtime). The kernel spreads connections on Linux
+ * (checked); macOS and Windows do not balance SO_REUSEPORT listeners. On
+ * Deno, `deno serve --parallel` does the same inside one process (N
+ * isolates) for `export default { fetch }` with `createHandler`. Figures:
+ * bench/FINDINGS.md.
  *
  * @module
  */
