@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { StreamPosition } from "../shared/position.ts";
+
 /**
  * One published message as it travels between servers.
  *
@@ -26,6 +28,13 @@ export interface BrokerMessage {
    * subscriber gets a message twice.
    */
   origin: string;
+  /**
+   * Its position in the topic's history, when the topic keeps one in a
+   * shared store (`channels.history` with `createRedisHistory()`): the
+   * other servers deliver it at that position. A broker must carry it
+   * through unchanged.
+   */
+  position?: StreamPosition;
 }
 
 /** A broker's listener of one topic (internal alias: the public `Broker` signatures spell it out). */
