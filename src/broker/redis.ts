@@ -32,6 +32,7 @@
 
 import type { Broker, BrokerListener, BrokerMessage } from "./broker.ts";
 import type { RedisBrokerEvent, RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import { withoutPassword } from "./redis_connection.ts";
 import { decodeRedisMessage, encodeRedisMessage } from "./redis_wire.ts";
 import { openBunRedis } from "./redis_bun.ts";
 import { openDenoRedis } from "./redis_deno.ts";
@@ -39,6 +40,8 @@ import { detectRuntime } from "../shared/runtime.ts";
 import { ConnectError, FullDuplexError, UnsupportedRuntimeError } from "../shared/errors.ts";
 
 export type { RedisBrokerEvent };
+export { createRedisHistory, RedisHistory } from "./history_redis.ts";
+export type { RedisHistoryEvent, RedisHistoryOptions } from "./history_redis.ts";
 
 /**
  * Options of {@link createRedisBroker}.
@@ -162,17 +165,6 @@ export class RedisBroker implements Broker {
     this.#redis = undefined;
     this.#listeners.clear();
     await redis?.close();
-  }
-}
-
-/** The URL for messages: a password never ends up in a log. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.href;
-  } catch {
-    return "(an invalid URL)";
   }
 }
 

@@ -16,6 +16,7 @@
  */
 
 import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import { reconnectDelay } from "./redis_retry.ts";
 
 /** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
 interface BunRedisClient {
@@ -27,12 +28,6 @@ interface BunRedisClient {
   onclose: ((error: Error) => void) | null;
 }
 type BunRedisClientClass = new (url: string, options?: { autoReconnect?: boolean; connectionTimeout?: number }) => BunRedisClient;
-
-/** Backoff between reconnect attempts: 100 ms doubling up to 2 s, with jitter. */
-function backoff(attempt: number): number {
-  const base = Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
-  return base / 2 + Math.random() * (base / 2);
-}
 
 class BunRedisPubSub implements RedisPubSub {
   readonly #Client: BunRedisClientClass;
@@ -85,7 +80,7 @@ class BunRedisPubSub implements RedisPubSub {
       this.#down = false;
       this.#watch(next);
       this.#callbacks.event({ type: "reconnected" });
-    }, backoff(attempt));
+    }, reconnectDelay(attempt));
   }
 
   async publish(channel: string, message: string): Promise<void> {

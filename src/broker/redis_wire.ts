@@ -1,6 +1,7 @@
 /**
- * How a {@link BrokerMessage} travels through Redis pub/sub. One format for
- * both runtimes, because a Deno server and a Bun server share the channels:
+ * How a {@link BrokerMessage} travels through Redis pub/sub, and how the
+ * history store keeps a payload in a stream entry. One format for both
+ * runtimes, because a Deno server and a Bun server share the channels:
  *
  *   <kind><origin>\n<payload>
  *
@@ -58,4 +59,29 @@ export function decodeRedisMessage(topic: string, raw: string): BrokerMessage | 
     }
   } else return undefined;
   return position === undefined ? { topic, origin, data } : { topic, origin, data, position };
+}
+
+/**
+ * Encodes a payload for the history store's stream entries, the same on
+ * both runtimes so a Deno server and a Bun server read each other's
+ * history: `t` then the text, or `b` then the bytes in base64 (Bun's
+ * client reads replies as strings only).
+ */
+export function encodeStoredPayload(data: string | Uint8Array): string {
+  if (typeof data === "string") return `t${data}`;
+  return `b${(data as unknown as Base64Uint8Array).toBase64()}`;
+}
+
+/** Decodes a stored payload, or returns undefined for one fullduplex did not write. */
+export function decodeStoredPayload(raw: string): string | Uint8Array | undefined {
+  const kind = raw.charCodeAt(0);
+  if (kind === 116 /* t */) return raw.slice(1);
+  if (kind === 98 /* b */) {
+    try {
+      return Base64.fromBase64(raw.slice(1));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

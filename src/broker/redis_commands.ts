@@ -1,0 +1,73 @@
+/**
+ * One Redis connection for plain commands (no pub/sub), with a Bun and a
+ * Deno implementation behind one small interface, and a deadline on every
+ * command. The history store uses it. Internal.
+ *
+ * Why a deadline of our own: neither client bounds a command that was
+ * already written. node-redis's `timeout` command option only covers the
+ * time a command waits to be written, and Bun's client has no command
+ * timeout at all; so with a Redis that is stopped (SIGSTOP, a long
+ * `DEBUG SLEEP`, a saturated host) a command would wait until the TCP
+ * connection dies, which may be never. Its reply, if it ever comes, is
+ * then dropped; what the command did in Redis stays done.
+ *
+ * @module
+ */
+
+import { openBunCommands } from "./redis_commands_bun.ts";
+import { openDenoCommands } from "./redis_commands_deno.ts";
+import { detectRuntime } from "../shared/runtime.ts";
+import { FullDuplexError, UnsupportedRuntimeError } from "../shared/errors.ts";
+
+/**
+ * What a Redis connection of fullduplex reports.
+ *
+ * @example
+ * ```ts
+ * import type { RedisConnectionEvent } from "./redis_commands.ts";
+ * const log = (event: RedisConnectionEvent) => console.warn("redis:", event.type);
+ * log({ type: "reconnected" });
+ * ```
+ */
+export type RedisConnectionEvent =
+  | { type: "disconnected"; error?: unknown }
+  | { type: "reconnected" }
+  | { type: "error"; error: unknown };
+
+/** How to open a command connection. */
+export interface RedisCommandsOptions {
+  /** Every command rejects after this many ms without a reply. */
+  timeout: number;
+  /** Lost, back, or something went wrong without ending the connection. */
+  event(event: RedisConnectionEvent): void;
+}
+
+/** A command connection: `send` rejects at once while it is down (no offline queue), and after the deadline. */
+export interface RedisCommands {
+  /** Sends `args` (command name first); resolves with the reply as the client decoded it (RESP3). */
+  send(args: readonly string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A command that got no reply within its deadline. */
+export class RedisTimeoutError extends FullDuplexError {}
+
+/**
+ * Races `reply` against a deadline of `ms` ms. The timer is cleared as
+ * soon as the reply settles, so a fast command leaves nothing behind.
+ */
+export function withDeadline<T>(reply: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([reply, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Opens a command connection with the client of the runtime this is. Rejects when Redis cannot be reached. */
+export function openRedisCommands(url: string, options: RedisCommandsOptions): Promise<RedisCommands> {
+  const runtime = detectRuntime();
+  if (runtime === "bun") return openBunCommands(url, options);
+  if (runtime === "deno") return openDenoCommands(url, options);
+  throw new UnsupportedRuntimeError(`fullduplex's Redis support runs on Deno and Bun, not ${runtime}`);
+}
