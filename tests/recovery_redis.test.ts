@@ -242,7 +242,8 @@ describe("recovery through a Redis that restarts", () => {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       afterRestart.push(...await publish(pub.server, "orders", `z${afterRestart.length}-`, 20, 5));
-      if (r.got.length >= 50 + afterRestart.length && afterRestart.length >= 100) break;
+      // Live delivery works again (the servers' broker connections are back): publish no more.
+      if (afterRestart.length >= 100 && r.got.length > 50) break;
     }
     const acked = [...before, ...afterRestart];
     await until(() => r.got.length >= acked.length, `all ${acked.length}`, 15_000);
