@@ -4,8 +4,18 @@
  * in-memory store. The Redis store is in `@fullduplex/fullduplex/redis`
  * (`createRedisHistory`).
  *
+ * @example Five minutes of every "ticker:" topic, in this server's memory
  * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
  * import { MemoryHistory } from "@fullduplex/fullduplex/history"; // npm: "fullduplex/history"
+ * const server = serve({
+ *   port: 0,
+ *   channels: {
+ *     authorize: () => true,
+ *     history: { store: new MemoryHistory({ maxTopics: 1000 }), topics: [{ match: "ticker:*", size: 500, ttl: 300_000 }] },
+ *   },
+ * });
+ * await server.shutdown();
  * ```
  *
  * @module

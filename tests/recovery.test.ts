@@ -254,7 +254,7 @@ describe("recovery with the in-memory history", () => {
     assert.ok(errors.length >= 2, "the error handler heard of it");
   });
 
-  it("history memory is bounded by size and shown in stats", async () => {
+  it("history memory is bounded by size and shown in stats", () => {
     const s = start({ topics: [{ match: "t:*", size: 10 }] });
     for (let t = 0; t < 3; t++) for (let i = 0; i < 50; i++) s.server.publish(`t:${t}`, "x".repeat(100));
     assert.equal(s.server.stats.historyPublications, 30);

@@ -24,7 +24,16 @@ describe(`examples/ticker.ts on ${RUNTIME}`, () => {
   });
 
   async function server(port: number): Promise<number> {
-    const s = spawnScript(RUNTIME, "examples/ticker.ts", ["--port", String(port), "--host", "127.0.0.1", "--redis", redis.url, "--every", "20"]);
+    const s = spawnScript(RUNTIME, "examples/ticker.ts", [
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--redis",
+      redis.url,
+      "--every",
+      "20",
+    ]);
     running.push(s);
     const m = await s.waitFor(/ticker on ws:\/\/127\.0\.0\.1:(\d+) \(history: redis\)/, 30_000);
     return Number(m[1]);

@@ -51,7 +51,15 @@ export type RecoveryFailure =
   | "not recoverable"
   | "gap";
 
-/** The failures a store itself may answer with. */
+/**
+ * The failures a store itself may answer with (the others are the server's or the client's to find).
+ *
+ * @example
+ * ```ts
+ * import type { StoreFailure } from "@fullduplex/fullduplex/history";
+ * const why: StoreFailure = "expired";
+ * ```
+ */
 export type StoreFailure = "trimmed" | "expired" | "epoch changed" | "unknown position";
 
 /** Whether `value` is a well-formed position (epoch 1–64 characters, offset a safe integer ≥ 0). */
