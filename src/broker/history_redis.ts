@@ -193,9 +193,14 @@ export class RedisHistory implements HistoryStore {
   }
 
   /**
-   * Runs a script by its SHA-1, and by its source when Redis does not have
-   * it (a Redis restarted or flushed since): one round trip either way
-   * most of the time, the source travels only then.
+   * Runs a script by its SHA-1 (sending the source every time costs Redis
+   * about 1.5× the CPU per append: bench/FINDINGS.md). The scripts are
+   * loaded on every (re)connection before any command is sent (`prepare`
+   * in createRedisHistory), so a restarted Redis has them before the
+   * first append. Only a `SCRIPT FLUSH` on a live connection makes Redis
+   * forget them: then the source is sent. (A fallback cannot keep the
+   * order of appends already in flight: a later one may then get the
+   * lower offset. Rare, and a flushed script cache is an operator's act.)
    */
   async #eval(script: Script, keys: [string, string], args: string[]): Promise<unknown> {
     const redis = this.#redis;
@@ -330,9 +335,13 @@ export async function createRedisHistory(options: RedisHistoryOptions = {}): Pro
     }
   };
   const [append, read] = await Promise.all([script(APPEND_LUA), script(READ_LUA)]);
+  // Loaded on every connection before it is used: see RedisHistory.#eval.
+  const prepare = async (send: (args: readonly string[]) => Promise<unknown>) => {
+    await Promise.all([send(["SCRIPT", "LOAD", append.source]), send(["SCRIPT", "LOAD", read.source])]);
+  };
   let redis: RedisCommands;
   try {
-    redis = await openRedisCommands(url, { timeout, event });
+    redis = await openRedisCommands(url, { timeout, event, prepare });
   } catch (err) {
     if (err instanceof FullDuplexError) throw err; // wrong runtime, missing package
     throw new ConnectError(withoutPassword(url), `${message(err)} (is redis-server running there?)`, { cause: err });

@@ -40,6 +40,13 @@ export interface RedisCommandsOptions {
   timeout: number;
   /** Lost, back, or something went wrong without ending the connection. */
   event(event: RedisConnectionEvent): void;
+  /**
+   * Runs on every connection, the first and each reconnect, before any
+   * other command may use it (meanwhile `send` rejects as while down); a
+   * rejection counts as a failed attempt. The history store loads its
+   * scripts here (a restarted Redis has forgotten them).
+   */
+  prepare?(send: (args: readonly string[]) => Promise<unknown>): Promise<void>;
 }
 
 /** A command connection: `send` rejects at once while it is down (no offline queue), and after the deadline. */

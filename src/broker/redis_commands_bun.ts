@@ -67,7 +67,7 @@ class BunRedisCommands implements RedisCommands {
       if (this.#closed) return;
       const next = newClient(this.#Client, this.#url, this.#options.timeout);
       try {
-        await next.connect();
+        await ready(next, this.#options);
       } catch {
         next.onclose = null;
         next.close();
@@ -98,6 +98,12 @@ class BunRedisCommands implements RedisCommands {
   }
 }
 
+/** Connects and runs `prepare` (bounded by the deadline: a Redis that accepts but does not answer is an attempt that failed). */
+async function ready(client: BunRedisClient, options: RedisCommandsOptions): Promise<void> {
+  await client.connect();
+  await options.prepare?.((args) => withDeadline(client.send(args[0]!, args.slice(1)), options.timeout, args[0]!));
+}
+
 function newClient(Client: BunRedisClientClass, url: string, timeout: number): BunRedisClient {
   // connectionTimeout: a connect attempt to a host that does not answer
   // ends within the command deadline (at least 1 s, for a TLS handshake
@@ -110,7 +116,7 @@ export async function openBunCommands(url: string, options: RedisCommandsOptions
   const Client = (globalThis as unknown as { Bun: { RedisClient: BunRedisClientClass } }).Bun.RedisClient;
   const client = newClient(Client, url, options.timeout);
   try {
-    await client.connect();
+    await ready(client, options);
   } catch (err) {
     client.close();
     throw err;

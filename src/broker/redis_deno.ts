@@ -31,6 +31,7 @@ export interface NodeRedisClient {
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
   sendCommand(args: readonly string[]): Promise<unknown>;
+  readonly isReady: boolean;
   on(event: "error", listener: (error: Error) => void): unknown;
   on(event: "ready", listener: () => void): unknown;
 }
