@@ -133,7 +133,12 @@ describe("RedisHistory", () => {
     assert.deepEqual(positions.map((p) => p.offset), sent.map((_, i) => i + 1));
     const history = await store({ prefix: shared });
     const read = await history.read("interop", { after: { epoch: positions[0]!.epoch, offset: 0 }, limit: 100 }, KEEP);
-    assert.deepEqual(read, { ok: true, epoch: positions[0]!.epoch, top: sent.length, publications: sent.map((data, i) => ({ offset: i + 1, data })) });
+    assert.deepEqual(read, {
+      ok: true,
+      epoch: positions[0]!.epoch,
+      top: sent.length,
+      publications: sent.map((data, i) => ({ offset: i + 1, data })),
+    });
   });
 });
 
@@ -141,11 +146,20 @@ describe("RedisHistory when Redis goes away", () => {
   it("append rejects at once while Redis is down and works again after a restart; events say so", async () => {
     const redis = await startRedis();
     const events: RedisHistoryEvent["type"][] = [];
-    const history = await createRedisHistory({ url: redis.url, prefix: prefix(), commandTimeout: 2000, onEvent: (e) => events.push(e.type) });
+    const history = await createRedisHistory({
+      url: redis.url,
+      prefix: prefix(),
+      commandTimeout: 2000,
+      onEvent: (e) => events.push(e.type),
+    });
     try {
       await history.append("t", "before", KEEP);
       await redis.kill();
-      const err = await within(history.append("t", "while down", KEEP).then(() => "stored", (e: unknown) => e), 10_000, "an append while down");
+      const err = await within(
+        history.append("t", "while down", KEEP).then(() => "stored", (e: unknown) => e),
+        10_000,
+        "an append while down",
+      );
       assert.ok(err instanceof Error, `the append while Redis is down: ${String(err)}`);
       assert.match(err.message, /could not append/);
       await within(history.read("t", { last: 1, limit: 1 }, KEEP).then(() => assert.fail("read"), () => {}), 10_000, "a read while down");
@@ -166,7 +180,11 @@ describe("RedisHistory when Redis goes away", () => {
     try {
       const before = await history.append("t", "before", KEEP);
       redis.pause();
-      const err = await within(history.append("t", "frozen", KEEP).then(() => "stored", (e: unknown) => e), 10_000, "an append to a frozen Redis");
+      const err = await within(
+        history.append("t", "frozen", KEEP).then(() => "stored", (e: unknown) => e),
+        10_000,
+        "an append to a frozen Redis",
+      );
       assert.ok(err instanceof Error, String(err));
       assert.match(err.message, /did not answer .* within 1000 ms/);
       redis.resume();
@@ -186,7 +204,7 @@ describe("RedisHistory when Redis goes away", () => {
     }
   });
 
-  it("without persistence, a restarted Redis is a new epoch: an old position reads \"epoch changed\", appends start at 1", async () => {
+  it('without persistence, a restarted Redis is a new epoch: an old position reads "epoch changed", appends start at 1', async () => {
     const redis = await startRedis();
     const history = await createRedisHistory({ url: redis.url, prefix: prefix(), onEvent: () => {} });
     try {
@@ -194,7 +212,10 @@ describe("RedisHistory when Redis goes away", () => {
       const old = await history.read("t", { last: 1, limit: 1 }, KEEP);
       await redis.kill();
       await redis.restart();
-      const read = await eventually(() => history.read("t", { after: { epoch: old.epoch, offset: 3 }, limit: 10 }, KEEP), "read after restart");
+      const read = await eventually(
+        () => history.read("t", { after: { epoch: old.epoch, offset: 3 }, limit: 10 }, KEEP),
+        "read after restart",
+      );
       assert.equal(read.ok, false);
       assert.equal(!read.ok && read.reason, "epoch changed");
       assert.equal(read.top, 0);

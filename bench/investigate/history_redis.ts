@@ -25,7 +25,7 @@
 import process from "node:process";
 import { createRedisHistory } from "../../src/broker/history_redis.ts";
 import { APPEND_LUA } from "../../src/broker/history_redis_lua.ts";
-import { openRedisCommands } from "../../src/broker/redis_commands.ts";
+import { openRedisCommands } from "../../src/broker/redis_commands_open.ts";
 import type { RedisCommands } from "../../src/broker/redis_commands.ts";
 import { encodeStoredPayload } from "../../src/broker/redis_wire.ts";
 import { detectRuntime } from "../../src/shared/runtime.ts";
@@ -70,8 +70,10 @@ async function measure(name: string, op: (i: number) => Promise<unknown>): Promi
   const cpu0 = await redisCpu(raw);
   const ms = await pipelined(N, op);
   const cpu = (await redisCpu(raw)) - cpu0;
-  rows.push(`${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${(ms * 1000 / N).toFixed(2).padStart(6)} µs/op  ` +
-    `Redis CPU ${(cpu * 1000 / N).toFixed(2).padStart(6)} µs/op`);
+  rows.push(
+    `${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms  ${(ms * 1000 / N).toFixed(2).padStart(6)} µs/op  ` +
+      `Redis CPU ${(cpu * 1000 / N).toFixed(2).padStart(6)} µs/op`,
+  );
   return ms;
 }
 

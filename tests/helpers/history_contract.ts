@@ -176,7 +176,11 @@ export function historyContract(name: string, open: () => Promise<HistoryStore>)
       const topic = freshTopic("unknown");
       const [{ epoch }] = await fill(topic, 2);
       for (const offset of [3, 1000, -1, 1.5, Number.NaN]) {
-        assert.deepEqual(await afterPos(topic, epoch, offset), { ok: false, epoch, top: 2, reason: "unknown position" }, `offset ${offset}`);
+        assert.deepEqual(
+          await afterPos(topic, epoch, offset),
+          { ok: false, epoch, top: 2, reason: "unknown position" },
+          `offset ${offset}`,
+        );
       }
     });
 
@@ -189,7 +193,7 @@ export function historyContract(name: string, open: () => Promise<HistoryStore>)
         "t",
         "b",
         "héllo\nwörld \u{1f600} \u0000 end",
-        "{\"json\":[1,2,3]}",
+        '{"json":[1,2,3]}',
         new Uint8Array(0),
         all,
         view,
