@@ -21,7 +21,7 @@
 import type { HistoryPolicy, HistoryQuery, HistoryRead, HistoryStore, StoredPublication, StreamPosition } from "./history.ts";
 import { APPEND_LUA, READ_LUA } from "./history_redis_lua.ts";
 import type { RedisCommands } from "./redis_commands.ts";
-import { openRedisCommands } from "./redis_commands.ts";
+import { openRedisCommands } from "./redis_commands_open.ts";
 import { withoutPassword } from "./redis_connection.ts";
 import { decodeStoredPayload, encodeStoredPayload } from "./redis_wire.ts";
 import { ConnectError, FullDuplexError } from "../shared/errors.ts";
@@ -98,7 +98,11 @@ export interface RedisHistoryOptions {
   onEvent?(event: RedisHistoryEvent): void;
 }
 
-/** Redis keeps an expired stream this much longer than its `ttl`: the clocks of the key expiry and the entries are the same, this is only rounding. */
+/**
+ * A stream's key expires this long after its last entry would have expired
+ * by age (nothing is left to read then). The entries' times and the key's
+ * expiry run on the same clock, Redis's: this only absorbs ms rounding.
+ */
 const LOG_TTL_SLACK = 1000;
 
 /** A script and its SHA-1, for EVALSHA. */

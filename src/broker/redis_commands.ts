@@ -1,7 +1,8 @@
 /**
- * One Redis connection for plain commands (no pub/sub), with a Bun and a
- * Deno implementation behind one small interface, and a deadline on every
- * command. The history store uses it. Internal.
+ * One Redis connection for plain commands (no pub/sub): the interface its
+ * Bun and Deno implementations share (redis_commands_bun.ts,
+ * redis_commands_deno.ts; redis_commands_open.ts picks one), and the
+ * deadline on every command. The history store uses it. Internal.
  *
  * Why a deadline of our own: neither client bounds a command that was
  * already written. node-redis's `timeout` command option only covers the
@@ -14,10 +15,7 @@
  * @module
  */
 
-import { openBunCommands } from "./redis_commands_bun.ts";
-import { openDenoCommands } from "./redis_commands_deno.ts";
-import { detectRuntime } from "../shared/runtime.ts";
-import { FullDuplexError, UnsupportedRuntimeError } from "../shared/errors.ts";
+import { FullDuplexError } from "../shared/errors.ts";
 
 /**
  * What a Redis connection of fullduplex reports.
@@ -69,12 +67,4 @@ export function withDeadline<T>(reply: Promise<T>, ms: number, what: string): Pr
     timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer ${what} within ${ms} ms`)), ms);
   });
   return Promise.race([reply, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Opens a command connection with the client of the runtime this is. Rejects when Redis cannot be reached. */
-export function openRedisCommands(url: string, options: RedisCommandsOptions): Promise<RedisCommands> {
-  const runtime = detectRuntime();
-  if (runtime === "bun") return openBunCommands(url, options);
-  if (runtime === "deno") return openDenoCommands(url, options);
-  throw new UnsupportedRuntimeError(`fullduplex's Redis support runs on Deno and Bun, not ${runtime}`);
 }

@@ -68,7 +68,8 @@ class DenoRedisCommands implements RedisCommands {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
-    await this.#client.close().catch(() => this.#client.destroy());
+    // close() waits for the replies in flight: bounded, for a Redis that stopped answering.
+    await withDeadline(this.#client.close(), this.#options.timeout, "QUIT").catch(() => this.#client.destroy());
   }
 }
 

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 
 /** A running redis-server. */
 export interface RedisServer {
@@ -89,6 +90,17 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/**
+ * Sends a signal to a running child. Through process.kill, not
+ * child.kill: on Deno 2.9.5 a second child.kill() on the same child
+ * returns false and sends nothing (a SIGCONT after a SIGSTOP never
+ * reaches the process; checked with ps); process.kill(pid) works on both
+ * runtimes.
+ */
+function signal(child: ChildProcess, name: "SIGSTOP" | "SIGCONT"): void {
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, name);
+}
+
 /** Starts redis-server on a free port. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
@@ -108,10 +120,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       await exited(child);
     },
     pause() {
-      child.kill("SIGSTOP");
+      signal(child, "SIGSTOP");
     },
     resume() {
-      child.kill("SIGCONT");
+      signal(child, "SIGCONT");
     },
     async restart() {
       child = await launch(port, dir);
@@ -121,8 +133,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       return Number(result.stdout.trim().split("\n")[1] ?? 0);
     },
     async stop() {
+      signal(child, "SIGCONT"); // a paused server acts on SIGTERM only once it runs again
       child.kill("SIGTERM");
-      child.kill("SIGCONT"); // a paused server acts on SIGTERM only once it runs again
       await exited(child);
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
