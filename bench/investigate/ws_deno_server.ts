@@ -11,7 +11,8 @@
  * whole message, as fullduplex does on Deno: close 1009). `ws-bufferutil`
  * is ws loaded from `$WS_BUFFERUTIL_DIR/node_modules` (ws with its optional
  * native `bufferutil` beside it, loaded through Deno's Node-API support:
- * masking in C instead of a JS loop). Prints
+ * masking in C instead of a JS loop; Deno loads the addon only with
+ * --allow-ffi, else bufferutil silently uses its JS fallback). Prints
  * `READY <port>`, then:
  *
  * - `/` (any path but the two below): every message echoed as it came, no
@@ -111,11 +112,12 @@ if (engine !== "native") {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (engineInfo.socketClass === undefined) {
       const pkg = wsRequire("ws/package.json") as { version: string };
+      // bufferutil itself falls back to a JS loop when its addon cannot load (on Deno: without --allow-ffi).
       let bufferutil = "absent";
       try {
-        wsRequire("bufferutil");
-        bufferutil = "loaded";
-      } catch { /* ws falls back to its JS loop */ }
+        const bu = wsRequire("bufferutil") as { unmask: () => void };
+        bufferutil = String(bu.unmask).includes("[native code]") ? "native addon" : "its JS fallback (no --allow-ffi?)";
+      } catch { /* not installed: ws uses its own JS loop */ }
       engineInfo = { engine, ws: pkg.version, bufferutil, socketClass: socket.constructor.name, deno: Deno.version.deno };
     }
     socket.on("error", () => {}); // a peer's RST must not become an uncaught error
