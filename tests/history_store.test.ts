@@ -3,7 +3,7 @@
  * the reference the other stores are held to.
  */
 
-import { MemoryHistory } from "../src/broker/history.ts";
+import { MemoryHistory } from "../history.ts";
 import { historyContract } from "./helpers/history_contract.ts";
 
 historyContract("MemoryHistory", () => Promise.resolve(new MemoryHistory()));

@@ -153,6 +153,17 @@ describe("recovery with the in-memory history", () => {
     assert.deepEqual(again.recovery, { topic: "ticker:C", recovered: true });
   });
 
+  it("last N beyond one replay page: the oldest of the last N first, all N once, in order", async () => {
+    const s = start({ topics: [{ match: "long", size: 5000 }] });
+    for (let i = 1; i <= 2000; i++) s.server.publish("long", `p${i}`);
+    const c = await client(s.url);
+    const sub = await c.subscribe("long", { recover: true, last: 1200 });
+    const got = collect(sub);
+    await until(() => got.length >= 1200, "1200", 10_000);
+    await delay(30);
+    assert.deepEqual(got, Array.from({ length: 1200 }, (_, i) => `p${i + 801}`));
+  });
+
   it("asking for more than the history holds gives what it holds; an old position is refused as trimmed", async () => {
     const s = start({ topics: [{ match: "small", size: 5 }] });
     for (let i = 1; i <= 12; i++) s.server.publish("small", `p${i}`);

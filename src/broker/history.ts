@@ -53,10 +53,9 @@ export interface StoredPublication {
 }
 
 /**
- * What a read asks for: the publications after a position, or the last
- * `last` ones (oldest first). At most `limit` publications come back per
- * read, the oldest of those asked for: the reader pages on with `after`
- * from the last one it got.
+ * What a read asks for: the publications after a position (at most
+ * `limit`, the oldest of them: the reader pages on with `after` from the
+ * last one it got), or the newest `min(last, limit)`, in offset order.
  *
  * @example
  * ```ts

@@ -168,8 +168,8 @@ export class MemoryHistory implements HistoryStore {
     const { epoch, top } = current;
     const limit = Math.max(0, Math.floor(query.limit));
     if ("last" in query) {
-      const all = Math.min(Math.max(0, Math.floor(query.last)), current.length);
-      return { ok: true, epoch, top, publications: this.#slice(current, current.entries.length - all, Math.min(all, limit)) };
+      const n = Math.min(Math.max(0, Math.floor(query.last)), limit, current.length);
+      return { ok: true, epoch, top, publications: this.#slice(current, current.entries.length - n, n) };
     }
     const after = query.after;
     if (after.epoch !== epoch) return { ok: false, epoch, top, reason: "epoch changed" };

@@ -84,7 +84,15 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
   let first: HistoryRead | undefined;
   try {
     if (ask.since !== undefined) first = await history.read(topic, { after: ask.since, limit: REPLAY_PAGE });
-    else first = await history.read(topic, { last: Math.min(ask.last ?? 0, policy.size), limit: REPLAY_PAGE });
+    else {
+      const n = Math.min(ask.last ?? 0, policy.size);
+      first = await history.read(topic, { last: n, limit: REPLAY_PAGE });
+      // More than a page: start at the oldest of the last n and page on (when they are all still there).
+      if (first.ok && n > REPLAY_PAGE && first.top >= n) {
+        const from = await history.read(topic, { after: { epoch: first.epoch, offset: first.top - n }, limit: REPLAY_PAGE });
+        if (from.ok) first = from;
+      }
+    }
   } catch (err) {
     session.report(err);
   }
