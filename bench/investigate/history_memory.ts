@@ -36,5 +36,9 @@ const t3 = performance.now();
 console.log(`${typeof (globalThis as { Bun?: unknown }).Bun === "undefined" ? "deno" : "bun"}, N=${N}, 100-byte text`);
 console.log(`append (all kept):           ${((t1 - t0) * 1e6 / N).toFixed(0)} ns/op`);
 console.log(`append (size 1000, ttl 60s): ${((t3 - t2) * 1e6 / N).toFixed(0)} ns/op`);
-console.log(`heap per stored publication: ${gc === undefined ? "(run with --expose-gc)" : `${((after - before) / N).toFixed(0)} B`} (the payload strings are shared here: entry overhead only)`);
+console.log(
+  `heap per stored publication: ${
+    gc === undefined ? "(run with --expose-gc)" : `${((after - before) / N).toFixed(0)} B`
+  } (the payload strings are shared here: entry overhead only)`,
+);
 console.log(`stats estimate per publication: ${(store.usage().bytes / N).toFixed(0)} B`);
