@@ -117,6 +117,48 @@ describe("recovery with the in-memory history", () => {
     assert.equal(s.server.stats.historyAppends, 130);
   });
 
+  it("publications delivered live while the store is being read come once, after the replay (the seam)", async () => {
+    const inner = new MemoryHistory();
+    let slow = false;
+    let reading: (() => void) | undefined;
+    const store = {
+      shared: false,
+      append: (topic: string, data: string | Uint8Array, policy: { size: number; ttl: number }) => inner.append(topic, data, policy),
+      read: async (topic: string, query: Parameters<MemoryHistory["read"]>[1], policy: { size: number; ttl: number }) => {
+        // Read first, answer late: what is published meanwhile is after the read's top.
+        const answer = inner.read(topic, query, policy);
+        if (slow) await new Promise<void>((resolve) => (reading = resolve));
+        return answer;
+      },
+      close: () => inner.close(),
+    };
+    const s = start({ store, topics: RULES });
+    const c = await client(s.url);
+    const sub = await c.subscribe("ticker:S", { recover: true });
+    const got = collect(sub);
+    for (let i = 0; i < 5; i++) s.server.publish("ticker:S", `a${i}`);
+    await until(() => got.length === 5, "five");
+    slow = true;
+    const reconnected = new Promise((resolve) => sub.on("resubscribed", resolve));
+    s.sockets[0].terminate();
+    for (let i = 0; i < 5; i++) s.server.publish("ticker:S", `b${i}`);
+    await until(() => reading !== undefined, "the recovering read");
+    // Live publications while the replay's read is in flight.
+    for (let i = 0; i < 5; i++) s.server.publish("ticker:S", `c${i}`);
+    slow = false;
+    reading!();
+    await reconnected;
+    s.server.publish("ticker:S", "d");
+    await until(() => got.length >= 16, "sixteen", 5000);
+    await delay(50);
+    assertExactlyOnce(got, [
+      ...[0, 1, 2, 3, 4].map((i) => `a${i}`),
+      ...[0, 1, 2, 3, 4].map((i) => `b${i}`),
+      ...[0, 1, 2, 3, 4].map((i) => `c${i}`),
+      "d",
+    ]);
+  });
+
   it("binary publications keep their bytes and positions across a recovery", async () => {
     const s = start({ topics: RULES });
     const c = await client(s.url);
