@@ -92,8 +92,10 @@ export class HistoryService<D> implements HistoryRouter {
   ): { position: StreamPosition; delivered: number } | Promise<{ position: StreamPosition; delivered: number }> {
     const policy = this.policyOf(topic);
     if (policy === undefined) {
-      // The topics function changed its mind between keeps() and now: deliver without history.
-      return { position: { epoch: "", offset: 0 }, delivered: this.#host.topics.deliverPlain(topic, data, except) };
+      // The topics function changed its mind between keeps() and now: publish without history.
+      const count = this.#host.topics.deliverPlain(topic, data, except);
+      this.#host.topics.forward(topic, data, undefined);
+      return { position: { epoch: "", offset: 0 }, delivered: count };
     }
     const shared = this.store.shared;
     const delivered = (position: StreamPosition) => {
