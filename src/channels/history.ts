@@ -80,7 +80,7 @@ export class HistoryService<D> implements HistoryRouter {
   }
 
   /** A publish whose caller waits for its position (a client's `pub`, `server.publishWithAck`). */
-  async publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition> {
+  async publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition | undefined> {
     return (await this.#store(topic, data, except)).position;
   }
 
@@ -89,13 +89,13 @@ export class HistoryService<D> implements HistoryRouter {
     topic: string,
     data: string | Uint8Array,
     except: object | undefined,
-  ): { position: StreamPosition; delivered: number } | Promise<{ position: StreamPosition; delivered: number }> {
+  ): { position: StreamPosition | undefined; delivered: number } | Promise<{ position: StreamPosition; delivered: number }> {
     const policy = this.policyOf(topic);
     if (policy === undefined) {
       // The topics function changed its mind between keeps() and now: publish without history.
       const count = this.#host.topics.deliverPlain(topic, data, except);
       this.#host.topics.forward(topic, data, undefined);
-      return { position: { epoch: "", offset: 0 }, delivered: count };
+      return { position: undefined, delivered: count };
     }
     const shared = this.store.shared;
     const delivered = (position: StreamPosition) => {

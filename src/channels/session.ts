@@ -306,7 +306,7 @@ export class Session<D> implements ChannelSession {
       return;
     }
     // Acknowledged once stored, with the position; a store that fails is the publisher's to know.
-    let position: StreamPosition;
+    let position: StreamPosition | undefined;
     try {
       position = await history.publishAcked(topic, data, undefined);
     } catch (err) {
@@ -316,7 +316,8 @@ export class Session<D> implements ChannelSession {
       }
       return;
     }
-    if (this.#conn.state === ReadyStates.OPEN) this.control({ t: "ok", id, epoch: position.epoch, offset: position.offset });
+    if (this.#conn.state !== ReadyStates.OPEN) return;
+    this.control(position === undefined ? { t: "ok", id } : { t: "ok", id, epoch: position.epoch, offset: position.offset });
   }
 
   #presence(id: number, topic: string): void {

@@ -77,7 +77,7 @@ export interface HistoryRouter {
   /** A publish on this server (returns the local subscribers reached, 0 when delivery comes later). */
   publish(topic: string, data: string | Uint8Array, except: object | undefined): number;
   /** A publish whose caller waits for its position; rejects with a PublishError "unavailable" when the store failed. */
-  publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition>;
+  publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition | undefined>;
   /** A publication from another server (never this server's own). */
   received(message: BrokerMessage): void;
 }
