@@ -35,8 +35,7 @@ import { ConnectError, FullDuplexError } from "../shared/errors.ts";
  * import type { RedisHistoryEvent } from "@fullduplex/fullduplex/redis";
  * function onEvent(event: RedisHistoryEvent): void {
  *   if (event.type === "disconnected") console.error("Redis lost: appends and recoveries fail until it is back", event.error);
- *   else if (event.type === "reconnected") console.info("Redis history back");
- *   else console.warn("Redis history:", event.error);
+ *   else console.info("Redis history back");
  * }
  * const history = await createRedisHistory({ onEvent });
  * ```
@@ -48,13 +47,8 @@ export type RedisHistoryEvent =
     error?: unknown;
   }
   | {
-    /** The connection is back. */
+    /** The connection is back: `append` and `read` work again. */
     type: "reconnected";
-  }
-  | {
-    /** Something went wrong that did not end the connection. */
-    type: "error";
-    error: unknown;
   };
 
 /**
@@ -91,9 +85,8 @@ export interface RedisHistoryOptions {
    */
   commandTimeout?: number;
   /**
-   * Called when the connection to Redis is lost (`disconnected`), when it
-   * is back (`reconnected`), or on an error that did not end it. Default:
-   * logs with `console.warn`.
+   * Called when the connection to Redis is lost (`disconnected`) and when
+   * it is back (`reconnected`). Default: logs with `console.warn`.
    */
   onEvent?(event: RedisHistoryEvent): void;
 }
@@ -135,6 +128,12 @@ function limits(policy: HistoryPolicy): { size: number; ttl: number } {
   const size = Number.isNaN(policy.size) ? Number.MAX_SAFE_INTEGER : count(policy.size);
   const ttl = Number.isFinite(policy.ttl) && policy.ttl > 0 ? Math.ceil(policy.ttl) : 0;
   return { size, ttl };
+}
+
+/** The start of a reply, for an error message (a reply may carry whole payloads). */
+function excerpt(reply: unknown): string {
+  const text = JSON.stringify(reply) ?? String(reply);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function message(err: unknown): string {
@@ -237,7 +236,7 @@ export class RedisHistory implements HistoryStore {
       throw new FullDuplexError(`the Redis history store could not append: ${message(err)}`, { cause: err });
     }
     if (!Array.isArray(reply) || typeof reply[0] !== "string" || typeof reply[1] !== "number") {
-      throw new FullDuplexError(`the Redis history store got an unexpected answer to an append: ${JSON.stringify(reply)}`);
+      throw new FullDuplexError(`the Redis history store got an unexpected answer to an append: ${excerpt(reply)}`);
     }
     return { epoch: reply[0], offset: reply[1] };
   }
@@ -282,7 +281,7 @@ export class RedisHistory implements HistoryStore {
 
 /** Turns the read script's flat reply into a {@link HistoryRead}. */
 function parseRead(reply: unknown): HistoryRead {
-  const unexpected = () => new FullDuplexError(`the Redis history store got an unexpected answer to a read: ${JSON.stringify(reply)}`);
+  const unexpected = () => new FullDuplexError(`the Redis history store got an unexpected answer to a read: ${excerpt(reply)}`);
   if (!Array.isArray(reply) || typeof reply[1] !== "string" || typeof reply[2] !== "number") throw unexpected();
   const [ok, epoch, top] = reply as [number, string, number];
   if (ok === 0) {
@@ -330,7 +329,8 @@ export async function createRedisHistory(options: RedisHistoryOptions = {}): Pro
   const metaTtl = positive("metaTtl", options.metaTtl ?? 7 * 24 * 3600_000);
   const timeout = positive("commandTimeout", options.commandTimeout ?? 5000);
   const onEvent = options.onEvent ??
-    ((event: RedisHistoryEvent) => console.warn(`fullduplex: Redis history ${event.type}`, "error" in event ? event.error : ""));
+    ((event: RedisHistoryEvent) =>
+      console.warn(`fullduplex: Redis history ${event.type}`, event.type === "disconnected" ? event.error : ""));
   const event = (e: RedisHistoryEvent) => {
     try {
       onEvent(e);
