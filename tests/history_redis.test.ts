@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createRedisHistory } from "../src/broker/redis.ts";
 import type { RedisHistory, RedisHistoryEvent, RedisHistoryOptions } from "../src/broker/redis.ts";
-import type { HistoryPolicy, StreamPosition } from "../src/broker/history.ts";
+import type { HistoryPolicy, HistoryRead, StreamPosition } from "../src/broker/history.ts";
 import { ConnectError } from "../src/shared/errors.ts";
 import { historyContract } from "./helpers/history_contract.ts";
 import { crossRuntimePayloads } from "./helpers/history_payloads.ts";
@@ -21,6 +21,11 @@ import type { RedisServer } from "./helpers/redis.ts";
 import { delay, OTHER_RUNTIME, spawnScript } from "./helpers/runtime.ts";
 
 const KEEP: HistoryPolicy = { size: 1000, ttl: 0 };
+
+function offsets(read: HistoryRead): number[] {
+  assert.ok(read.ok, JSON.stringify(read));
+  return read.publications.map((p) => p.offset);
+}
 
 function prefix(): string {
   return `test-${crypto.randomUUID().slice(0, 8)}:`;
@@ -108,6 +113,15 @@ describe("RedisHistory", () => {
     const read = await history.read("burst", { after: { epoch: positions[0]!.epoch, offset: 990 }, limit: 100 }, KEEP);
     assert.ok(read.ok);
     assert.deepEqual(read.publications.map((p) => p.data), Array.from({ length: 10 }, (_, i) => `n${990 + i}`));
+  });
+
+  it("a Redis that forgot the scripts (SCRIPT FLUSH) gets them again: appends and reads go on", async () => {
+    const history = await store();
+    const first = await history.append("flushed", "a", KEEP);
+    assert.equal(redis.cli("SCRIPT", "FLUSH"), "OK");
+    assert.deepEqual(await history.append("flushed", "b", KEEP), { epoch: first.epoch, offset: 2 });
+    assert.equal(redis.cli("SCRIPT", "FLUSH"), "OK");
+    assert.deepEqual(offsets(await history.read("flushed", { after: first, limit: 10 }, KEEP)), [2]);
   });
 
   it("metaTtl: a topic without publications for that long starts again in a new epoch", async () => {
