@@ -127,7 +127,7 @@ describe("RedisHistory", () => {
   it("metaTtl: a topic without publications for that long starts again in a new epoch", async () => {
     const history = await store({ metaTtl: 300 });
     const first = await history.append("quiet", "a", KEEP);
-    await delay(500);
+    await delay(1600); // metaTtl plus the renewal slack (at least 1 s)
     const read = await history.read("quiet", { after: first, limit: 10 }, KEEP);
     assert.equal(read.ok, false);
     assert.equal(!read.ok && read.reason, "epoch changed");

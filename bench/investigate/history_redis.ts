@@ -104,8 +104,7 @@ const evalArgs = (i: number) => [
   payload,
   String(N),
   "0",
-  "604800000",
-  "604800000",
+  ...["604800000", "60480000", "604800000", "60480000"], // RedisHistory's expiry arguments for the default metaTtl, no ttl
   `e${i}`,
 ];
 await measure("EVAL (source every time)", (i) => raw.send(evalArgs(i)));

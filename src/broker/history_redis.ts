@@ -76,7 +76,9 @@ export interface RedisHistoryOptions {
    * How long, in ms, a topic's epoch and latest offset survive without a
    * publication. After that the topic starts again in a new epoch (a
    * client coming back is told `"epoch changed"`), so topics no longer
-   * used do not stay in Redis forever. Default 7 days.
+   * used do not stay in Redis forever. Redis may keep them up to a tenth
+   * longer (at least 1 s): expiries are renewed in steps, not on every
+   * append. Default 7 days.
    */
   metaTtl?: number;
   /**
@@ -92,11 +94,14 @@ export interface RedisHistoryOptions {
 }
 
 /**
- * A stream's key expires this long after its last entry would have expired
- * by age (nothing is left to read then). The entries' times and the key's
- * expiry run on the same clock, Redis's: this only absorbs ms rounding.
+ * How much longer than needed a key's expiry is set, so a busy topic
+ * renews it once per this many ms instead of on every append: a tenth of
+ * the time it must live, at least 1 s. (A dropped stream or a forgotten
+ * topic thus lingers up to that much longer in Redis; nothing reads it.)
  */
-const LOG_TTL_SLACK = 1000;
+function slack(ms: number): number {
+  return Math.max(1000, Math.floor(ms / 10));
+}
 
 /** A script and its SHA-1, for EVALSHA. */
 interface Script {
@@ -216,20 +221,31 @@ export class RedisHistory implements HistoryStore {
     }
   }
 
+  /**
+   * The append script's expiry arguments: meta_ttl, meta_slack, log_ttl,
+   * log_slack. A stream with an age limit needs to outlive its last entry
+   * by `ttl` (never longer than the meta, which it is useless without);
+   * without one, as long as the meta.
+   */
+  #expiries(ttl: number): string[] {
+    const meta = this.#metaTtl;
+    const log = ttl > 0 ? Math.min(ttl, meta) : meta;
+    return [meta, slack(meta), log, slack(log)].map(String);
+  }
+
   /** Appends at the topic's next offset in Redis; rejects when Redis is down, slow or refuses it. */
   async append(topic: string, data: string | Uint8Array, policy: HistoryPolicy): Promise<StreamPosition> {
     // Encoded now, before any await: a caller's buffer reused afterwards changes nothing.
     const payload = encodeStoredPayload(data);
     const { size, ttl } = limits(policy);
-    const logTtl = ttl > 0 ? Math.min(ttl + LOG_TTL_SLACK, this.#metaTtl) : this.#metaTtl;
+    const expiries = this.#expiries(ttl);
     let reply: unknown;
     try {
       reply = await this.#eval(this.#append, this.#keys(topic), [
         payload,
         String(size),
         String(ttl),
-        String(this.#metaTtl),
-        String(logTtl),
+        ...expiries,
         newEpoch(),
       ]);
     } catch (err) {
@@ -263,6 +279,7 @@ export class RedisHistory implements HistoryStore {
         String(size),
         String(ttl),
         String(this.#metaTtl),
+        String(slack(this.#metaTtl)),
         newEpoch(),
       ]);
     } catch (err) {

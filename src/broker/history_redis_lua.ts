@@ -9,7 +9,8 @@
  *   the first offset still in the history (the ones below were dropped,
  *   even if the stream still holds some of them: see `trim`); `trimmed`,
  *   the highest offset dropped to keep `size` (what tells "trimmed" from
- *   "expired"); `time`, the time stored with the latest entry.
+ *   "expired"); `time`, the time stored with the latest entry; `mexp` and
+ *   `lexp`, when the meta and the stream expire as last set (0: unset).
  * - stream: one entry per publication, id `<offset>-0`, fields `t`
  *   (Redis's clock when it was appended, in ms) and `d` (the payload as
  *   redis_wire.ts encodes it).
@@ -59,8 +60,8 @@ end
 -- topic never used, or one whose meta Redis no longer has (expired after
 -- meta_ttl, evicted, a restart without persistence). A stream left
 -- without its meta belongs to the lost epoch.
-local function load(new_epoch, meta_ttl)
-  local m = redis.call('HMGET', meta, 'epoch', 'top', 'first', 'trimmed', 'time')
+local function load(new_epoch, now, meta_ttl, meta_slack)
+  local m = redis.call('HMGET', meta, 'epoch', 'top', 'first', 'trimmed', 'time', 'mexp', 'lexp')
   if m[1] then
     return {
       epoch = m[1],
@@ -68,39 +69,62 @@ local function load(new_epoch, meta_ttl)
       first = tonumber(m[3]) or 1,
       trimmed = tonumber(m[4]) or 0,
       time = tonumber(m[5]) or 0,
+      mexp = tonumber(m[6]) or 0,
+      lexp = tonumber(m[7]) or 0,
     }
   end
   redis.call('UNLINK', log)
-  redis.call('HSET', meta, 'epoch', new_epoch, 'top', 0, 'first', 1, 'trimmed', 0, 'time', 0)
-  redis.call('PEXPIRE', meta, meta_ttl)
-  return { epoch = new_epoch, top = 0, first = 1, trimmed = 0, time = 0 }
+  local mexp = now + meta_ttl + meta_slack
+  redis.call('HSET', meta, 'epoch', new_epoch, 'top', 0, 'first', 1, 'trimmed', 0, 'time', 0, 'mexp', mexp, 'lexp', 0)
+  redis.call('PEXPIREAT', meta, mexp)
+  return { epoch = new_epoch, top = 0, first = 1, trimmed = 0, time = 0, mexp = mexp, lexp = 0 }
+end
+
+-- Writes state.top and state.time, and whichever of the other fields
+-- differ from before (an HSET costs about a microsecond per field).
+local function save(state, before)
+  local args = {meta, 'top', state.top, 'time', state.time}
+  for _, field in ipairs({'first', 'trimmed', 'mexp', 'lexp'}) do
+    if state[field] ~= before[field] then
+      args[#args + 1] = field
+      args[#args + 1] = state[field]
+    end
+  end
+  redis.call('HSET', unpack(args))
+end
+
+-- Makes key live at least until need (ms), as state[field] records its
+-- expiry: a PEXPIREAT only when the recorded one falls short, to need +
+-- slack, so a busy topic renews it once per slack ms, not on every call
+-- (two PEXPIREs per append cost about a fifth of it).
+local function keep_until(state, field, key, need, slack)
+  if state[field] >= need then return end
+  state[field] = need + slack
+  redis.call('PEXPIREAT', key, state[field])
 end
 
 -- Keeps the last size entries, none with t <= now - ttl (ttl 0: no age
 -- limit), as MemoryHistory does: by count first, then by age. Updates
--- state.first and state.trimmed (the caller writes them).
+-- state.first, state.trimmed and state.lexp (the caller writes them).
+-- Returns the stream's length before the call dropped anything.
 --
 -- What is dropped leaves the history at once (state.first moves past it:
 -- never read again, even by a later call with a larger size or ttl) and
 -- the stream in bounded steps.
 local function trim(state, size, ttl, now)
   local top = state.top
-  local head = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
-  local live = state.first
-  if not head then
-    -- Nothing left (the key expired or was evicted): all dropped.
-    live = top + 1
-  elseif offset_of(head[1]) > live then
-    live = offset_of(head[1])
-  end
+  local len = redis.call('XLEN', log)
+  -- The stream holds top-len+1..top (consecutive, up to top); len 0: no
+  -- stream (it expired, or was evicted or dropped): nothing is left.
+  local head = top - len + 1
+  local live = math.max(state.first, head)
   if top - live + 1 > size then
     live = top - size + 1
     state.trimmed = top - size
   end
   if ttl > 0 and live <= top then
     local oldest = now - ttl
-    local entry = head
-    if offset_of(head[1]) ~= live then entry = redis.call('XRANGE', log, id_of(live), '+', 'COUNT', 1)[1] end
+    local entry = redis.call('XRANGE', log, id_of(live), '+', 'COUNT', 1)[1]
     if not entry then
       live = top + 1
     elseif time_of(entry) <= oldest then
@@ -108,7 +132,7 @@ local function trim(state, size, ttl, now)
       -- first young offset by bisection, O(log n) lookups whatever the
       -- length, where a scan from the head would read every expired one.
       -- lo: the first offset that may be young; hi = top + 1: none is.
-      local lo, hi = offset_of(entry[1]) + 1, top + 1
+      local lo, hi = live + 1, top + 1
       while lo < hi do
         local mid = math.floor((lo + hi) / 2)
         local probe = redis.call('XRANGE', log, id_of(mid), '+', 'COUNT', 1)[1]
@@ -118,41 +142,52 @@ local function trim(state, size, ttl, now)
     end
   end
   state.first = live
-  if not head then return end
+  if len == 0 then return 0 end
   if live > top then
     redis.call('UNLINK', log)
-  elseif offset_of(head[1]) < live then
-    redis.call('XTRIM', log, 'MINID', '=', id_of(math.min(live, offset_of(head[1]) + MAX_DROP)))
+    state.lexp = 0
+  elseif head < live then
+    redis.call('XTRIM', log, 'MINID', '=', id_of(math.min(live, head + MAX_DROP)))
   end
+  return len
 end
 `;
 
 /**
- * Append. ARGV: payload, size, ttl, meta_ttl, log_ttl, new_epoch.
- * Returns `{epoch, offset}`.
+ * Append. ARGV: payload, size, ttl, meta_ttl, meta_slack, log_ttl,
+ * log_slack, new_epoch. Returns `{epoch, offset}`.
  *
  * The entry's time is Redis's clock, the same for every server sharing the
  * store (their own clocks may disagree), but never less than the previous
  * entry's: a clock stepped back must not put young entries behind old ones.
+ *
+ * Expiries: the meta lives meta_ttl (+ up to meta_slack) after the latest
+ * append; the stream log_ttl (+ up to log_slack): its last entry's age
+ * limit, or as long as the meta without one.
  */
 export const APPEND_LUA = `${PRELUDE}
-local size, ttl, meta_ttl, log_ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local state = load(ARGV[6], meta_ttl)
+local size, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local meta_ttl, meta_slack, log_ttl, log_slack = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
+local state = load(ARGV[8], now, meta_ttl, meta_slack)
+local before = { first = state.first, trimmed = state.trimmed, mexp = state.mexp, lexp = state.lexp }
 if now < state.time then now = state.time end
 state.top = state.top + 1
+state.time = now
 redis.call('XADD', log, id_of(state.top), 't', now, 'd', ARGV[1])
-trim(state, size, ttl, now)
-redis.call('HSET', meta, 'top', state.top, 'time', now, 'first', state.first, 'trimmed', state.trimmed)
-redis.call('PEXPIRE', log, log_ttl)
-redis.call('PEXPIRE', meta, meta_ttl)
+-- A stream of one entry was just created (by this XADD): it has no expiry yet.
+if trim(state, size, ttl, now) == 1 then state.lexp = 0 end
+keep_until(state, 'mexp', meta, now + meta_ttl, meta_slack)
+keep_until(state, 'lexp', log, now + log_ttl, log_slack)
+save(state, before)
 return {state.epoch, state.top}
 `;
 
 /**
  * Read. ARGV: mode ("last" or "after"), n (how many last ones, or the
  * offset to read after: -1 for one that is not a valid offset), limit,
- * the position's epoch ("" for "last"), size, ttl, meta_ttl, new_epoch.
+ * the position's epoch ("" for "last"), size, ttl, meta_ttl, meta_slack,
+ * new_epoch.
  *
  * Returns `{1, epoch, top, offset, payload, offset, payload, ...}` or
  * `{0, epoch, top, reason}`, with MemoryHistory.read's verdicts in its
@@ -164,12 +199,13 @@ return {state.epoch, state.top}
  */
 export const READ_LUA = `${PRELUDE}
 local mode, n, limit, asked_epoch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local size, ttl, meta_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local state = load(ARGV[8], meta_ttl)
-local first, trimmed = state.first, state.trimmed
-trim(state, size, ttl, now_ms())
-if state.first ~= first or state.trimmed ~= trimmed then
-  redis.call('HSET', meta, 'first', state.first, 'trimmed', state.trimmed)
+local size, ttl, meta_ttl, meta_slack = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local now = now_ms()
+local state = load(ARGV[9], now, meta_ttl, meta_slack)
+local first, trimmed, lexp = state.first, state.trimmed, state.lexp
+trim(state, size, ttl, now)
+if state.first ~= first or state.trimmed ~= trimmed or state.lexp ~= lexp then
+  redis.call('HSET', meta, 'first', state.first, 'trimmed', state.trimmed, 'lexp', state.lexp)
 end
 local epoch, top = state.epoch, state.top
 
