@@ -137,6 +137,27 @@ describe("RedisHistory", () => {
     assert.equal(next.epoch, read.epoch);
   });
 
+  it("every key gets an expiry: the stream after its ttl (plus slack), the meta and a stream without ttl after metaTtl", async () => {
+    const keys = prefix();
+    const history = await store({ prefix: keys, metaTtl: 60_000 });
+    const pttl = (topic: string, key: "meta" | "log") => Number(redis.cli("PTTL", `${keys}{${topic}}:${key}`));
+    await history.append("aged", "a", { size: 10, ttl: 5000 });
+    assert.ok(pttl("aged", "log") > 0 && pttl("aged", "log") <= 5000 + 1000, `log PTTL ${pttl("aged", "log")}`);
+    assert.ok(pttl("aged", "meta") > 0 && pttl("aged", "meta") <= 66_000, `meta PTTL ${pttl("aged", "meta")}`);
+    await history.append("kept", "a", KEEP);
+    assert.ok(pttl("kept", "log") > 50_000 && pttl("kept", "log") <= 66_000, `log PTTL ${pttl("kept", "log")}`);
+    // A stream dropped whole (everything expired) and made again by the next append gets its expiry again.
+    await history.append("again", "a", { size: 10, ttl: 200 });
+    await delay(400);
+    await history.read("again", { last: 1, limit: 1 }, { size: 10, ttl: 200 });
+    assert.equal(pttl("again", "log"), -2, "the expired stream is gone");
+    await history.append("again", "b", { size: 10, ttl: 200 });
+    assert.ok(pttl("again", "log") > 0, `log PTTL ${pttl("again", "log")}`);
+    // Nothing this suite wrote lives forever.
+    const forever = redis.cli("--scan", "--pattern", "test-*").split("\n").filter((key) => key !== "" && redis.cli("PTTL", key) === "-1");
+    assert.deepEqual(forever, []);
+  });
+
   it(`entries appended on ${OTHER_RUNTIME} read back identically here, text and bytes`, async () => {
     const shared = prefix();
     const writer = spawnScript(OTHER_RUNTIME, "tests/fixtures/history_redis_writer.ts", [redis.url, shared, "interop"]);
