@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createRedisHistory } from "../src/broker/redis.ts";
 import type { RedisHistory, RedisHistoryEvent, RedisHistoryOptions } from "../src/broker/redis.ts";
-import type { HistoryPolicy, StreamPosition } from "../src/broker/history.ts";
+import type { HistoryPolicy, HistoryRead, StreamPosition } from "../src/broker/history.ts";
 import { ConnectError } from "../src/shared/errors.ts";
 import { historyContract } from "./helpers/history_contract.ts";
 import { crossRuntimePayloads } from "./helpers/history_payloads.ts";
@@ -21,6 +21,11 @@ import type { RedisServer } from "./helpers/redis.ts";
 import { delay, OTHER_RUNTIME, spawnScript } from "./helpers/runtime.ts";
 
 const KEEP: HistoryPolicy = { size: 1000, ttl: 0 };
+
+function offsets(read: HistoryRead): number[] {
+  assert.ok(read.ok, JSON.stringify(read));
+  return read.publications.map((p) => p.offset);
+}
 
 function prefix(): string {
   return `test-${crypto.randomUUID().slice(0, 8)}:`;
@@ -110,10 +115,19 @@ describe("RedisHistory", () => {
     assert.deepEqual(read.publications.map((p) => p.data), Array.from({ length: 10 }, (_, i) => `n${990 + i}`));
   });
 
+  it("a Redis that forgot the scripts (SCRIPT FLUSH) gets them again: appends and reads go on", async () => {
+    const history = await store();
+    const first = await history.append("flushed", "a", KEEP);
+    assert.equal(redis.cli("SCRIPT", "FLUSH"), "OK");
+    assert.deepEqual(await history.append("flushed", "b", KEEP), { epoch: first.epoch, offset: 2 });
+    assert.equal(redis.cli("SCRIPT", "FLUSH"), "OK");
+    assert.deepEqual(offsets(await history.read("flushed", { after: first, limit: 10 }, KEEP)), [2]);
+  });
+
   it("metaTtl: a topic without publications for that long starts again in a new epoch", async () => {
     const history = await store({ metaTtl: 300 });
     const first = await history.append("quiet", "a", KEEP);
-    await delay(500);
+    await delay(1600); // metaTtl plus the renewal slack (at least 1 s)
     const read = await history.read("quiet", { after: first, limit: 10 }, KEEP);
     assert.equal(read.ok, false);
     assert.equal(!read.ok && read.reason, "epoch changed");
@@ -121,6 +135,27 @@ describe("RedisHistory", () => {
     const next = await history.append("quiet", "b", KEEP);
     assert.equal(next.offset, 1);
     assert.equal(next.epoch, read.epoch);
+  });
+
+  it("every key gets an expiry: the stream after its ttl (plus slack), the meta and a stream without ttl after metaTtl", async () => {
+    const keys = prefix();
+    const history = await store({ prefix: keys, metaTtl: 60_000 });
+    const pttl = (topic: string, key: "meta" | "log") => Number(redis.cli("PTTL", `${keys}{${topic}}:${key}`));
+    await history.append("aged", "a", { size: 10, ttl: 5000 });
+    assert.ok(pttl("aged", "log") > 0 && pttl("aged", "log") <= 5000 + 1000, `log PTTL ${pttl("aged", "log")}`);
+    assert.ok(pttl("aged", "meta") > 0 && pttl("aged", "meta") <= 66_000, `meta PTTL ${pttl("aged", "meta")}`);
+    await history.append("kept", "a", KEEP);
+    assert.ok(pttl("kept", "log") > 50_000 && pttl("kept", "log") <= 66_000, `log PTTL ${pttl("kept", "log")}`);
+    // A stream dropped whole (everything expired) and made again by the next append gets its expiry again.
+    await history.append("again", "a", { size: 10, ttl: 200 });
+    await delay(400);
+    await history.read("again", { last: 1, limit: 1 }, { size: 10, ttl: 200 });
+    assert.equal(pttl("again", "log"), -2, "the expired stream is gone");
+    await history.append("again", "b", { size: 10, ttl: 200 });
+    assert.ok(pttl("again", "log") > 0, `log PTTL ${pttl("again", "log")}`);
+    // Nothing this suite wrote lives forever.
+    const forever = redis.cli("--scan", "--pattern", "test-*").split("\n").filter((key) => key !== "" && redis.cli("PTTL", key) === "-1");
+    assert.deepEqual(forever, []);
   });
 
   it(`entries appended on ${OTHER_RUNTIME} read back identically here, text and bytes`, async () => {

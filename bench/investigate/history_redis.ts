@@ -13,7 +13,8 @@
  *
  * Prints wall time and µs per operation, the append/PUBLISH ratio, and the
  * Redis memory per stored entry (INFO memory `used_memory` after minus
- * before, over N). Redis's own CPU (INFO cpu, user+sys) per operation is
+ * before, over N), for a text payload and for the same size in bytes
+ * (stored in base64). Redis's own CPU (INFO cpu, user+sys) per operation is
  * printed too: it is the cost every server sharing the Redis pays.
  *
  * Usage: `deno run -A bench/investigate/history_redis.ts [N]` and
@@ -90,6 +91,13 @@ const after = await usedMemory(raw);
 const warm = Math.min(N, 2000);
 const perEntry = (after - before) / (N + warm);
 
+// Bytes are stored in base64 (Bun's client reads replies as strings only): what that costs per entry.
+await raw.send(["FLUSHALL"]);
+const bytes = new Uint8Array(PAYLOAD.length).fill(120);
+const beforeBytes = await usedMemory(raw);
+await pipelined(N, () => history.append("bench:bytes", bytes, policy));
+const perBinaryEntry = ((await usedMemory(raw)) - beforeBytes) / N;
+
 await raw.send(["FLUSHALL"]);
 await measure("append, ttl 60 s", () => history.append("bench:ttl", PAYLOAD, { size: N, ttl: 60_000 }));
 
@@ -104,8 +112,7 @@ const evalArgs = (i: number) => [
   payload,
   String(N),
   "0",
-  "604800000",
-  "604800000",
+  ...["604800000", "60480000", "604800000", "60480000"], // RedisHistory's expiry arguments for the default metaTtl, no ttl
   `e${i}`,
 ];
 await measure("EVAL (source every time)", (i) => raw.send(evalArgs(i)));
@@ -113,7 +120,9 @@ await measure("EVAL (source every time)", (i) => raw.send(evalArgs(i)));
 console.log(`${detectRuntime()}, N=${N}, ${INFLIGHT} in flight, payload ${PAYLOAD.length} B text`);
 for (const row of rows) console.log(row);
 console.log(`append / PUBLISH: ${(append / publish).toFixed(2)}×`);
-console.log(`Redis memory per stored entry (100-byte payload): ${perEntry.toFixed(0)} B`);
+console.log(
+  `Redis memory per stored entry, ${PAYLOAD.length}-byte payload: text ${perEntry.toFixed(0)} B, binary ${perBinaryEntry.toFixed(0)} B`,
+);
 
 await history.close();
 await raw.close();

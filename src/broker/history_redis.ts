@@ -35,8 +35,7 @@ import { ConnectError, FullDuplexError } from "../shared/errors.ts";
  * import type { RedisHistoryEvent } from "@fullduplex/fullduplex/redis";
  * function onEvent(event: RedisHistoryEvent): void {
  *   if (event.type === "disconnected") console.error("Redis lost: appends and recoveries fail until it is back", event.error);
- *   else if (event.type === "reconnected") console.info("Redis history back");
- *   else console.warn("Redis history:", event.error);
+ *   else console.info("Redis history back");
  * }
  * const history = await createRedisHistory({ onEvent });
  * ```
@@ -48,13 +47,8 @@ export type RedisHistoryEvent =
     error?: unknown;
   }
   | {
-    /** The connection is back. */
+    /** The connection is back: `append` and `read` work again. */
     type: "reconnected";
-  }
-  | {
-    /** Something went wrong that did not end the connection. */
-    type: "error";
-    error: unknown;
   };
 
 /**
@@ -82,7 +76,9 @@ export interface RedisHistoryOptions {
    * How long, in ms, a topic's epoch and latest offset survive without a
    * publication. After that the topic starts again in a new epoch (a
    * client coming back is told `"epoch changed"`), so topics no longer
-   * used do not stay in Redis forever. Default 7 days.
+   * used do not stay in Redis forever. Redis may keep them up to a tenth
+   * longer (at least 1 s): expiries are renewed in steps, not on every
+   * append. Default 7 days.
    */
   metaTtl?: number;
   /**
@@ -91,19 +87,21 @@ export interface RedisHistoryOptions {
    */
   commandTimeout?: number;
   /**
-   * Called when the connection to Redis is lost (`disconnected`), when it
-   * is back (`reconnected`), or on an error that did not end it. Default:
-   * logs with `console.warn`.
+   * Called when the connection to Redis is lost (`disconnected`) and when
+   * it is back (`reconnected`). Default: logs with `console.warn`.
    */
   onEvent?(event: RedisHistoryEvent): void;
 }
 
 /**
- * A stream's key expires this long after its last entry would have expired
- * by age (nothing is left to read then). The entries' times and the key's
- * expiry run on the same clock, Redis's: this only absorbs ms rounding.
+ * How much longer than needed a key's expiry is set, so a busy topic
+ * renews it once per this many ms instead of on every append: a tenth of
+ * the time it must live, at least 1 s. (A dropped stream or a forgotten
+ * topic thus lingers up to that much longer in Redis; nothing reads it.)
  */
-const LOG_TTL_SLACK = 1000;
+function slack(ms: number): number {
+  return Math.max(1000, Math.floor(ms / 10));
+}
 
 /** A script and its SHA-1, for EVALSHA. */
 interface Script {
@@ -135,6 +133,12 @@ function limits(policy: HistoryPolicy): { size: number; ttl: number } {
   const size = Number.isNaN(policy.size) ? Number.MAX_SAFE_INTEGER : count(policy.size);
   const ttl = Number.isFinite(policy.ttl) && policy.ttl > 0 ? Math.ceil(policy.ttl) : 0;
   return { size, ttl };
+}
+
+/** The start of a reply, for an error message (a reply may carry whole payloads). */
+function excerpt(reply: unknown): string {
+  const text = JSON.stringify(reply) ?? String(reply);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function message(err: unknown): string {
@@ -217,27 +221,38 @@ export class RedisHistory implements HistoryStore {
     }
   }
 
+  /**
+   * The append script's expiry arguments: meta_ttl, meta_slack, log_ttl,
+   * log_slack. A stream with an age limit needs to outlive its last entry
+   * by `ttl` (never longer than the meta, which it is useless without);
+   * without one, as long as the meta.
+   */
+  #expiries(ttl: number): string[] {
+    const meta = this.#metaTtl;
+    const log = ttl > 0 ? Math.min(ttl, meta) : meta;
+    return [meta, slack(meta), log, slack(log)].map(String);
+  }
+
   /** Appends at the topic's next offset in Redis; rejects when Redis is down, slow or refuses it. */
   async append(topic: string, data: string | Uint8Array, policy: HistoryPolicy): Promise<StreamPosition> {
     // Encoded now, before any await: a caller's buffer reused afterwards changes nothing.
     const payload = encodeStoredPayload(data);
     const { size, ttl } = limits(policy);
-    const logTtl = ttl > 0 ? Math.min(ttl + LOG_TTL_SLACK, this.#metaTtl) : this.#metaTtl;
+    const expiries = this.#expiries(ttl);
     let reply: unknown;
     try {
       reply = await this.#eval(this.#append, this.#keys(topic), [
         payload,
         String(size),
         String(ttl),
-        String(this.#metaTtl),
-        String(logTtl),
+        ...expiries,
         newEpoch(),
       ]);
     } catch (err) {
       throw new FullDuplexError(`the Redis history store could not append: ${message(err)}`, { cause: err });
     }
     if (!Array.isArray(reply) || typeof reply[0] !== "string" || typeof reply[1] !== "number") {
-      throw new FullDuplexError(`the Redis history store got an unexpected answer to an append: ${JSON.stringify(reply)}`);
+      throw new FullDuplexError(`the Redis history store got an unexpected answer to an append: ${excerpt(reply)}`);
     }
     return { epoch: reply[0], offset: reply[1] };
   }
@@ -264,6 +279,7 @@ export class RedisHistory implements HistoryStore {
         String(size),
         String(ttl),
         String(this.#metaTtl),
+        String(slack(this.#metaTtl)),
         newEpoch(),
       ]);
     } catch (err) {
@@ -282,7 +298,7 @@ export class RedisHistory implements HistoryStore {
 
 /** Turns the read script's flat reply into a {@link HistoryRead}. */
 function parseRead(reply: unknown): HistoryRead {
-  const unexpected = () => new FullDuplexError(`the Redis history store got an unexpected answer to a read: ${JSON.stringify(reply)}`);
+  const unexpected = () => new FullDuplexError(`the Redis history store got an unexpected answer to a read: ${excerpt(reply)}`);
   if (!Array.isArray(reply) || typeof reply[1] !== "string" || typeof reply[2] !== "number") throw unexpected();
   const [ok, epoch, top] = reply as [number, string, number];
   if (ok === 0) {
@@ -330,7 +346,8 @@ export async function createRedisHistory(options: RedisHistoryOptions = {}): Pro
   const metaTtl = positive("metaTtl", options.metaTtl ?? 7 * 24 * 3600_000);
   const timeout = positive("commandTimeout", options.commandTimeout ?? 5000);
   const onEvent = options.onEvent ??
-    ((event: RedisHistoryEvent) => console.warn(`fullduplex: Redis history ${event.type}`, "error" in event ? event.error : ""));
+    ((event: RedisHistoryEvent) =>
+      console.warn(`fullduplex: Redis history ${event.type}`, event.type === "disconnected" ? event.error : ""));
   const event = (e: RedisHistoryEvent) => {
     try {
       onEvent(e);

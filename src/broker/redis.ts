@@ -17,6 +17,11 @@
  * `disconnected` / `reconnected`). The order of one publisher's messages is
  * kept.
  *
+ * The same entry point has {@link createRedisHistory}: topic history in
+ * Redis Streams ({@link RedisHistory}), shared by every server on the
+ * Redis, so a client that comes back recovers what it missed from any of
+ * them (`channels.history`).
+ *
  * @example Two servers (any runtime, any machine) sharing a topic
  * ```ts
  * import { serve } from "@fullduplex/fullduplex";

@@ -29,14 +29,13 @@ import { FullDuplexError } from "../shared/errors.ts";
  */
 export type RedisConnectionEvent =
   | { type: "disconnected"; error?: unknown }
-  | { type: "reconnected" }
-  | { type: "error"; error: unknown };
+  | { type: "reconnected" };
 
 /** How to open a command connection. */
 export interface RedisCommandsOptions {
   /** Every command rejects after this many ms without a reply. */
   timeout: number;
-  /** Lost, back, or something went wrong without ending the connection. */
+  /** The connection was lost, or is back. */
   event(event: RedisConnectionEvent): void;
   /**
    * Runs on every connection, the first and each reconnect, before any

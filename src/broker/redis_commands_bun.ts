@@ -25,6 +25,7 @@ import { reconnectDelay } from "./redis_retry.ts";
 
 /** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
 interface BunRedisClient {
+  readonly connected: boolean;
   connect(): Promise<void>;
   close(): void;
   send(command: string, args: string[]): Promise<unknown>;
@@ -98,10 +99,15 @@ class BunRedisCommands implements RedisCommands {
   }
 }
 
-/** Connects and runs `prepare` (bounded by the deadline: a Redis that accepts but does not answer is an attempt that failed). */
+/**
+ * Connects and runs `prepare` (bounded by the deadline: a Redis that
+ * accepts but does not answer is an attempt that failed). A connection
+ * lost meanwhile is a failed attempt too: its `onclose` is not watched yet.
+ */
 async function ready(client: BunRedisClient, options: RedisCommandsOptions): Promise<void> {
   await client.connect();
   await options.prepare?.((args) => withDeadline(client.send(args[0]!, args.slice(1)), options.timeout, args[0]!));
+  if (!client.connected) throw new Error("the connection to Redis was lost while it was being prepared");
 }
 
 function newClient(Client: BunRedisClientClass, url: string, timeout: number): BunRedisClient {

@@ -135,6 +135,21 @@ export function historyContract(name: string, open: () => Promise<HistoryStore>)
       assert.deepEqual(offsets(await afterPos(topic, epoch, 4, 100, smaller)), [5]);
     });
 
+    it("dropped is dropped: a later call with a larger size brings none back (3000 entries, 2999 dropped in one read)", async () => {
+      const topic = freshTopic("shrink");
+      const big: HistoryPolicy = { size: 5000, ttl: 0 };
+      const positions = await Promise.all(Array.from({ length: 3000 }, (_, i) => store.append(topic, `m${i + 1}`, big)));
+      const epoch = positions[0]!.epoch;
+      assert.equal(positions.at(-1)!.offset, 3000);
+      assert.deepEqual(offsets(await store.read(topic, { last: 10, limit: 10 }, { size: 1, ttl: 0 })), [3000]);
+      assert.deepEqual(offsets(await store.read(topic, { last: 10, limit: 10 }, big)), [3000]);
+      assert.deepEqual(await afterPos(topic, epoch, 1500, 10, big), { ok: false, epoch, top: 3000, reason: "trimmed" });
+      assert.deepEqual(await afterPos(topic, epoch, 2998, 10, big), { ok: false, epoch, top: 3000, reason: "trimmed" });
+      assert.deepEqual(offsets(await afterPos(topic, epoch, 2999, 10, big)), [3000]);
+      assert.deepEqual((await append(topic, "next", big)).offset, 3001);
+      assert.deepEqual(offsets(await store.read(topic, { last: 10, limit: 10 }, big)), [3000, 3001]);
+    });
+
     it('`ttl` drops old entries: a position before them reads "expired", never an old entry', async () => {
       const topic = freshTopic("expired");
       const short: HistoryPolicy = { size: 100, ttl: TTL };
@@ -144,6 +159,8 @@ export function historyContract(name: string, open: () => Promise<HistoryStore>)
       assert.deepEqual(await afterPos(topic, epoch, 2, 100, short), { ok: false, epoch, top: 3, reason: "expired" });
       assert.deepEqual(await afterPos(topic, epoch, 3, 100, short), { ok: true, epoch, top: 3, publications: [] });
       assert.deepEqual(await store.read(topic, { last: 10, limit: 10 }, short), { ok: true, epoch, top: 3, publications: [] });
+      // Dropped is dropped: a later read without an age limit does not bring them back.
+      assert.deepEqual(await afterPos(topic, epoch, 0, 100, KEEP), { ok: false, epoch, top: 3, reason: "expired" });
       // Offsets go on in the same epoch after everything expired.
       assert.deepEqual(await append(topic, "later", short), { epoch, offset: 4 });
     });

@@ -26,6 +26,8 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Subscribers of a channel, as Redis counts them (PUBSUB NUMSUB). */
   numsub(channel: string): number;
+  /** Runs one command with redis-cli and returns its output, trimmed. */
+  cli(...args: string[]): string;
   /** Stops the server (SIGTERM) and removes its data directory, if any. */
   stop(): Promise<void>;
 }
@@ -42,17 +44,35 @@ export interface StartRedisOptions {
   persistent?: boolean;
 }
 
-/** A port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether `port` can be listened on now (then it is released again). */
+function canListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.once("error", () => resolve(undefined));
+    srv.listen(port, "127.0.0.1", () => {
       const address = srv.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : undefined;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A port that was free a moment ago, below Linux's ephemeral range
+ * (32768-60999): while a test has Redis down between kill() and
+ * restart(), an outgoing connection of any process on the machine may
+ * take a free port of that range as its local port, and the restart then
+ * fails with "Address already in use" (seen on a busy machine). Falls back
+ * to a port the OS picks.
+ */
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await canListen(20_000 + Math.floor(Math.random() * 12_000));
+    if (port !== undefined) return port;
+  }
+  const port = await canListen(0);
+  if (port === undefined) throw new Error("no free port for redis-server");
+  return port;
 }
 
 function launch(port: number, dir: string | undefined): Promise<ChildProcess> {
@@ -127,6 +147,11 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
     async restart() {
       child = await launch(port, dir);
+    },
+    cli(...args) {
+      const result = spawnSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8" });
+      if (result.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${result.stderr}`);
+      return result.stdout.trim();
     },
     numsub(channel) {
       const result = spawnSync("redis-cli", ["-p", String(port), "pubsub", "numsub", channel], { encoding: "utf8" });
