@@ -188,7 +188,12 @@ export class TopicFeed {
       found = undefined;
     }
     this.#filling = false;
-    if (this.#closed || this.#epoch !== epoch) return;
+    if (this.#closed) return;
+    if (this.#epoch !== epoch) {
+      // A new epoch began meanwhile; its early publications could not schedule a fill while this one ran.
+      if (this.#pending.size > 0) this.#scheduleFill();
+      return;
+    }
     if (found !== undefined) {
       for (const entry of found) {
         if (entry.offset !== this.#next) continue;
