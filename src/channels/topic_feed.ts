@@ -81,6 +81,15 @@ export class TopicFeed {
   #epoch: string | undefined;
   /** The offset expected next (ordered feeds), once known. */
   #next = 0;
+  /**
+   * Where this feed started ordering in this epoch. A publication below it
+   * was stored before the feed started but reached this server after
+   * (in flight through the broker): nobody here delivered it, so it is
+   * delivered as it comes (once), not dropped as a late copy.
+   */
+  #floor = 0;
+  /** Offsets below the floor delivered already (a second copy of one is dropped). */
+  readonly #belowFloor = new Set<number>();
   /** Waiting for the store's top: everything is held until then. */
   #starting: boolean;
   readonly #pending = new Map<number, Positioned>();
@@ -109,11 +118,24 @@ export class TopicFeed {
     this.#starting = false;
     const held = this.#held;
     this.#held = [];
-    if (top !== undefined && this.#epoch === undefined) {
-      this.#epoch = top.epoch;
-      this.#next = top.offset + 1;
+    // What was held arrived after the feed was created, so nobody delivered it, even at or below the top (stored
+    // before the top was read): the order starts at the lowest of them, or after the top.
+    const epoch = top?.epoch ?? held[0]?.position.epoch;
+    if (epoch !== undefined) {
+      let start = top !== undefined && top.epoch === epoch ? top.offset + 1 : Number.POSITIVE_INFINITY;
+      for (const { position } of held) if (position.epoch === epoch && position.offset < start) start = position.offset;
+      this.#restart(epoch, start);
     }
     for (const publication of held) this.accept(publication);
+  }
+
+  /** Orders from `offset` in `epoch` (a new history, or the feed's start). */
+  #restart(epoch: string, offset: number): void {
+    this.#epoch = epoch;
+    this.#next = offset;
+    this.#floor = offset;
+    this.#belowFloor.clear();
+    this.#pending.clear();
   }
 
   tap(): Tap {
@@ -136,13 +158,15 @@ export class TopicFeed {
       return;
     }
     const { epoch, offset } = publication.position;
-    if (epoch !== this.#epoch) {
-      // A new history (the store lost its data and started again), or the first publication seen.
-      this.#epoch = epoch;
-      this.#next = offset;
-      this.#pending.clear();
+    // A new history (the store lost its data and started again), or the first publication seen.
+    if (epoch !== this.#epoch) this.#restart(epoch, offset);
+    if (offset < this.#next) {
+      if (offset < this.#floor && !this.#belowFloor.has(offset) && this.#belowFloor.size < MAX_PENDING) {
+        this.#belowFloor.add(offset);
+        this.#deliver(publication);
+      }
+      return; // else delivered already (a late copy)
     }
-    if (offset < this.#next) return; // delivered already (a late copy)
     if (offset > this.#next) {
       this.#pending.set(offset, publication);
       if (this.#pending.size > MAX_PENDING) this.#giveUpHole();
@@ -224,6 +248,7 @@ export class TopicFeed {
     if (this.#fillTimer !== undefined) clearTimeout(this.#fillTimer);
     this.#fillTimer = undefined;
     this.#pending.clear();
+    this.#belowFloor.clear();
     this.#held = [];
     this.#taps.clear();
   }

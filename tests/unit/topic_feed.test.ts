@@ -270,6 +270,19 @@ describe("TopicFeed, shared store (ordered)", () => {
     feed.close();
   });
 
+  it("a publication stored before the top was read that arrives after the start is delivered, once", async () => {
+    // 5 was stored by another server and is still on its way through the broker when this feed reads the top (5).
+    const host = new FakeFeedHost();
+    const feed = await startedFeed(host, 5);
+    const p5 = { position: { epoch: "e1", offset: 5 }, data: "d5", except: undefined };
+    feed.accept(host.store(6));
+    feed.accept(p5);
+    feed.accept(p5); // a second copy of it is a late copy
+    feed.accept(host.store(7));
+    assert.deepEqual(host.offsets(), [6, 5, 7], "5 arrived after the order started at 6: delivered as it came, not dropped");
+    feed.close();
+  });
+
   it("while starting with a failed top(), the held publications are still ordered", async () => {
     const host = new FakeFeedHost();
     host.topAnswer = Promise.reject(new Error("store down"));
