@@ -87,9 +87,10 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
     else {
       const n = Math.min(ask.last ?? 0, policy.size);
       first = await history.read(topic, { last: n, limit: REPLAY_PAGE });
-      // More than a page: start at the oldest of the last n and page on (when they are all still there).
-      if (first.ok && n > REPLAY_PAGE && first.top >= n) {
-        const from = await history.read(topic, { after: { epoch: first.epoch, offset: first.top - n }, limit: REPLAY_PAGE });
+      // More than a page: start at the oldest of the last n (all of them when the topic has fewer) and page on
+      // (when they are all still there).
+      if (first.ok && n > REPLAY_PAGE && first.publications.length >= REPLAY_PAGE) {
+        const from = await history.read(topic, { after: { epoch: first.epoch, offset: Math.max(0, first.top - n) }, limit: REPLAY_PAGE });
         if (from.ok) first = from;
       }
     }
