@@ -16,6 +16,10 @@
  *    between). A tap that overflowed is dropped and the store read again
  *    instead.
  *
+ * With a shared store, this server may start listening to the broker for
+ * the topic only at the join: the feed reads the store's top once more a
+ * moment later and delivers what it has not seen up to it.
+ *
  * A publication the feed delivers live after the join may still be one the
  * replay sent (the feed of a shared store can lag the store); the client
  * drops a publication whose offset is not above its position (same epoch).
@@ -62,7 +66,11 @@ function frameOf(topic: string, position: StreamPosition, data: string | Uint8Ar
 export async function recover<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery, feed: TopicFeed): Promise<boolean> {
   const tap = feed.tap();
   try {
-    return await run(session, topic, ask, tap);
+    const joined = await run(session, topic, ask, tap);
+    // This server may listen to the broker for the topic only from the join on: what was stored since the
+    // last read and published before is read from the store (shared stores; see TopicFeed.catchUp).
+    if (joined) feed.catchUp();
+    return joined;
   } finally {
     feed.untap(tap);
   }

@@ -97,6 +97,9 @@ export class TopicFeed {
   #held: Positioned[] = [];
   #fillTimer: ReturnType<typeof setTimeout> | undefined;
   #filling = false;
+  /** The store's top as a catch-up read found it: this feed delivers up to it, reading what did not come. */
+  #target = 0;
+  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(topic: string, ordered: boolean, host: FeedHost) {
@@ -136,6 +139,7 @@ export class TopicFeed {
     this.#floor = offset;
     this.#belowFloor.clear();
     this.#pending.clear();
+    this.#target = 0;
   }
 
   tap(): Tap {
@@ -184,7 +188,7 @@ export class TopicFeed {
       this.#deliver(p);
       this.#next++;
     }
-    if (this.#pending.size === 0 && this.#fillTimer !== undefined) {
+    if (!this.#missing() && this.#fillTimer !== undefined) {
       clearTimeout(this.#fillTimer);
       this.#fillTimer = undefined;
     }
@@ -198,13 +202,45 @@ export class TopicFeed {
     }, FILL_DELAY_MS);
   }
 
-  /** Reads the hole before the earliest held publication from the store. */
+  /** Whether publications before a held one, or up to the catch-up target, have not come. */
+  #missing(): boolean {
+    return this.#pending.size > 0 || this.#target >= this.#next;
+  }
+
+  /**
+   * Reads the store's top a moment from now (FILL_DELAY_MS) and delivers, in order, what this feed has
+   * not seen up to it. For a session that just joined after its replay: this server may have started
+   * listening to the broker for the topic only then, and a publication another server stored after the
+   * replay's last read but published before that reached nobody here; without a later publication to
+   * show the hole, nothing would read it. One read per feed at a time (joins in a burst share it).
+   */
+  catchUp(): void {
+    if (!this.#ordered || this.#closed || this.#catchUpTimer !== undefined) return;
+    this.#catchUpTimer = setTimeout(() => {
+      this.#catchUpTimer = undefined;
+      void this.#readTop();
+    }, FILL_DELAY_MS);
+  }
+
+  async #readTop(): Promise<void> {
+    let top: StreamPosition | undefined;
+    try {
+      top = await this.#host.top(this.topic);
+    } catch {
+      return; // the store is down: nothing to read the missing ones from either
+    }
+    if (this.#closed || this.#starting || top === undefined || top.epoch !== this.#epoch || top.offset < this.#next) return;
+    this.#target = Math.max(this.#target, top.offset);
+    if (!this.#filling) void this.#fill();
+  }
+
+  /** Reads the hole before the earliest held publication (or up to the catch-up target) from the store. */
   async #fill(): Promise<void> {
-    if (this.#pending.size === 0 || this.#closed) return;
+    if (!this.#missing() || this.#closed) return;
     this.#filling = true;
     const epoch = this.#epoch!;
     const from = this.#next;
-    const lowest = Math.min(...this.#pending.keys());
+    const lowest = this.#pending.size > 0 ? Math.min(...this.#pending.keys()) : this.#target + 1;
     let found: StoredPublication[] | undefined;
     try {
       found = await this.#host.fill(this.topic, { epoch, offset: from - 1 }, lowest - from);
@@ -215,7 +251,7 @@ export class TopicFeed {
     if (this.#closed) return;
     if (this.#epoch !== epoch) {
       // A new epoch began meanwhile; its early publications could not schedule a fill while this one ran.
-      if (this.#pending.size > 0) this.#scheduleFill();
+      if (this.#missing()) this.#scheduleFill();
       return;
     }
     if (found !== undefined) {
@@ -230,7 +266,7 @@ export class TopicFeed {
     // What the store could not give is lost for good: its subscribers see a gap (the client reports it).
     if (this.#next < lowest && (found === undefined || this.#next === from)) this.#next = lowest;
     this.#drain();
-    if (this.#pending.size > 0) this.#scheduleFill();
+    if (this.#missing()) this.#scheduleFill();
   }
 
   #giveUpHole(): void {
@@ -247,6 +283,8 @@ export class TopicFeed {
     this.#closed = true;
     if (this.#fillTimer !== undefined) clearTimeout(this.#fillTimer);
     this.#fillTimer = undefined;
+    if (this.#catchUpTimer !== undefined) clearTimeout(this.#catchUpTimer);
+    this.#catchUpTimer = undefined;
     this.#pending.clear();
     this.#belowFloor.clear();
     this.#held = [];

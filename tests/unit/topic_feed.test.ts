@@ -346,6 +346,75 @@ describe("TopicFeed, shared store (ordered)", () => {
     feed.close();
   });
 
+  it("catchUp() reads the top a moment later and delivers, in order, what never came up to it", async () => {
+    const host = new FakeFeedHost();
+    const feed = await startedFeed(host, 2);
+    // 3 and 4 were stored and published through the broker before this server listened: they never come.
+    host.store(3);
+    host.store(4);
+    host.topAnswer = Promise.resolve({ epoch: "e1", offset: 4 });
+    feed.catchUp();
+    feed.catchUp(); // joins in a burst share one read
+    assert.equal(host.tops, 1, "only the start's read so far");
+    await waitUntil(() => host.delivered.length === 2, "3 and 4 read from the store");
+    assert.deepEqual(host.offsets(), [3, 4]);
+    assert.equal(host.tops, 2);
+    assert.deepEqual(host.fills, [{ after: { epoch: "e1", offset: 2 }, limit: 2 }]);
+    feed.accept(host.store(5));
+    feed.accept(host.store(4)); // the broker's copy after all: late
+    assert.deepEqual(host.offsets(), [3, 4, 5]);
+
+    // Nothing missing: no fill. An early publication waiting meanwhile is filled the usual way.
+    host.topAnswer = Promise.resolve({ epoch: "e1", offset: 5 });
+    feed.catchUp();
+    await sleep(FILL_DELAY_MS * 2);
+    assert.equal(host.fills.length, 1);
+    host.store(6);
+    host.store(7);
+    host.topAnswer = Promise.resolve({ epoch: "e1", offset: 7 });
+    feed.catchUp();
+    feed.accept(host.store(8)); // 6 and 7 lost, 8 came
+    await waitUntil(() => host.delivered.length === 6, "6, 7, 8");
+    assert.deepEqual(host.offsets(), [3, 4, 5, 6, 7, 8]);
+    feed.close();
+  });
+
+  it("catchUp(): what arrives before the read answers is not read again; a top of another epoch is ignored", async () => {
+    const host = new FakeFeedHost();
+    const feed = await startedFeed(host, 0);
+    const top = deferred<StreamPosition | undefined>();
+    host.topAnswer = top.promise;
+    feed.catchUp();
+    await waitUntil(() => host.tops === 2, "the catch-up read");
+    feed.accept(host.store(1));
+    feed.accept(host.store(2));
+    top.resolve({ epoch: "e1", offset: 2 });
+    await sleep(FILL_DELAY_MS * 2);
+    assert.deepEqual(host.offsets(), [1, 2]);
+    assert.deepEqual(host.fills, []);
+    host.topAnswer = Promise.resolve({ epoch: "other", offset: 40 });
+    feed.catchUp();
+    await sleep(FILL_DELAY_MS * 2);
+    assert.deepEqual(host.fills, []);
+    assert.deepEqual(host.offsets(), [1, 2]);
+    feed.close();
+  });
+
+  it("catchUp() on a feed of a store of this process, or a closed feed, reads nothing", async () => {
+    const host = new FakeFeedHost();
+    const unordered = new TopicFeed("t", false, host);
+    unordered.catchUp();
+    const ordered = await startedFeed(host, 0);
+    host.store(1);
+    host.topAnswer = Promise.resolve({ epoch: "e1", offset: 1 });
+    const tops = host.tops;
+    ordered.catchUp();
+    ordered.close();
+    await sleep(FILL_DELAY_MS * 2);
+    assert.equal(host.tops, tops);
+    assert.deepEqual(host.delivered, []);
+  });
+
   it("close() stops the fill timer and the start: nothing is read or delivered afterwards", async () => {
     const host = new FakeFeedHost();
     const feed = await startedFeed(host, 0);
