@@ -34,16 +34,18 @@ const TOPIC = "seam";
 const RULES = [{ match: TOPIC, size: 100_000 }];
 
 /**
- * One history shared by every server given it (`shared: true`), kept in a
- * MemoryHistory. Like a remote store, an append or a read takes effect when
- * it is called (in call order) and its answer arrives a macrotask later:
- * the history can move on between a read and its answer.
+ * A MemoryHistory that answers like a remote store: an append or a read
+ * takes effect when it is called (in call order) and its answer arrives a
+ * macrotask later, so the history can move on between a read and its
+ * answer. With `shared` (the default), every server given it sees one
+ * history and the same positions (a stand-in for Redis).
  */
 class SharedHistory implements HistoryStore {
-  readonly shared = true;
   readonly inner = new MemoryHistory();
-  /** Holds the answer of the next `after` read (taken already) until `open()`; `reached` resolves once one is held. */
-  #gate: { open: Promise<void>; reached: () => void } | undefined;
+  /** Holds the answer of an `after` read (taken already) until `open()`; `reached` resolves once one is held. */
+  #gate: { skip: number; open: Promise<void>; reached: () => void } | undefined;
+
+  constructor(readonly shared = true) {}
 
   append(topic: string, data: string | Uint8Array, policy: HistoryPolicy): Promise<StreamPosition> {
     const position = this.inner.append(topic, data, policy);
@@ -53,7 +55,7 @@ class SharedHistory implements HistoryStore {
   async read(topic: string, query: HistoryQuery, policy: HistoryPolicy): Promise<HistoryRead> {
     const read = this.inner.read(topic, query, policy);
     const gate = this.#gate;
-    if (gate !== undefined && "after" in query) {
+    if (gate !== undefined && "after" in query && gate.skip-- <= 0) {
       this.#gate = undefined;
       gate.reached();
       await gate.open;
@@ -61,13 +63,13 @@ class SharedHistory implements HistoryStore {
     return later(read);
   }
 
-  /** A slow answer: the next `after` read is taken at once, its answer waits for `open()`. */
-  holdAnswer(): { reached: Promise<void>; open: () => void } {
+  /** A slow answer: the (skip+1)-th next `after` read is taken at once, its answer waits for `open()`. */
+  holdAnswer(skip = 0): { reached: Promise<void>; open: () => void } {
     let open!: () => void;
     let reached!: () => void;
     const opened = new Promise<void>((resolve) => (open = resolve));
     const isReached = new Promise<void>((resolve) => (reached = resolve));
-    this.#gate = { open: opened, reached };
+    this.#gate = { skip, open: opened, reached };
     return { reached: isReached, open };
   }
 
@@ -418,4 +420,54 @@ describe("the seam between replay and live (cases)", () => {
     assert.deepEqual(seen.got, [{ data: "m1", offset: 1 }, { data: "m2", offset: stored.offset }]);
     assert.deepEqual(seen.events, [{ topic: TOPIC, recovered: true }]);
   });
+});
+
+/** A channels connection with raw frames (docs/channels.md): the offsets of the `msg` frames of TOPIC, in arrival order. */
+async function rawRecovering(url: string, since: StreamPosition): Promise<{ ws: WebSocket; offsets: number[]; lost: unknown[] }> {
+  const ws = new WebSocket(url, ["fullduplex.channels.v1"]);
+  const offsets: number[] = [];
+  const lost: unknown[] = [];
+  ws.onmessage = (e: MessageEvent) => {
+    if (typeof e.data !== "string" || e.data[0] !== "c") return;
+    const m = JSON.parse(e.data.slice(1));
+    if (m.t === "msg" && m.topic === TOPIC) offsets.push(m.offset);
+    if (m.t === "lost") lost.push(m);
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("could not connect"));
+  });
+  ws.send("c" + JSON.stringify({ t: "sub", id: 1, topic: TOPIC, recover: true, since }));
+  return { ws, offsets, lost };
+}
+
+describe("the seam between replay and live (cases, raw frames: no client-side dedup)", () => {
+  for (const shared of [false, true]) {
+    it(`more live publications during a replay than a tap keeps: read from the store instead, each once (${shared ? "shared" : "own"} store)`, async () => {
+      const store = new SharedHistory(shared);
+      const e = startServer(store);
+      cleanups.push(() => e.server.shutdown({ timeout: 500 }));
+      let epoch = "";
+      for (let i = 1; i <= 600; i++) epoch = (await e.server.publishWithAck(TOPIC, `m${i}`))!.epoch;
+      const answer = store.holdAnswer(1); // the replay's second page waits
+      const peer = await rawRecovering(e.url, { epoch, offset: 0 });
+      cleanups.push(() => peer.ws.close());
+      await answer.reached;
+      const live: Promise<unknown>[] = [];
+      for (let i = 601; i <= 2100; i++) live.push(e.server.publishWithAck(TOPIC, `m${i}`)); // > MAX_TAPPED (1000)
+      await Promise.all(live);
+      answer.open();
+      await until(() => peer.offsets.length >= 2100, "2100 publications", 10_000);
+      await e.server.publishWithAck(TOPIC, "m2101");
+      await until(() => peer.offsets.length >= 2101, "the live one after");
+      await delay(20);
+      assert.deepEqual(peer.lost, []);
+      const wrong = peer.offsets.filter((o, i) => o !== i + 1);
+      assert.deepEqual(
+        { count: peer.offsets.length, wrong: wrong.slice(0, 5) },
+        { count: 2101, wrong: [] },
+        "1..2101, once each, in order",
+      );
+    });
+  }
 });
