@@ -441,6 +441,30 @@ async function rawRecovering(url: string, since: StreamPosition): Promise<{ ws: 
   return { ws, offsets, lost };
 }
 
+describe("topics with history and plain subscribers", () => {
+  it("the last channel subscriber leaving while a publication waits for a hole: the plain subscribers still get it", async () => {
+    const store = new SharedHistory();
+    const broker = new DrivenBroker();
+    const a = startServer(store, broker);
+    const b = startServer(store, broker);
+    cleanups.push(() => a.server.shutdown({ timeout: 500 }), () => b.server.shutdown({ timeout: 500 }));
+    const plain = await plainObserver(b.url);
+    cleanups.push(() => plain.ws.close());
+    const { client, seen } = await recoveringClient(`${b.url}/?role=o`, undefined, false);
+    cleanups.push(() => client.close());
+    await until(() => b.server.stats.connections === 2, "both subscribers on b");
+    await a.server.publishWithAck(TOPIC, "m1"); // on its way to b through the broker (held)
+    const fill = store.holdAnswer(); // b's read of the hole answers late
+    await b.server.publishWithAck(TOPIC, "m2"); // b's own: it waits in b's feed for m1
+    await fill.reached;
+    await seen.sub.unsubscribe(); // b's feed closes
+    fill.open();
+    broker.flush(); // m1 reaches b
+    await until(() => plain.got.length >= 2, "m1 and m2 at the plain subscriber", 2000);
+    assert.deepEqual([...plain.got].sort(), ["m1", "m2"]);
+  });
+});
+
 describe("the seam between replay and live (cases, raw frames: no client-side dedup)", () => {
   for (const shared of [false, true]) {
     it(`more live publications during a replay than a tap keeps: read from the store instead, each once (${shared ? "shared" : "own"} store)`, async () => {

@@ -279,6 +279,19 @@ export class TopicFeed {
     this.#host.deliver(this.topic, publication);
   }
 
+  /**
+   * Delivers what the feed still holds (early publications waiting for a hole, or what came while it
+   * started), in offset order. For the last holder leaving: the feed closes, but this server's other
+   * subscribers of the topic (plain `socket.subscribe()` sockets) must still get them.
+   */
+  flush(): void {
+    if (this.#closed) return;
+    const waiting = [...this.#held, ...[...this.#pending.values()].sort((a, b) => a.position.offset - b.position.offset)];
+    this.#held = [];
+    this.#pending.clear();
+    for (const publication of waiting) this.#deliver(publication);
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#fillTimer !== undefined) clearTimeout(this.#fillTimer);

@@ -437,6 +437,29 @@ describe("TopicFeed, shared store (ordered)", () => {
     assert.deepEqual(host2.delivered, []);
   });
 
+  it("flush() delivers what still waits, in offset order (the last holder left: other subscribers must get it)", async () => {
+    const host = new FakeFeedHost();
+    const feed = await startedFeed(host, 0);
+    feed.accept(host.store(5));
+    feed.accept(host.store(3));
+    feed.accept(host.store(4)); // 1 and 2 have not come
+    assert.deepEqual(host.offsets(), []);
+    feed.flush();
+    feed.close();
+    assert.deepEqual(host.offsets(), [3, 4, 5]);
+    await sleep(FILL_DELAY_MS * 2);
+    assert.deepEqual(host.fills, [], "closed: the hole is not read any more");
+
+    const host2 = new FakeFeedHost();
+    host2.topAnswer = new Promise(() => {}); // still starting
+    const starting = new TopicFeed("t", true, host2);
+    starting.accept(host2.store(2));
+    starting.accept(host2.store(1));
+    starting.flush();
+    starting.close();
+    assert.deepEqual(host2.offsets(), [2, 1], "held while starting: as they came");
+  });
+
   it("close() during a fill: the fill's answer is ignored", async () => {
     const host = new FakeFeedHost();
     const feed = await startedFeed(host, 0);
