@@ -3,9 +3,10 @@
  * with random interleavings (fast-check): real servers in this process and
  * a real fullduplex client; publishes, client cuts (server-side
  * `socket.terminate()`), reconnects (to either server) and publications
- * during the replay. Every acknowledged publication must reach the
- * recovering client exactly once, in offset order, and
- * `subscription.position` must end at the last offset.
+ * during the replay, the client's own publishes (some queued offline, some
+ * cut in flight). Every publication of the history (every acknowledged one
+ * among them) must reach the recovering client exactly once, in offset
+ * order, and `subscription.position` must end at the last offset.
  *
  * Two setups: one server with a MemoryHistory; and two servers sharing one
  * history (a MemoryHistory made `shared: true`, answering after a macrotask
@@ -18,7 +19,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { connect, serve } from "../mod.ts";
+import { connect, PublishError, serve } from "../mod.ts";
 import type { Broker, BrokerMessage, Client, Server, Socket } from "../mod.ts";
 import { MemoryHistory } from "../history.ts";
 import type { HistoryPolicy, HistoryQuery, HistoryRead, HistoryStore, StreamPosition } from "../history.ts";
@@ -220,6 +221,7 @@ async function plainObserver(url: string): Promise<{ ws: WebSocket; got: string[
 type Step =
   | { t: "pub"; server: number; binary: boolean }
   | { t: "burst"; server: number; n: number }
+  | { t: "clientPub"; binary: boolean }
   | { t: "deliver"; to: number; n: number }
   | { t: "drop"; to: number }
   | { t: "cut"; next: number }
@@ -233,6 +235,9 @@ function steps(servers: number, broker: boolean): fc.Arbitrary<Step[]> {
     { weight: 3, arbitrary: fc.record({ t: fc.constant("burst" as const), server, n: fc.integer({ min: 2, max: 30 }) }) },
     // More than a replay page (500) missed now and then: a replay in several pages, publications between them.
     { weight: 2, arbitrary: fc.record({ t: fc.constant("burst" as const), server, n: fc.integer({ min: 400, max: 700 }) }) },
+    // The recovering client publishes too: while offline (queued, sent after the resubscribe) or while a cut
+    // comes (PublishError "closed": it may or may not have been published).
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("clientPub" as const), binary: fc.boolean() }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant("cut" as const), next: server }) },
     { weight: 2, arbitrary: fc.constant({ t: "settle" as const }) },
     { weight: 4, arbitrary: fc.record({ t: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 4 }) }) },
@@ -252,14 +257,21 @@ function assertExactly(got: unknown[], expected: unknown[], who: string): void {
   assert.deepEqual(got, expected, `${who}: every acknowledged publication exactly once, in offset order`);
 }
 
+/** How a subscriber shows a payload. */
+function shown(data: string | Uint8Array): string {
+  return typeof data === "string" ? data : `bytes:${data.join(",")}`;
+}
+
 /**
  * Runs `plan` against `servers` servers sharing `store` (and `broker`), then checks that the recovering
- * client got every acknowledged publication once, in offset order, and that its position is the last
- * offset. With `observe`, each server also has a channel subscriber with `recover` and a plain
- * subscriber that are never cut: they must get every publication exactly once, in order, too.
+ * client got every publication the history holds (`history`: the store's memory), each once, in offset
+ * order, every acknowledged one among them, and that its position is the last offset. With `observe`,
+ * each server also has a channel subscriber with `recover` and a plain subscriber that are never cut:
+ * they must get the same.
  */
 async function runPlan(
   store: HistoryStore,
+  history: MemoryHistory,
   broker: DrivenBroker | undefined,
   servers: number,
   options: { before: number; observe: boolean },
@@ -275,13 +287,15 @@ async function runPlan(
   let resubscribedAtCut = 0;
   let dropped = 0;
   let epoch = "";
-  const publish = (at: number, binary: boolean) => {
+  const payload = (binary: boolean) => {
     const n = ++counter;
-    const data = binary ? new Uint8Array([n & 255, n >> 8]) : `m${n}`;
-    const shown = binary ? `bytes:${n & 255},${n >> 8}` : `m${n}`;
+    return binary ? new Uint8Array([n & 255, n >> 8]) : `m${n}`;
+  };
+  const publish = (at: number, binary: boolean) => {
+    const data = payload(binary);
     publishing.push(
       endpoints[at].server.publishWithAck(TOPIC, data).then((p) => {
-        acked.set(p!.offset, shown);
+        acked.set(p!.offset, shown(data));
         epoch = p!.epoch;
       }),
     );
@@ -316,6 +330,18 @@ async function runPlan(
         case "burst":
           for (let i = 0; i < step.n; i++) publish(step.server, false);
           break;
+        case "clientPub": {
+          const data = payload(step.binary);
+          publishing.push(
+            seen.sub.publish(data).then(
+              (p) => void acked.set(p!.offset, shown(data)),
+              (err) => {
+                if (!(err instanceof PublishError && err.kind === "closed")) throw err;
+              },
+            ),
+          );
+          break;
+        }
         case "deliver":
           broker?.deliver(step.to, step.n);
           break;
@@ -346,8 +372,13 @@ async function runPlan(
     // one more from each server ends a run that lost some (a lost last one stays lost until then).
     if (dropped > 0) { for (let i = 0; i < servers; i++) publish(i, false); }
     await Promise.all(publishing);
-    const last = Math.max(0, ...acked.keys());
-    const expected = [...acked.entries()].sort((a, b) => a[0] - b[0]).map(([offset, data]) => ({ data, offset }));
+    // What the history holds is the truth: every acknowledged publication is in it, at its position.
+    const stored = history.read(TOPIC, { last: 1_000_000, limit: 1_000_000 }, RULES[0]);
+    assert.ok(stored.ok);
+    const expected = stored.publications.map((p) => ({ data: shown(p.data), offset: p.offset }));
+    const last = stored.top;
+    assert.deepEqual(expected.map((e) => e.offset), Array.from({ length: last }, (_, i) => i + 1));
+    for (const [offset, data] of acked) assert.equal(expected[offset - 1]?.data, data, `acknowledged at ${offset}`);
     const complete = (s: Seen) => (s.sub.position?.offset ?? 0) >= last && s.got.length >= expected.length;
     await until(
       () => complete(seen) && observers.every(complete) && plains.every((p) => p.length >= expected.length),
@@ -375,7 +406,8 @@ describe("the seam between replay and live (property-based)", () => {
   it("one server, MemoryHistory: cuts, reconnects and publications during replays lose nothing, repeat nothing", async () => {
     await fc.assert(
       fc.asyncProperty(runOptions, steps(1, false), async (options, plan) => {
-        await runPlan(new MemoryHistory(), undefined, 1, options, plan);
+        const store = new MemoryHistory();
+        await runPlan(store, store, undefined, 1, options, plan);
       }),
       { numRuns: 25, endOnFailure: true },
     );
@@ -384,7 +416,8 @@ describe("the seam between replay and live (property-based)", () => {
   it("two servers, one shared history, a broker that reorders and loses: the same, across failovers", async () => {
     await fc.assert(
       fc.asyncProperty(runOptions, steps(2, true), async (options, plan) => {
-        await runPlan(new SharedHistory(), new DrivenBroker(), 2, options, plan);
+        const store = new SharedHistory();
+        await runPlan(store, store.inner, new DrivenBroker(), 2, options, plan);
       }),
       { numRuns: 25, endOnFailure: true },
     );
