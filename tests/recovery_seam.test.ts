@@ -32,7 +32,8 @@ afterEach(async () => {
 });
 
 const TOPIC = "seam";
-const RULES = [{ match: TOPIC, size: 100_000 }];
+const POLICY = { size: 100_000, ttl: 0 };
+const RULES = [{ match: TOPIC, ...POLICY }];
 
 /**
  * A MemoryHistory that answers like a remote store: an append or a read
@@ -373,7 +374,7 @@ async function runPlan(
     if (dropped > 0) { for (let i = 0; i < servers; i++) publish(i, false); }
     await Promise.all(publishing);
     // What the history holds is the truth: every acknowledged publication is in it, at its position.
-    const stored = history.read(TOPIC, { last: 1_000_000, limit: 1_000_000 }, RULES[0]);
+    const stored = history.read(TOPIC, { last: 1_000_000, limit: 1_000_000 }, POLICY);
     assert.ok(stored.ok);
     const expected = stored.publications.map((p) => ({ data: shown(p.data), offset: p.offset }));
     const last = stored.top;

@@ -335,9 +335,9 @@ describe("TopicFeed, shared store (ordered)", () => {
     assert.equal(big.overflowed, false);
     feed.accept(host.store(5 + MAX_TAPPED));
     assert.equal(big.overflowed, true);
-    assert.deepEqual(big.items, [], "an overflowed tap keeps nothing (its session reads the store)");
+    assert.equal(big.items.length, 0, "an overflowed tap keeps nothing (its session reads the store)");
     feed.accept(host.store(6 + MAX_TAPPED));
-    assert.deepEqual(big.items, []);
+    assert.equal(big.items.length, 0);
     big.reset();
     feed.accept(host.store(7 + MAX_TAPPED));
     assert.equal(big.overflowed, false);
