@@ -529,3 +529,30 @@ describe("the seam between replay and live (cases, raw frames: no client-side de
     });
   }
 });
+
+describe("the client at the seam", () => {
+  it("unsubscribe() and subscribe() again at once: the old subscription's last publications do not reach the new one", async () => {
+    const e = startServer(new MemoryHistory());
+    cleanups.push(() => e.server.shutdown({ timeout: 500 }));
+    const client = await connect(e.url, { channels: true });
+    cleanups.push(() => client.close());
+    const old = await client.subscribe(TOPIC, { recover: true });
+    const oldGot: string[] = [];
+    old.on("message", (msg) => void oldGot.push(msg.text()));
+    let epoch = "";
+    for (let i = 1; i <= 5; i++) epoch = (await e.server.publishWithAck(TOPIC, `m${i}`))!.epoch;
+    await until(() => oldGot.length === 5, "m1..m5");
+    const leaving = old.unsubscribe();
+    const again = client.subscribe(TOPIC, { recover: true, since: { epoch, offset: 2 } });
+    // Published while the unsub is on its way: the server still sends it to the old subscription.
+    e.server.publish(TOPIC, "m6");
+    await leaving;
+    const sub = await again;
+    const got: string[] = [];
+    sub.on("message", (msg) => void got.push(`${msg.text()}@${sub.position?.offset}`));
+    await until(() => got.length >= 4, "the replay after 2");
+    await delay(30);
+    assert.deepEqual(got, ["m3@3", "m4@4", "m5@5", "m6@6"], "the replay after 2, each once, in order");
+    assert.deepEqual(sub.recovery, { topic: TOPIC, recovered: true });
+  });
+});
