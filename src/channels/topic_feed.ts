@@ -229,7 +229,9 @@ export class TopicFeed {
     } catch {
       return; // the store is down: nothing to read the missing ones from either
     }
-    if (this.#closed || this.#starting || top === undefined || top.epoch !== this.#epoch || top.offset < this.#next) return;
+    if (this.#closed) return;
+    if (this.#starting) return this.catchUp(); // the start's own read is still out: try again after it
+    if (top === undefined || top.epoch !== this.#epoch || top.offset < this.#next) return;
     this.#target = Math.max(this.#target, top.offset);
     if (!this.#filling) void this.#fill();
   }

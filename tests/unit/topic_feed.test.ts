@@ -400,6 +400,25 @@ describe("TopicFeed, shared store (ordered)", () => {
     feed.close();
   });
 
+  it("catchUp() while the feed still starts (its top() is slow) waits for the start", async () => {
+    const host = new FakeFeedHost();
+    const start = deferred<StreamPosition | undefined>();
+    host.topAnswer = start.promise;
+    const feed = new TopicFeed("t", true, host);
+    const catchUpRead = deferred<StreamPosition | undefined>();
+    host.topAnswer = catchUpRead.promise;
+    feed.catchUp();
+    await waitUntil(() => host.tops === 2, "the catch-up read");
+    for (let o = 1; o <= 3; o++) host.store(o); // 1 was delivered before the feed; 2 and 3 never come
+    catchUpRead.resolve({ epoch: "e1", offset: 3 }); // answers before the start's read
+    await sleep(5);
+    host.topAnswer = Promise.resolve({ epoch: "e1", offset: 3 });
+    start.resolve({ epoch: "e1", offset: 1 });
+    await waitUntil(() => host.delivered.length === 2, "2 and 3 read from the store");
+    assert.deepEqual(host.offsets(), [2, 3]);
+    feed.close();
+  });
+
   it("catchUp() on a feed of a store of this process, or a closed feed, reads nothing", async () => {
     const host = new FakeFeedHost();
     const unordered = new TopicFeed("t", false, host);
