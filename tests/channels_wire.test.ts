@@ -326,6 +326,11 @@ describe("recovery on the wire, from docs/channels.md", () => {
     await until(() => a.binaries.length === 2, "empty q frame");
     assert.deepEqual(decodeQ(a.binaries[1]), { topic: "h:a", epoch, offset: 3, payload: [] });
 
+    // presence and recover together: members (none: this server has no presence) and the position.
+    const m = await peer(url);
+    m.control({ t: "sub", id: 1, topic: "h:a", presence: true, recover: true });
+    assert.deepEqual(await m.answer(1), { t: "ok", id: 1, members: [], epoch, offset: 3 });
+
     // A plain sub (no recover) of a topic with history gets positions too; its ok has none.
     const b = await peer(url);
     b.control({ t: "sub", id: 1, topic: "h:a" });
