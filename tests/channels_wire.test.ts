@@ -428,6 +428,35 @@ describe("recovery on the wire, from docs/channels.md", () => {
     assert.deepEqual({ ok, first: offsets[0], count: offsets.length }, { ok: { t: "ok", id: 1, epoch, offset: 0 }, first: 1, count: 700 });
   });
 
+  it("last N beyond a replay page when the oldest of the N expired: every one still kept", async () => {
+    let now = 1_000_000;
+    const server = serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      channels: {
+        authorize: () => true,
+        history: { store: new MemoryHistory({ now: () => now }), topics: [{ match: "*", size: 5000, ttl: 60_000 }] },
+      },
+    });
+    await server.ready;
+    cleanups.push(() => server.shutdown({ timeout: 500 }));
+    let epoch = "";
+    for (let i = 1; i <= 1100; i++) epoch = (await server.publishWithAck("aging", `p${i}`))!.epoch;
+    now += 30_000;
+    for (let i = 1101; i <= 2000; i++) await server.publishWithAck("aging", `p${i}`);
+    now += 40_000; // 1..1100 are 70 s old (expired), 1101..2000 are 40 s old
+    const a = await peer(`ws://127.0.0.1:${server.port}`);
+    a.control({ t: "sub", id: 1, topic: "aging", recover: true, last: 1000 });
+    const ok = await a.answer(1);
+    await until(() => msgs(a, "aging").some((m) => m.offset === 2000), "up to the top");
+    const offsets = msgs(a, "aging").map((m) => m.offset);
+    assert.deepEqual({ ok, first: offsets[0], count: offsets.length }, {
+      ok: { t: "ok", id: 1, epoch, offset: 1100 },
+      first: 1101,
+      count: 900,
+    });
+  });
+
   it("publications during a replay come after it, each once, in order (one server, its own store)", async () => {
     const store = new SwitchedHistory();
     const { server, url } = await setupHistory(store);

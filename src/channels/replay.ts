@@ -95,11 +95,10 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
     else {
       const n = Math.min(ask.last ?? 0, policy.size);
       first = await history.read(topic, { last: n, limit: REPLAY_PAGE });
-      // More than a page: start at the oldest of the last n (all of them when the topic has fewer) and page on
-      // (when they are all still there).
+      // More than a page: start at the oldest of the last n (all of them when the topic has fewer) and page on.
       if (first.ok && n > REPLAY_PAGE && first.publications.length >= REPLAY_PAGE) {
-        const from = await history.read(topic, { after: { epoch: first.epoch, offset: Math.max(0, first.top - n) }, limit: REPLAY_PAGE });
-        if (from.ok) first = from;
+        const from = await oldestOfLast(history, topic, first.epoch, Math.max(0, first.top - n), first.publications[0].offset - 1);
+        if (from !== undefined) first = from;
       }
     }
   } catch (err) {
@@ -170,6 +169,35 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
   flushTap(session, topic, tap, cursor);
   session.join();
   return true;
+}
+
+/**
+ * The first page of the last n publications: those after `low` when they are all still there, else
+ * (the oldest of them expired) those after the oldest still kept, found by bisection with reads of one
+ * publication between `low` and `high` (whose successors were read already). Undefined when the history
+ * moved on meanwhile (another epoch): the caller keeps the newest page.
+ */
+async function oldestOfLast<D>(
+  history: HistoryService<D>,
+  topic: string,
+  epoch: string,
+  low: number,
+  high: number,
+): Promise<HistoryRead | undefined> {
+  const page = (after: number) => history.read(topic, { after: { epoch, offset: after }, limit: REPLAY_PAGE });
+  const from = await page(low);
+  if (from.ok) return from;
+  if (from.epoch !== epoch) return undefined;
+  // Invariant: reading after `low` fails, after `high` succeeds (expiry only moves the oldest up).
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    const probe = await history.read(topic, { after: { epoch, offset: mid }, limit: 1 });
+    if (probe.epoch !== epoch) return undefined;
+    if (probe.ok) high = mid;
+    else low = mid;
+  }
+  const found = await page(high);
+  return found.ok ? found : undefined;
 }
 
 /** Sends the tapped live publications after `cursor` (all of them without one). */
