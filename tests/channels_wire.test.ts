@@ -622,6 +622,9 @@ describe("recovery on the wire, from docs/channels.md", () => {
       { recover: true, since: { epoch: "e", offset: 1.5 } },
       { recover: true, since: { epoch: "e" } },
       { recover: true, since: null },
+      // Not in docs/channels.md: an epoch longer than 64 characters is malformed (not "epoch changed").
+      { recover: true, since: { epoch: "x".repeat(65), offset: 1 } },
+      { recover: true, since: { epoch: "e", offset: 2 ** 53 } },
       { recover: true, last: -1 },
       { recover: true, last: 2.5 },
       { recover: true, last: "3" },
