@@ -181,6 +181,7 @@ export class HistoryService<D> implements HistoryRouter {
     const feed = this.#feeds.get(topic);
     if (feed === undefined) return;
     if (--feed.holders > 0) return;
+    feed.flush(); // what waited in it is not lost for the topic's other subscribers here
     feed.close();
     this.#feeds.delete(topic);
   }

@@ -16,6 +16,10 @@
  *    between). A tap that overflowed is dropped and the store read again
  *    instead.
  *
+ * With a shared store, this server may start listening to the broker for
+ * the topic only at the join: the feed reads the store's top once more a
+ * moment later and delivers what it has not seen up to it.
+ *
  * A publication the feed delivers live after the join may still be one the
  * replay sent (the feed of a shared store can lag the store); the client
  * drops a publication whose offset is not above its position (same epoch).
@@ -62,7 +66,11 @@ function frameOf(topic: string, position: StreamPosition, data: string | Uint8Ar
 export async function recover<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery, feed: TopicFeed): Promise<boolean> {
   const tap = feed.tap();
   try {
-    return await run(session, topic, ask, tap);
+    const joined = await run(session, topic, ask, tap);
+    // This server may listen to the broker for the topic only from the join on: what was stored since the
+    // last read and published before is read from the store (shared stores; see TopicFeed.catchUp).
+    if (joined) feed.catchUp();
+    return joined;
   } finally {
     feed.untap(tap);
   }
@@ -87,10 +95,10 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
     else {
       const n = Math.min(ask.last ?? 0, policy.size);
       first = await history.read(topic, { last: n, limit: REPLAY_PAGE });
-      // More than a page: start at the oldest of the last n and page on (when they are all still there).
-      if (first.ok && n > REPLAY_PAGE && first.top >= n) {
-        const from = await history.read(topic, { after: { epoch: first.epoch, offset: first.top - n }, limit: REPLAY_PAGE });
-        if (from.ok) first = from;
+      // More than a page: start at the oldest of the last n (all of them when the topic has fewer) and page on.
+      if (first.ok && n > REPLAY_PAGE && first.publications.length >= REPLAY_PAGE) {
+        const from = await oldestOfLast(history, topic, first.epoch, Math.max(0, first.top - n), first.publications[0].offset - 1);
+        if (from !== undefined) first = from;
       }
     }
   } catch (err) {
@@ -161,6 +169,35 @@ async function run<D>(session: ReplaySession<D>, topic: string, ask: SubRecovery
   flushTap(session, topic, tap, cursor);
   session.join();
   return true;
+}
+
+/**
+ * The first page of the last n publications: those after `low` when they are all still there, else
+ * (the oldest of them expired) those after the oldest still kept, found by bisection with reads of one
+ * publication between `low` and `high` (whose successors were read already). Undefined when the history
+ * moved on meanwhile (another epoch): the caller keeps the newest page.
+ */
+async function oldestOfLast<D>(
+  history: HistoryService<D>,
+  topic: string,
+  epoch: string,
+  low: number,
+  high: number,
+): Promise<HistoryRead | undefined> {
+  const page = (after: number) => history.read(topic, { after: { epoch, offset: after }, limit: REPLAY_PAGE });
+  const from = await page(low);
+  if (from.ok) return from;
+  if (from.epoch !== epoch) return undefined;
+  // Invariant: reading after `low` fails, after `high` succeeds (expiry only moves the oldest up).
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    const probe = await history.read(topic, { after: { epoch, offset: mid }, limit: 1 });
+    if (probe.epoch !== epoch) return undefined;
+    if (probe.ok) high = mid;
+    else low = mid;
+  }
+  const found = await page(high);
+  return found.ok ? found : undefined;
 }
 
 /** Sends the tapped live publications after `cursor` (all of them without one). */

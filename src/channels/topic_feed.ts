@@ -81,6 +81,15 @@ export class TopicFeed {
   #epoch: string | undefined;
   /** The offset expected next (ordered feeds), once known. */
   #next = 0;
+  /**
+   * Where this feed started ordering in this epoch. A publication below it
+   * was stored before the feed started but reached this server after
+   * (in flight through the broker): nobody here delivered it, so it is
+   * delivered as it comes (once), not dropped as a late copy.
+   */
+  #floor = 0;
+  /** Offsets below the floor delivered already (a second copy of one is dropped). */
+  readonly #belowFloor = new Set<number>();
   /** Waiting for the store's top: everything is held until then. */
   #starting: boolean;
   readonly #pending = new Map<number, Positioned>();
@@ -88,6 +97,9 @@ export class TopicFeed {
   #held: Positioned[] = [];
   #fillTimer: ReturnType<typeof setTimeout> | undefined;
   #filling = false;
+  /** The store's top as a catch-up read found it: this feed delivers up to it, reading what did not come. */
+  #target = 0;
+  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(topic: string, ordered: boolean, host: FeedHost) {
@@ -109,11 +121,25 @@ export class TopicFeed {
     this.#starting = false;
     const held = this.#held;
     this.#held = [];
-    if (top !== undefined && this.#epoch === undefined) {
-      this.#epoch = top.epoch;
-      this.#next = top.offset + 1;
+    // What was held arrived after the feed was created, so nobody delivered it, even at or below the top (stored
+    // before the top was read): the order starts at the lowest of them, or after the top.
+    const epoch = top?.epoch ?? held[0]?.position.epoch;
+    if (epoch !== undefined) {
+      let start = top !== undefined && top.epoch === epoch ? top.offset + 1 : Number.POSITIVE_INFINITY;
+      for (const { position } of held) if (position.epoch === epoch && position.offset < start) start = position.offset;
+      this.#restart(epoch, start);
     }
     for (const publication of held) this.accept(publication);
+  }
+
+  /** Orders from `offset` in `epoch` (a new history, or the feed's start). */
+  #restart(epoch: string, offset: number): void {
+    this.#epoch = epoch;
+    this.#next = offset;
+    this.#floor = offset;
+    this.#belowFloor.clear();
+    this.#pending.clear();
+    this.#target = 0;
   }
 
   tap(): Tap {
@@ -136,13 +162,15 @@ export class TopicFeed {
       return;
     }
     const { epoch, offset } = publication.position;
-    if (epoch !== this.#epoch) {
-      // A new history (the store lost its data and started again), or the first publication seen.
-      this.#epoch = epoch;
-      this.#next = offset;
-      this.#pending.clear();
+    // A new history (the store lost its data and started again), or the first publication seen.
+    if (epoch !== this.#epoch) this.#restart(epoch, offset);
+    if (offset < this.#next) {
+      if (offset < this.#floor && !this.#belowFloor.has(offset) && this.#belowFloor.size < MAX_PENDING) {
+        this.#belowFloor.add(offset);
+        this.#deliver(publication);
+      }
+      return; // else delivered already (a late copy)
     }
-    if (offset < this.#next) return; // delivered already (a late copy)
     if (offset > this.#next) {
       this.#pending.set(offset, publication);
       if (this.#pending.size > MAX_PENDING) this.#giveUpHole();
@@ -160,7 +188,7 @@ export class TopicFeed {
       this.#deliver(p);
       this.#next++;
     }
-    if (this.#pending.size === 0 && this.#fillTimer !== undefined) {
+    if (!this.#missing() && this.#fillTimer !== undefined) {
       clearTimeout(this.#fillTimer);
       this.#fillTimer = undefined;
     }
@@ -174,13 +202,47 @@ export class TopicFeed {
     }, FILL_DELAY_MS);
   }
 
-  /** Reads the hole before the earliest held publication from the store. */
+  /** Whether publications before a held one, or up to the catch-up target, have not come. */
+  #missing(): boolean {
+    return this.#pending.size > 0 || this.#target >= this.#next;
+  }
+
+  /**
+   * Reads the store's top a moment from now (FILL_DELAY_MS) and delivers, in order, what this feed has
+   * not seen up to it. For a session that just joined after its replay: this server may have started
+   * listening to the broker for the topic only then, and a publication another server stored after the
+   * replay's last read but published before that reached nobody here; without a later publication to
+   * show the hole, nothing would read it. One read per feed at a time (joins in a burst share it).
+   */
+  catchUp(): void {
+    if (!this.#ordered || this.#closed || this.#catchUpTimer !== undefined) return;
+    this.#catchUpTimer = setTimeout(() => {
+      this.#catchUpTimer = undefined;
+      void this.#readTop();
+    }, FILL_DELAY_MS);
+  }
+
+  async #readTop(): Promise<void> {
+    let top: StreamPosition | undefined;
+    try {
+      top = await this.#host.top(this.topic);
+    } catch {
+      return; // the store is down: nothing to read the missing ones from either
+    }
+    if (this.#closed) return;
+    if (this.#starting) return this.catchUp(); // the start's own read is still out: try again after it
+    if (top === undefined || top.epoch !== this.#epoch || top.offset < this.#next) return;
+    this.#target = Math.max(this.#target, top.offset);
+    if (!this.#filling) void this.#fill();
+  }
+
+  /** Reads the hole before the earliest held publication (or up to the catch-up target) from the store. */
   async #fill(): Promise<void> {
-    if (this.#pending.size === 0 || this.#closed) return;
+    if (!this.#missing() || this.#closed) return;
     this.#filling = true;
     const epoch = this.#epoch!;
     const from = this.#next;
-    const lowest = Math.min(...this.#pending.keys());
+    const lowest = this.#pending.size > 0 ? Math.min(...this.#pending.keys()) : this.#target + 1;
     let found: StoredPublication[] | undefined;
     try {
       found = await this.#host.fill(this.topic, { epoch, offset: from - 1 }, lowest - from);
@@ -188,7 +250,12 @@ export class TopicFeed {
       found = undefined;
     }
     this.#filling = false;
-    if (this.#closed || this.#epoch !== epoch) return;
+    if (this.#closed) return;
+    if (this.#epoch !== epoch) {
+      // A new epoch began meanwhile; its early publications could not schedule a fill while this one ran.
+      if (this.#missing()) this.#scheduleFill();
+      return;
+    }
     if (found !== undefined) {
       for (const entry of found) {
         if (entry.offset !== this.#next) continue;
@@ -201,7 +268,7 @@ export class TopicFeed {
     // What the store could not give is lost for good: its subscribers see a gap (the client reports it).
     if (this.#next < lowest && (found === undefined || this.#next === from)) this.#next = lowest;
     this.#drain();
-    if (this.#pending.size > 0) this.#scheduleFill();
+    if (this.#missing()) this.#scheduleFill();
   }
 
   #giveUpHole(): void {
@@ -214,11 +281,27 @@ export class TopicFeed {
     this.#host.deliver(this.topic, publication);
   }
 
+  /**
+   * Delivers what the feed still holds (early publications waiting for a hole, or what came while it
+   * started), in offset order. For the last holder leaving: the feed closes, but this server's other
+   * subscribers of the topic (plain `socket.subscribe()` sockets) must still get them.
+   */
+  flush(): void {
+    if (this.#closed) return;
+    const waiting = [...this.#held, ...[...this.#pending.values()].sort((a, b) => a.position.offset - b.position.offset)];
+    this.#held = [];
+    this.#pending.clear();
+    for (const publication of waiting) this.#deliver(publication);
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#fillTimer !== undefined) clearTimeout(this.#fillTimer);
     this.#fillTimer = undefined;
+    if (this.#catchUpTimer !== undefined) clearTimeout(this.#catchUpTimer);
+    this.#catchUpTimer = undefined;
     this.#pending.clear();
+    this.#belowFloor.clear();
     this.#held = [];
     this.#taps.clear();
   }

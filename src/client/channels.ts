@@ -330,6 +330,10 @@ export class ChannelLayer implements SubscriptionOwner {
       if (!this.#leaving.has(topic)) this.#host.publication({ topic, message: msg });
       return;
     }
+    // The server sends a subscription's publications only after its `ok`: one before it, while an `unsub` of the
+    // topic is in flight, is the old subscription's (unsubscribe() then subscribe() at once). The new one gets its
+    // own (a replay would repeat it, out of order).
+    if (!state.confirmed && this.#leaving.has(topic)) return;
     if (state.recover && position !== undefined) {
       const last = state.position;
       if (last !== undefined && last.epoch === position.epoch && position.offset <= last.offset) return; // had it already
