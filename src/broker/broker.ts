@@ -72,4 +72,12 @@ export interface Broker {
   unsubscribe(topic: string, listener: (message: BrokerMessage) => void): void | Promise<void>;
   /** Releases the broker's connections. */
   close(): Promise<void>;
+  /**
+   * Optional: calls `listener` each time the broker is back after losing
+   * its connection (messages published meanwhile may have been lost);
+   * returns a function that stops it. Servers use it to read what topics
+   * with history missed from their store at once, instead of when the next
+   * publication shows the hole.
+   */
+  onReconnected?(listener: () => void): () => void;
 }

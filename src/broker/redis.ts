@@ -98,6 +98,7 @@ export class RedisBroker implements Broker {
   readonly #listeners = new Map<string, Set<BrokerListener>>();
   #redis: RedisPubSub | undefined;
   readonly #onEvent: (event: RedisBrokerEvent) => void;
+  readonly #reconnected = new Set<() => void>();
 
   /** @internal Use {@link createRedisBroker}. */
   constructor(prefix: string, onEvent: (event: RedisBrokerEvent) => void) {
@@ -118,6 +119,15 @@ export class RedisBroker implements Broker {
   }
 
   #event(event: RedisBrokerEvent): void {
+    if (event.type === "reconnected") {
+      for (const listener of this.#reconnected) {
+        try {
+          listener();
+        } catch (err) {
+          console.error("fullduplex: a Redis broker reconnect listener threw:", err);
+        }
+      }
+    }
     try {
       this.#onEvent(event);
     } catch (err) {
@@ -162,6 +172,12 @@ export class RedisBroker implements Broker {
     if (listeners === undefined || !listeners.delete(listener) || listeners.size > 0) return;
     this.#listeners.delete(topic);
     await this.#connection().unsubscribe(this.#prefix + topic);
+  }
+
+  /** Calls `listener` each time the subscriber connection is back (every topic subscribed again). */
+  onReconnected(listener: () => void): () => void {
+    this.#reconnected.add(listener);
+    return () => void this.#reconnected.delete(listener);
   }
 
   /** Closes both Redis connections. Call it after the servers using it have shut down. */

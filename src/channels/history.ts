@@ -158,6 +158,11 @@ export class HistoryService<D> implements HistoryRouter {
     } else deliver(appended);
   }
 
+  /** The broker lost messages meanwhile: every feed reads what it never saw up to the store's top. */
+  reconnected(): void {
+    for (const feed of this.#feeds.values()) feed.catchUp();
+  }
+
   /** Through the topic's feed when sessions hold one (order, taps), else straight to the hub. */
   #accept(topic: string, publication: Positioned): number {
     const feed = this.#feeds.get(topic);

@@ -80,6 +80,8 @@ export interface HistoryRouter {
   publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition | undefined>;
   /** A publication from another server (never this server's own). */
   received(message: BrokerMessage): void;
+  /** The broker is back after losing its connection: what it lost meanwhile is to be read from the store. */
+  reconnected(): void;
 }
 
 /** What the history service may ask of the hub (channel_port.ts hands it over). */
@@ -122,6 +124,8 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
   readonly #channels: boolean;
   /** The history service, when `channels.history` is set. */
   #router: HistoryRouter | undefined;
+  /** Stops listening to the broker's reconnects. */
+  #offReconnected: (() => void) | undefined;
 
   constructor(engine: TopicEngine<T>, broker: Broker | undefined, report: (err: unknown) => void, channels = false) {
     this.#engine = engine;
@@ -154,6 +158,7 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
   /** The history service takes over the publications of topics that keep history (set once, by the channels layer). */
   route(router: HistoryRouter): void {
     this.#router = router;
+    this.#offReconnected = this.#broker?.onReconnected?.(() => router.reconnected());
   }
 
   /** Local fan-out of a history topic's publication at its position (`except`: the token the router was given). */
@@ -281,6 +286,8 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
 
   /** Stops listening to the broker (the broker itself stays open: it may be shared). */
   async close(): Promise<void> {
+    this.#offReconnected?.();
+    this.#offReconnected = undefined;
     const broker = this.#broker;
     if (broker === undefined) return;
     const topics = [...this.#brokerTopics.keys()];
