@@ -8,7 +8,9 @@
  * (unminified it was 32.6 KiB and 8.9 KiB). Channels on the client
  * (subscriptions, presence, publish acknowledgements, server requests)
  * raised it to 33.7 KiB raw, 11.2 KiB gzip; the budget was raised with them,
- * on purpose. Raise a budget only on purpose.
+ * on purpose. Recovery (positions and their checks on the wire, dedup at the
+ * seam, recovery events, `since`/`last`) raised it to 37.9 KiB raw, 12.2 KiB
+ * gzip: budget 40 / 13 KiB. Raise a budget only on purpose.
  */
 
 import { describe, it } from "node:test";
@@ -20,7 +22,7 @@ import { gzipSync } from "node:zlib";
 import { ROOT, RUNTIME } from "./helpers/runtime.ts";
 
 /** Most bytes the bundle may take, raw and gzipped (level 9). */
-const BUNDLE_BUDGET = { raw: 36 * 1024, gzip: 12 * 1024 };
+const BUNDLE_BUDGET = { raw: 40 * 1024, gzip: 13 * 1024 };
 
 describe(`browser bundle size (${RUNTIME})`, () => {
   const bundle = readFileSync(join(ROOT, "demo", "client.js"));

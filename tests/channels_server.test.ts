@@ -194,7 +194,7 @@ describe("channels server: subscribe and publish", () => {
     const wsub = await writer.subscribe("w");
     void wsub;
     const n = 40;
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     const pub = await writer.subscribe("seq");
     for (let i = 0; i < n; i++) writes.push(pub.publish(String(i)));
     await Promise.all(writes);

@@ -109,8 +109,9 @@ describe("metrics()", () => {
     const families = parseExposition(text);
 
     // Every stats counter, under its documented name.
-    // connections, pendingUpgrades and lingering are gauges, not counters.
-    const counters = Object.keys(stats).filter((k) => k !== "connections" && k !== "pendingUpgrades" && k !== "lingering");
+    // connections, pendingUpgrades, lingering and the history store's holdings are gauges, not counters.
+    const gauges = new Set(["connections", "pendingUpgrades", "lingering", "historyPublications", "historyBytes"]);
+    const counters = Object.keys(stats).filter((k) => !gauges.has(k));
     assert.ok(counters.length >= 10);
     for (const stat of counters) {
       assert.equal(valueOf(families, counterName(stat), "counter"), stats[stat as keyof typeof stats], stat);
@@ -123,6 +124,8 @@ describe("metrics()", () => {
 
     assert.equal(valueOf(families, "fullduplex_connections", "gauge"), 2);
     assert.equal(valueOf(families, "fullduplex_connections", "gauge"), stats.connections);
+    assert.equal(valueOf(families, "fullduplex_history_publications", "gauge"), stats.historyPublications);
+    assert.equal(valueOf(families, "fullduplex_history_bytes", "gauge"), stats.historyBytes);
     assert.equal(valueOf(families, "fullduplex_pending_upgrades", "gauge"), stats.pendingUpgrades);
     assert.equal(valueOf(families, "fullduplex_lingering", "gauge"), stats.lingering);
     assert.equal(valueOf(families, "fullduplex_queued_bytes", "gauge"), 0, "every peer reads");

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { StreamPosition } from "../shared/position.ts";
+
 /**
  * One published message as it travels between servers.
  *
@@ -26,6 +28,13 @@ export interface BrokerMessage {
    * subscriber gets a message twice.
    */
   origin: string;
+  /**
+   * Its position in the topic's history, when the topic keeps one in a
+   * shared store (`channels.history` with `createRedisHistory()`): the
+   * other servers deliver it at that position. A broker must carry it
+   * through unchanged.
+   */
+  position?: StreamPosition;
 }
 
 /** A broker's listener of one topic (internal alias: the public `Broker` signatures spell it out). */
@@ -63,4 +72,12 @@ export interface Broker {
   unsubscribe(topic: string, listener: (message: BrokerMessage) => void): void | Promise<void>;
   /** Releases the broker's connections. */
   close(): Promise<void>;
+  /**
+   * Optional: calls `listener` each time the broker is back after losing
+   * its connection (messages published meanwhile may have been lost);
+   * returns a function that stops it. Servers use it to read what topics
+   * with history missed from their store at once, instead of when the next
+   * publication shows the hole.
+   */
+  onReconnected?(listener: () => void): () => void;
 }

@@ -10,35 +10,14 @@
  * (shared by every server on one Redis, Deno and Bun alike; survives server
  * restarts). Other stores implement {@link HistoryStore}.
  *
- * ```ts
- * import { MemoryHistory } from "@fullduplex/fullduplex/history"; // npm: "fullduplex/history"
- * ```
+ * The public names are exported by the `./history` entry point (history.ts
+ * at the package root).
  *
  * @module
  */
 
-export { MemoryHistory } from "./history_memory.ts";
-export type { MemoryHistoryOptions } from "./history_memory.ts";
-
-/**
- * Where a publication sits in its topic's history. `offset` counts the
- * topic's publications from 1 in one `epoch`; the epoch changes when the
- * history was lost and started again (a memory store after a restart, a
- * Redis that lost its data), and offsets of two epochs cannot be compared.
- *
- * @example Keeping a position across a page reload
- * ```ts
- * import type { StreamPosition } from "@fullduplex/fullduplex/history";
- * const saved: StreamPosition = { epoch: "k3v9x2", offset: 41 };
- * localStorage.setItem("ticker", JSON.stringify(saved));
- * ```
- */
-export interface StreamPosition {
-  /** The history's incarnation: a short string, the same on every server sharing the store. */
-  epoch: string;
-  /** The publication's number in this epoch, from 1 (0: before the first publication). */
-  offset: number;
-}
+import type { StoreFailure, StreamPosition } from "../shared/position.ts";
+export type { RecoveryFailure, StoreFailure, StreamPosition } from "../shared/position.ts";
 
 /**
  * How much history one topic keeps: at most `size` publications, none
@@ -74,9 +53,9 @@ export interface StoredPublication {
 }
 
 /**
- * What a read asks for: the publications after a position, or the last
- * `last` ones. At most `limit` publications come back per read (the reader
- * pages through a long gap).
+ * What a read asks for: the publications after a position (at most
+ * `limit`, the oldest of them: the reader pages on with `after` from the
+ * last one it got), or the newest `min(last, limit)`, in offset order.
  *
  * @example
  * ```ts
@@ -88,22 +67,6 @@ export interface StoredPublication {
 export type HistoryQuery =
   | { after: StreamPosition; limit: number }
   | { last: number; limit: number };
-
-/**
- * Why the publications after a position cannot all be given:
- * - `"trimmed"`: some were dropped to keep `size`;
- * - `"expired"`: some were older than `ttl`;
- * - `"epoch changed"`: the history was lost and started again (a restart of a memory store, a Redis that lost its data);
- * - `"unknown position"`: the position is ahead of the history (not one this store gave);
- * - `"store unavailable"`: the store could not be read (set by the server when a read fails, never returned by a store).
- *
- * @example
- * ```ts
- * import type { RecoveryFailure } from "@fullduplex/fullduplex/history";
- * const why: RecoveryFailure = "trimmed";
- * ```
- */
-export type RecoveryFailure = "trimmed" | "expired" | "epoch changed" | "unknown position" | "store unavailable";
 
 /**
  * The answer to a read. `epoch` and `top` (the offset of the topic's latest
@@ -121,7 +84,7 @@ export type RecoveryFailure = "trimmed" | "expired" | "epoch changed" | "unknown
  */
 export type HistoryRead =
   | { ok: true; epoch: string; top: number; publications: StoredPublication[] }
-  | { ok: false; epoch: string; top: number; reason: Exclude<RecoveryFailure, "store unavailable"> };
+  | { ok: false; epoch: string; top: number; reason: StoreFailure };
 
 /**
  * A place to keep topics' history. The server appends every publication of

@@ -126,6 +126,7 @@ export class MemoryHistory implements HistoryStore {
   #publications = 0;
   #bytes = 0;
 
+  /** An empty store; throws a RangeError for a bad `maxTopics`. */
   constructor(options: MemoryHistoryOptions = {}) {
     const maxTopics = options.maxTopics ?? 10_000;
     if (!Number.isInteger(maxTopics) || maxTopics < 1) throw new RangeError(`maxTopics must be a positive integer, got ${maxTopics}`);
@@ -153,6 +154,7 @@ export class MemoryHistory implements HistoryStore {
     return { epoch: log.epoch, offset };
   }
 
+  /** Reads publications back (see {@link HistoryRead}), synchronously. */
   read(topic: string, query: HistoryQuery, policy: HistoryPolicy): HistoryRead {
     let log = this.#logs.get(topic);
     if (log === undefined) {

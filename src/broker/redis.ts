@@ -17,6 +17,11 @@
  * `disconnected` / `reconnected`). The order of one publisher's messages is
  * kept.
  *
+ * The same entry point has {@link createRedisHistory}: topic history in
+ * Redis Streams ({@link RedisHistory}), shared by every server on the
+ * Redis, so a client that comes back recovers what it missed from any of
+ * them (`channels.history`).
+ *
  * @example Two servers (any runtime, any machine) sharing a topic
  * ```ts
  * import { serve } from "@fullduplex/fullduplex";
@@ -32,6 +37,7 @@
 
 import type { Broker, BrokerListener, BrokerMessage } from "./broker.ts";
 import type { RedisBrokerEvent, RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import { withoutPassword } from "./redis_connection.ts";
 import { decodeRedisMessage, encodeRedisMessage } from "./redis_wire.ts";
 import { openBunRedis } from "./redis_bun.ts";
 import { openDenoRedis } from "./redis_deno.ts";
@@ -39,6 +45,8 @@ import { detectRuntime } from "../shared/runtime.ts";
 import { ConnectError, FullDuplexError, UnsupportedRuntimeError } from "../shared/errors.ts";
 
 export type { RedisBrokerEvent };
+export { createRedisHistory, RedisHistory } from "./history_redis.ts";
+export type { RedisHistoryEvent, RedisHistoryOptions } from "./history_redis.ts";
 
 /**
  * Options of {@link createRedisBroker}.
@@ -90,6 +98,7 @@ export class RedisBroker implements Broker {
   readonly #listeners = new Map<string, Set<BrokerListener>>();
   #redis: RedisPubSub | undefined;
   readonly #onEvent: (event: RedisBrokerEvent) => void;
+  readonly #reconnected = new Set<() => void>();
 
   /** @internal Use {@link createRedisBroker}. */
   constructor(prefix: string, onEvent: (event: RedisBrokerEvent) => void) {
@@ -110,6 +119,15 @@ export class RedisBroker implements Broker {
   }
 
   #event(event: RedisBrokerEvent): void {
+    if (event.type === "reconnected") {
+      for (const listener of this.#reconnected) {
+        try {
+          listener();
+        } catch (err) {
+          console.error("fullduplex: a Redis broker reconnect listener threw:", err);
+        }
+      }
+    }
     try {
       this.#onEvent(event);
     } catch (err) {
@@ -156,23 +174,18 @@ export class RedisBroker implements Broker {
     await this.#connection().unsubscribe(this.#prefix + topic);
   }
 
+  /** Calls `listener` each time the subscriber connection is back (every topic subscribed again). */
+  onReconnected(listener: () => void): () => void {
+    this.#reconnected.add(listener);
+    return () => void this.#reconnected.delete(listener);
+  }
+
   /** Closes both Redis connections. Call it after the servers using it have shut down. */
   async close(): Promise<void> {
     const redis = this.#redis;
     this.#redis = undefined;
     this.#listeners.clear();
     await redis?.close();
-  }
-}
-
-/** The URL for messages: a password never ends up in a log. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.href;
-  } catch {
-    return "(an invalid URL)";
   }
 }
 

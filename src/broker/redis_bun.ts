@@ -9,13 +9,23 @@
  *   fires; subscribing again with the same listener then delivers twice.
  *   So the subscriber runs with `autoReconnect: false` and this module
  *   reconnects it itself: a fresh client, every channel subscribed again.
- * - the publisher keeps `autoReconnect`: while Redis is away its publishes
- *   wait in the offline queue (or fail once retries run out).
+ * - a client with `autoReconnect` gives up for good as soon as a connection
+ *   drops ("Max reconnection attempts reached", then "Connection has
+ *   failed" for every command even after Redis is back: found by the
+ *   Redis-restart recovery test). So publishing goes through the command
+ *   connection of redis_commands_bun.ts, which reconnects itself: a publish
+ *   while Redis is away rejects at once, and works again once it is back.
  *
  * @module
  */
 
 import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import type { RedisCommands } from "./redis_commands.ts";
+import { openBunCommands } from "./redis_commands_bun.ts";
+
+/** A publish waits this long for Redis's reply. */
+const PUBLISH_TIMEOUT_MS = 5000;
+import { reconnectDelay } from "./redis_retry.ts";
 
 /** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
 interface BunRedisClient {
@@ -28,17 +38,11 @@ interface BunRedisClient {
 }
 type BunRedisClientClass = new (url: string, options?: { autoReconnect?: boolean; connectionTimeout?: number }) => BunRedisClient;
 
-/** Backoff between reconnect attempts: 100 ms doubling up to 2 s, with jitter. */
-function backoff(attempt: number): number {
-  const base = Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
-  return base / 2 + Math.random() * (base / 2);
-}
-
 class BunRedisPubSub implements RedisPubSub {
   readonly #Client: BunRedisClientClass;
   readonly #url: string;
   readonly #callbacks: RedisCallbacks;
-  readonly #publisher: BunRedisClient;
+  readonly #publisher: RedisCommands;
   readonly #channels = new Set<string>();
   readonly #onMessage: (message: string, channel: string) => void;
   #subscriber: BunRedisClient;
@@ -47,7 +51,7 @@ class BunRedisPubSub implements RedisPubSub {
   #down = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(Client: BunRedisClientClass, url: string, callbacks: RedisCallbacks, publisher: BunRedisClient, subscriber: BunRedisClient) {
+  constructor(Client: BunRedisClientClass, url: string, callbacks: RedisCallbacks, publisher: RedisCommands, subscriber: BunRedisClient) {
     this.#Client = Client;
     this.#url = url;
     this.#callbacks = callbacks;
@@ -85,11 +89,11 @@ class BunRedisPubSub implements RedisPubSub {
       this.#down = false;
       this.#watch(next);
       this.#callbacks.event({ type: "reconnected" });
-    }, backoff(attempt));
+    }, reconnectDelay(attempt));
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#publisher.publish(channel, message);
+    await this.#publisher.send(["PUBLISH", channel, message]);
   }
 
   async subscribe(channel: string): Promise<void> {
@@ -123,20 +127,20 @@ class BunRedisPubSub implements RedisPubSub {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#subscriber.close();
-    this.#publisher.close();
-    return Promise.resolve();
+    return this.#publisher.close();
   }
 }
 
 /** Opens the publisher and subscriber connections with Bun's client. */
 export async function openBunRedis(url: string, callbacks: RedisCallbacks): Promise<RedisPubSub> {
   const Client = (globalThis as unknown as { Bun: { RedisClient: BunRedisClientClass } }).Bun.RedisClient;
-  const publisher = new Client(url);
+  // The subscriber reports the connection's state; the publisher's own losses would say the same twice.
+  const publisher = await openBunCommands(url, { timeout: PUBLISH_TIMEOUT_MS, event: () => {} });
   const subscriber = new Client(url, { autoReconnect: false });
   try {
-    await Promise.all([publisher.connect(), subscriber.connect()]);
+    await subscriber.connect();
   } catch (err) {
-    publisher.close();
+    await publisher.close();
     subscriber.close();
     throw err;
   }

@@ -50,3 +50,14 @@ export interface RedisPubSub {
   unsubscribe(channel: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The URL for messages: a password never ends up in a log. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "(an invalid URL)";
+  }
+}

@@ -18,10 +18,11 @@
  */
 
 import type { RedisCallbacks, RedisPubSub } from "./redis_connection.ts";
+import { reconnectDelay } from "./redis_retry.ts";
 import { FullDuplexError } from "../shared/errors.ts";
 
-/** The parts of a node-redis client used here. */
-interface NodeRedisClient {
+/** The parts of a node-redis client used by fullduplex (here and in redis_commands_deno.ts). */
+export interface NodeRedisClient {
   connect(): Promise<unknown>;
   duplicate(): NodeRedisClient;
   close(): Promise<void>;
@@ -29,24 +30,33 @@ interface NodeRedisClient {
   publish(channel: string, message: string): Promise<number>;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  sendCommand(args: readonly string[]): Promise<unknown>;
+  readonly isReady: boolean;
   on(event: "error", listener: (error: Error) => void): unknown;
   on(event: "ready", listener: () => void): unknown;
 }
 
-interface NodeRedisModule {
+/** The part of node-redis's module used by fullduplex. */
+export interface NodeRedisModule {
   createClient(
-    options: { url: string; socket?: { reconnectStrategy?: (retries: number, cause: Error) => number | Error } },
+    options: {
+      url: string;
+      disableOfflineQueue?: boolean;
+      socket?: { reconnectStrategy?: (retries: number, cause: Error) => number | Error; connectTimeout?: number };
+    },
   ): NodeRedisClient;
 }
 
-async function loadNodeRedis(): Promise<NodeRedisModule> {
+/** Loads node-redis, or explains how to install it. */
+export async function loadNodeRedis(): Promise<NodeRedisModule> {
   try {
     // deno.json maps "redis" to npm:redis@^6 (JSR rewrites it on publish).
     return (await import("redis")) as unknown as NodeRedisModule;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new FullDuplexError(
-      `the Redis broker on Deno needs the npm package "redis" v6 (add it: deno add npm:redis@^6, or npm install redis): ${why}`,
+      `fullduplex's Redis support (broker, history store) on Deno needs the npm package "redis" v6 ` +
+        `(add it: deno add npm:redis@^6, or npm install redis): ${why}`,
       { cause: err },
     );
   }
@@ -90,11 +100,7 @@ export async function openDenoRedis(url: string, callbacks: RedisCallbacks): Pro
   let down = false;
   // Fail at once when Redis is not there at start (a clear error for the
   // caller); once connected, retry forever: 100 ms doubling up to 2 s, jittered.
-  const reconnectStrategy = (retries: number, cause: Error): number | Error => {
-    if (!connected) return cause;
-    const base = Math.min(2000, 100 * 2 ** Math.min(retries, 5));
-    return Math.round(base / 2 + Math.random() * (base / 2));
-  };
+  const reconnectStrategy = (retries: number, cause: Error): number | Error => connected ? reconnectDelay(retries) : cause;
   const publisher = createClient({ url, socket: { reconnectStrategy } });
   const subscriber = publisher.duplicate();
   // Without an `error` listener node-redis throws from its event emitter.

@@ -13,6 +13,7 @@ import { InvalidStateError } from "../shared/errors.ts";
 import { CHANNEL_SERVICE } from "../server/channel_port.ts";
 import type { ChannelConnection, ChannelHost, ChannelService, ChannelServiceFactory, ChannelSession } from "../server/channel_port.ts";
 import type { WebSocketOptions } from "../server/options.ts";
+import { HistoryService } from "./history.ts";
 import { PresenceRegistry } from "./presence.ts";
 import { Session } from "./session.ts";
 import type { SessionService } from "./session.ts";
@@ -20,12 +21,14 @@ import type { SessionService } from "./session.ts";
 /** Channels for one endpoint. */
 export class Channels<D> implements ChannelService<D>, SessionService<D> {
   readonly host: ChannelHost<D>;
+  readonly history: HistoryService<D> | undefined;
   readonly #registry: PresenceRegistry | undefined;
   /** Sessions following each topic's join/leave events. */
   readonly #watchers = new Map<string, Set<Session<D>>>();
 
   constructor(host: ChannelHost<D>) {
     this.host = host;
+    this.history = host.options.history === undefined ? undefined : new HistoryService(host.options.history, host);
     this.#registry = host.options.presence === undefined ? undefined : new PresenceRegistry({
       serverId: crypto.randomUUID(),
       broker: host.broker,
@@ -76,7 +79,12 @@ export class Channels<D> implements ChannelService<D>, SessionService<D> {
     for (const session of set) if (session.memberId !== member.id) session.control({ t: type, topic, member });
   }
 
+  historyUsage(): { publications: number; bytes: number } {
+    return this.history?.usage() ?? { publications: 0, bytes: 0 };
+  }
+
   async close(): Promise<void> {
+    this.history?.close();
     this.#watchers.clear();
     await this.#registry?.close();
   }

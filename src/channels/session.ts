@@ -10,12 +10,15 @@
  */
 
 import { controlFrame, decodeClientFrame, MAX_REQUEST_ID, topicProblem } from "../shared/channel_wire.ts";
-import type { ClientControl, PresenceMember, ServerControl } from "../shared/channel_wire.ts";
+import type { ClientControl, PresenceMember, ServerControl, SubRecovery } from "../shared/channel_wire.ts";
+import type { RecoveryFailure, StreamPosition } from "../shared/position.ts";
 import { RequestError } from "../shared/errors.ts";
 import { ReadyStates } from "../shared/types.ts";
 import type { ChannelAction } from "../server/channel_options.ts";
 import type { ChannelConnection, ChannelHost, ChannelSession } from "../server/channel_port.ts";
 import { RateLimiter } from "../server/rate_limit.ts";
+import type { HistoryService } from "./history.ts";
+import { recover } from "./replay.ts";
 
 /** A request of the client waiting its turn. */
 type Work =
@@ -27,6 +30,8 @@ export interface SessionService<D> {
   readonly host: ChannelHost<D>;
   /** Presence is on (`channels.presence` given). */
   readonly presenceOn: boolean;
+  /** Topics with history (`channels.history`), or undefined. */
+  readonly history: HistoryService<D> | undefined;
   members(topic: string): PresenceMember[];
   /** Joins the registry and follows `topic`'s join/leave events for this session. */
   join(topic: string, member: PresenceMember): void;
@@ -54,6 +59,8 @@ export class Session<D> implements ChannelSession {
   readonly #watching = new Set<string>();
   /** Topics where this socket is a presence member. */
   readonly #memberOf = new Set<string>();
+  /** Topics with history whose feed this socket holds (subscribed, or recovering). */
+  readonly #feeds = new Set<string>();
   readonly #requests = new Map<number, PendingRequest>();
   #lastRequestId = 0;
 
@@ -136,7 +143,7 @@ export class Session<D> implements ChannelSession {
   #handle(work: Work): Promise<void> | void {
     switch (work.t) {
       case "sub":
-        return this.#subscribe(work.id, work.topic, work.presence === true);
+        return this.#subscribe(work.id, work.topic, work.presence === true, work);
       case "unsub":
         return this.#unsubscribe(work.id, work.topic);
       case "pub":
@@ -170,7 +177,7 @@ export class Session<D> implements ChannelSession {
     return this.#service.host.options.maxTopicBytes;
   }
 
-  async #subscribe(id: number, topic: string, presence: boolean): Promise<void> {
+  async #subscribe(id: number, topic: string, presence: boolean, ask: SubRecovery): Promise<void> {
     const problem = topicProblem(topic, this.#maxTopicBytes);
     if (problem !== undefined) return this.#deny(id, problem);
     const options = this.#service.host.options;
@@ -188,16 +195,62 @@ export class Session<D> implements ChannelSession {
       member = { id: this.memberId, info: info.value };
     }
     if (tooMany()) return this.#deny(id, "too many subscriptions");
-    this.#conn.join(topic);
-    if (presence) {
-      this.#watching.add(topic);
-      service.watch(topic, this);
+    const history = service.history;
+    const keeps = history !== undefined && history.keeps(topic);
+    const confirm = (extra: Partial<Extract<ServerControl, { t: "ok" }>>) => {
+      if (presence) {
+        this.#watching.add(topic);
+        service.watch(topic, this);
+      }
+      if (member !== undefined) {
+        this.#memberOf.add(topic);
+        service.join(topic, member);
+      }
+      const members = presence ? { members: service.presenceOn ? service.members(topic) : [] } : {};
+      this.control({ t: "ok", id, ...members, ...extra });
+    };
+    if (ask.recover !== true || !keeps) {
+      if (keeps) this.#holdFeed(topic);
+      this.#conn.join(topic);
+      const asked = ask.since !== undefined || ask.last !== undefined;
+      if (ask.recover === true && asked) this.#service.host.count("recoveryFailures");
+      confirm(ask.recover === true && asked ? { recovered: false, reason: "not recoverable" } : {});
+      return;
     }
-    if (member !== undefined) {
-      this.#memberOf.add(topic);
-      service.join(topic, member);
-    }
-    this.control(presence ? { t: "ok", id, members: service.presenceOn ? service.members(topic) : [] } : { t: "ok", id });
+    const held = this.#holdFeed(topic);
+    const joined = await recover(
+      {
+        conn: this.#conn,
+        history: history!,
+        ok: (position: StreamPosition | undefined, recovered: boolean | undefined, reason: RecoveryFailure | undefined) => {
+          const extra: Partial<Extract<ServerControl, { t: "ok" }>> = position === undefined ? {} : { ...position };
+          if (recovered !== undefined) extra.recovered = recovered;
+          if (reason !== undefined) extra.reason = reason;
+          confirm(extra);
+        },
+        join: () => this.#conn.join(topic),
+        count: (stat, n = 1) => {
+          for (let i = 0; i < n; i++) this.#service.host.count(stat);
+        },
+        report: (err) => this.#service.host.report(this.#conn.socket, err),
+      },
+      topic,
+      ask,
+      held,
+    );
+    if (!joined) this.#releaseFeed(topic);
+  }
+
+  /** Holds the topic's feed for this socket (once per topic). */
+  #holdFeed(topic: string) {
+    const history = this.#service.history!;
+    if (this.#feeds.has(topic)) return history.hold(topic, false);
+    this.#feeds.add(topic);
+    return history.hold(topic);
+  }
+
+  #releaseFeed(topic: string): void {
+    if (this.#feeds.delete(topic)) this.#service.history?.release(topic);
   }
 
   /** `channels.presence(socket)`, checked; a string is the reason to deny. */
@@ -235,6 +288,7 @@ export class Session<D> implements ChannelSession {
 
   /** Presence bookkeeping once the socket no longer holds `topic`. */
   #left(topic: string): void {
+    this.#releaseFeed(topic);
     if (this.#watching.delete(topic)) this.#service.unwatch(topic, this);
     if (this.#memberOf.delete(topic)) this.#service.leave(topic, this.memberId);
   }
@@ -245,8 +299,25 @@ export class Session<D> implements ChannelSession {
     const refused = await this.#authorize(topic, "publish");
     if (this.#conn.state !== ReadyStates.OPEN) return;
     if (refused !== undefined) return this.#deny(id, refused);
-    this.#service.host.publish(topic, data);
-    this.control({ t: "ok", id });
+    const history = this.#service.history;
+    if (history === undefined || !history.keeps(topic)) {
+      this.#service.host.publish(topic, data);
+      this.control({ t: "ok", id });
+      return;
+    }
+    // Acknowledged once stored, with the position; a store that fails is the publisher's to know.
+    let position: StreamPosition | undefined;
+    try {
+      position = await history.publishAcked(topic, data, undefined);
+    } catch (err) {
+      this.#service.host.report(this.#conn.socket, err);
+      if (this.#conn.state === ReadyStates.OPEN) {
+        this.control({ t: "deny", id, reason: "the history store is unavailable: not published", kind: "unavailable" });
+      }
+      return;
+    }
+    if (this.#conn.state !== ReadyStates.OPEN) return;
+    this.control(position === undefined ? { t: "ok", id } : { t: "ok", id, epoch: position.epoch, offset: position.offset });
   }
 
   #presence(id: number, topic: string): void {
@@ -302,7 +373,7 @@ export class Session<D> implements ChannelSession {
 
   closed(): void {
     this.#queue.length = 0;
-    for (const topic of [...this.#watching, ...this.#memberOf]) this.#left(topic);
+    for (const topic of [...this.#watching, ...this.#memberOf, ...this.#feeds]) this.#left(topic);
     for (const id of [...this.#requests.keys()]) {
       this.#fail(id, new RequestError("closed", `request ${id} got no reply: the connection closed`));
     }

@@ -10,6 +10,7 @@
 import type { Message } from "../shared/message.ts";
 import type { PresenceMember } from "../shared/channel_wire.ts";
 import type { SubscribeError } from "../shared/errors.ts";
+import type { RecoveryFailure, StreamPosition } from "../shared/position.ts";
 
 /**
  * Options of `client.subscribe(topic, options)`.
@@ -39,6 +40,46 @@ export interface SubscribeOptions {
    * (10000).
    */
   timeout?: number;
+  /**
+   * Track the position of every publication (`subscription.position`) and,
+   * after a reconnect, ask the server for what came after the last one
+   * received: it replays them from the topic's history before live ones,
+   * with no gap and no duplicate (a topic with `channels.history` on the
+   * server; any server sharing the history store). The outcome is a
+   * `recovery` event each time. Default `false`.
+   */
+  recover?: boolean;
+  /**
+   * With `recover`: on the first subscribe already, the publications after
+   * this position (one kept from `subscription.position`, e.g. across a
+   * page reload). `subscription.recovered` tells whether all came.
+   */
+  since?: StreamPosition;
+  /** With `recover`: on the first subscribe, the last `last` publications first (at most the topic's history size). */
+  last?: number;
+}
+
+/**
+ * The outcome of a recovery (see {@link SubscriptionEvents}).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@fullduplex/fullduplex";
+ * import type { RecoveryEvent } from "@fullduplex/fullduplex/client";
+ * const ws = await connect("ws://localhost:8080", { channels: true, reconnect: true });
+ * const ticker = await ws.subscribe("ticker:EUR", { recover: true });
+ * ticker.on("recovery", (event: RecoveryEvent) => {
+ *   if (!event.recovered) console.warn(`missed publications on ${event.topic} (${event.reason}): reloading`);
+ * });
+ * ```
+ */
+export interface RecoveryEvent {
+  /** The topic. */
+  topic: string;
+  /** Whether every publication after the client's position came (or will come, before live ones). */
+  recovered: boolean;
+  /** Why not, when `recovered` is false. */
+  reason?: RecoveryFailure;
 }
 
 /**
@@ -71,6 +112,15 @@ export interface SubscriptionEvents {
   error: SubscribeError;
   /** After a reconnect, the server confirmed the subscription again. */
   resubscribed: { topic: string };
+  /**
+   * With `recover: true`: the outcome of a (re)subscribe that asked for
+   * what was missed (`recovered: true`: every publication after the
+   * position follows, once each, in order), or a loss found later
+   * (`recovered: false`: the history was trimmed while the replay ran, or
+   * a hole or a new epoch showed up live). With `recovered: false`, reload
+   * the state from your own source of truth: publications were missed.
+   */
+  recovery: RecoveryEvent;
 }
 
 /**

@@ -26,6 +26,9 @@ import { binaryPublish, controlFrame, topicProblem } from "../shared/channel_wir
 import type { ChannelFrame, ClientControl, PresenceMember, ServerControl } from "../shared/channel_wire.ts";
 import { FullDuplexError, InvalidStateError, SubscribeError } from "../shared/errors.ts";
 import { Message } from "../shared/message.ts";
+import { isPosition } from "../shared/position.ts";
+import type { RecoveryFailure, StreamPosition } from "../shared/position.ts";
+import type { OkAnswer } from "./control_requests.ts";
 import type { PublicationEvent, RequestHandler, SubscribeOptions } from "./channel_types.ts";
 import { ControlRequests } from "./control_requests.ts";
 import { checkRequestTimeout } from "./pending_requests.ts";
@@ -102,6 +105,23 @@ export class ChannelLayer implements SubscriptionOwner {
         throw new TypeError("subscribe(): options.presence must be true or false");
       }
       timeout = checkRequestTimeout(options.timeout ?? this.#timeout, "subscribe() timeout");
+      if (options.recover !== undefined && typeof options.recover !== "boolean") {
+        throw new TypeError("subscribe(): options.recover must be true or false");
+      }
+      if ((options.since !== undefined || options.last !== undefined) && options.recover !== true) {
+        throw new TypeError("subscribe(): options.since and options.last need recover: true");
+      }
+      if (options.since !== undefined && !isPosition(options.since)) {
+        throw new TypeError(
+          "subscribe(): options.since must be a position { epoch: string, offset: integer >= 0 } (subscription.position)",
+        );
+      }
+      if (options.last !== undefined && (!Number.isSafeInteger(options.last) || options.last < 0)) {
+        throw new TypeError("subscribe(): options.last must be an integer >= 0");
+      }
+      if (options.since !== undefined && options.last !== undefined) {
+        throw new TypeError("subscribe(): give options.since or options.last, not both");
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -112,6 +132,11 @@ export class ChannelLayer implements SubscriptionOwner {
       );
     }
     const state = new SubscriptionState(topic, options.presence === true, timeout, this, (err) => this.#host.error(err));
+    if (options.recover === true) {
+      state.recover = true;
+      state.position = options.since === undefined ? undefined : { epoch: options.since.epoch, offset: options.since.offset };
+      state.last = options.last;
+    }
     const subscription = new Subscription(state);
     const promise = new Promise<Subscription>((resolve, reject) => {
       state.settle = { resolve: () => resolve(subscription), reject };
@@ -130,7 +155,7 @@ export class ChannelLayer implements SubscriptionOwner {
 
   // ---- SubscriptionOwner: what a Subscription asks for ----
 
-  publish(state: SubscriptionState, payload: string | Uint8Array): Promise<void> {
+  publish(state: SubscriptionState, payload: string | Uint8Array): Promise<StreamPosition | undefined> {
     if (state.phase !== "active") return Promise.reject(this.#ended(state, "publish"));
     const publish = new PendingPublish(state.topic, this.#timeout, (p) => {
       if (p.id !== undefined) this.#control.forget(p.id);
@@ -246,7 +271,7 @@ export class ChannelLayer implements SubscriptionOwner {
   /** A frame from the server that is not an application message. */
   frame(frame: ChannelFrame<ServerControl>): void {
     if (frame.kind === "binary-publication") {
-      this.#route(frame.topic, Message.from(frame.data));
+      this.#route(frame.topic, Message.from(frame.data), frame.position);
       return;
     }
     if (frame.kind === "malformed") {
@@ -267,8 +292,15 @@ export class ChannelLayer implements SubscriptionOwner {
         }
         return;
       case "msg":
-        this.#route(m.topic, Message.from(m.data));
+        this.#route(m.topic, Message.from(m.data), m.epoch === undefined ? undefined : { epoch: m.epoch, offset: m.offset! });
         return;
+      case "lost": {
+        const state = this.#subs.get(m.topic);
+        if (state === undefined || !state.recover || state.phase === "ended") return;
+        state.position = { epoch: m.epoch, offset: m.offset };
+        this.#recovery(state, false, m.reason);
+        return;
+      }
       case "join":
       case "leave": {
         const state = this.#subs.get(m.topic);
@@ -292,10 +324,31 @@ export class ChannelLayer implements SubscriptionOwner {
 
   // ---- internals ----
 
-  #route(topic: string, msg: Message): void {
+  #route(topic: string, msg: Message, position: StreamPosition | undefined): void {
     const state = this.#subs.get(topic);
-    if (state !== undefined) state.deliver(msg);
-    else if (!this.#leaving.has(topic)) this.#host.publication({ topic, message: msg });
+    if (state === undefined) {
+      if (!this.#leaving.has(topic)) this.#host.publication({ topic, message: msg });
+      return;
+    }
+    // The server sends a subscription's publications only after its `ok`: one before it, while an `unsub` of the
+    // topic is in flight, is the old subscription's (unsubscribe() then subscribe() at once). The new one gets its
+    // own (a replay would repeat it, out of order).
+    if (!state.confirmed && this.#leaving.has(topic)) return;
+    if (state.recover && position !== undefined) {
+      const last = state.position;
+      if (last !== undefined && last.epoch === position.epoch && position.offset <= last.offset) return; // had it already
+      state.position = position;
+      if (last !== undefined && last.epoch !== position.epoch) this.#recovery(state, false, "epoch changed");
+      else if (last !== undefined && position.offset > last.offset + 1) this.#recovery(state, false, "gap");
+    }
+    state.deliver(msg);
+  }
+
+  /** Records and tells the outcome of a recovery. */
+  #recovery(state: SubscriptionState, recovered: boolean, reason: RecoveryFailure | undefined): void {
+    state.recovered = recovered;
+    state.recoveryReason = recovered ? undefined : reason;
+    state.events.emit("recovery", recovered ? { topic: state.topic, recovered } : { topic: state.topic, recovered, reason });
   }
 
   #ended(state: SubscriptionState, what: string): InvalidStateError {
@@ -304,7 +357,7 @@ export class ChannelLayer implements SubscriptionOwner {
 
   #sendSub(state: SubscriptionState): void {
     const id = this.#control.add({
-      ok: (members) => this.#subscribed(state, members),
+      ok: (answer) => this.#subscribed(state, answer),
       refused: (reason) => this.#subFailed(state, "denied", reason),
       lost: () => {
         // Sent again on the next connection (or failed by clientClosed).
@@ -315,11 +368,24 @@ export class ChannelLayer implements SubscriptionOwner {
     const message: ClientControl = state.presence
       ? { t: "sub", id, topic: state.topic, presence: true }
       : { t: "sub", id, topic: state.topic };
+    if (state.recover) {
+      message.recover = true;
+      if (state.position !== undefined) message.since = state.position;
+      else if (state.last !== undefined) message.last = state.last;
+    }
     this.#host.sendFrame(controlFrame(message));
   }
 
-  #subscribed(state: SubscriptionState, members: PresenceMember[] | undefined): void {
+  #subscribed(state: SubscriptionState, answer: OkAnswer): void {
     if (state.phase === "ended") return;
+    const members = answer.members;
+    if (state.recover) {
+      // Where the publications that follow start (the server's word: a replay, the top, or where we were).
+      if (answer.epoch !== undefined && answer.offset !== undefined) state.position = { epoch: answer.epoch, offset: answer.offset };
+      // Not recovered and no position to go on (no history there, or the store was down): the old one means nothing now.
+      else if (answer.recovered === false) state.position = undefined;
+      state.last = undefined;
+    }
     state.requestId = undefined;
     state.confirmed = true;
     if (state.timer !== undefined) clearTimeout(state.timer);
@@ -333,8 +399,12 @@ export class ChannelLayer implements SubscriptionOwner {
     state.settle = undefined;
     if (state.phase === "pending") {
       state.phase = "active";
+      if (state.recover && answer.recovered !== undefined) this.#recovery(state, answer.recovered, answer.reason);
       settle?.resolve();
-    } else state.events.emit("resubscribed", { topic: state.topic });
+    } else {
+      state.events.emit("resubscribed", { topic: state.topic });
+      if (state.recover && answer.recovered !== undefined) this.#recovery(state, answer.recovered, answer.reason);
+    }
   }
 
   /** The subscription cannot go on: `subscribe()` rejects, or (once it was given out) its `error` event fires. */
@@ -412,9 +482,9 @@ export class ChannelLayer implements SubscriptionOwner {
 
   #sendPresence(call: PresenceCall): void {
     const id = this.#control.add({
-      ok: (members) => {
+      ok: (answer) => {
         clearTimeout(call.timer);
-        call.resolve(members ?? []);
+        call.resolve(answer.members ?? []);
       },
       refused: (reason) => this.#presenceFailed(call, "denied", reason),
       lost: (final) => {
@@ -434,8 +504,11 @@ export class ChannelLayer implements SubscriptionOwner {
 
   #sendPublish(publish: PendingPublish, payload: string | Uint8Array): void {
     const id = this.#control.add({
-      ok: () => publish.succeed(),
-      refused: (reason) => publish.fail("denied", reason),
+      ok: (answer) =>
+        publish.succeed(
+          answer.epoch !== undefined && answer.offset !== undefined ? { epoch: answer.epoch, offset: answer.offset } : undefined,
+        ),
+      refused: (reason, unavailable) => publish.fail(unavailable ? "unavailable" : "denied", reason),
       lost: () => publish.fail("closed", "the connection closed before the server answered: it may or may not have been published"),
     });
     publish.id = id;

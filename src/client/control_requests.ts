@@ -10,14 +10,17 @@
  */
 
 import { MAX_REQUEST_ID } from "../shared/channel_wire.ts";
-import type { PresenceMember } from "../shared/channel_wire.ts";
+import type { ServerControl } from "../shared/channel_wire.ts";
+
+/** The server's `ok` to a request. */
+export type OkAnswer = Extract<ServerControl, { t: "ok" }>;
 
 /** Who to tell about the answer to one control request. */
 export interface ControlWaiter {
-  /** The server's `ok` (with `members` for a presence or presence subscription). */
-  ok(members: PresenceMember[] | undefined): void;
-  /** The server's `deny`, or an `error` naming this request: `reason` is the server's. */
-  refused(reason: string): void;
+  /** The server's `ok` (with `members` for a presence or presence subscription, a position for history). */
+  ok(answer: OkAnswer): void;
+  /** The server's `deny`, or an `error` naming this request: `reason` is the server's; `unavailable`: a history store failed. */
+  refused(reason: string, unavailable: boolean): void;
   /** The connection the request went out on closed: no answer will come. `final` when the client closed for good. */
   lost(final: boolean): void;
 }
@@ -47,12 +50,12 @@ export class ControlRequests {
   }
 
   /** An answer arrived; false when no request `id` waits (a late answer, or a server bug). */
-  answer(id: number, answer: { t: "ok"; members?: PresenceMember[] } | { t: "deny" | "error"; reason: string }): boolean {
+  answer(id: number, answer: OkAnswer | { t: "deny" | "error"; reason: string; kind?: "unavailable" }): boolean {
     const waiter = this.#waiting.get(id);
     if (waiter === undefined) return false;
     this.#waiting.delete(id);
-    if (answer.t === "ok") waiter.ok(answer.members);
-    else waiter.refused(answer.reason);
+    if (answer.t === "ok") waiter.ok(answer);
+    else waiter.refused(answer.reason, answer.kind === "unavailable");
     return true;
   }
 

@@ -9,15 +9,16 @@
  */
 
 import { PublishError } from "../shared/errors.ts";
+import type { StreamPosition } from "../shared/position.ts";
 
 /** A publish waiting to be sent or answered. */
 export class PendingPublish {
   readonly topic: string;
-  /** Resolves on the server's `ok`, rejects with a {@link PublishError}. */
-  readonly promise: Promise<void>;
+  /** Resolves on the server's `ok` (with the position on a topic with history), rejects with a {@link PublishError}. */
+  readonly promise: Promise<StreamPosition | undefined>;
   /** The control request id once sent (the server answers by it). */
   id: number | undefined;
-  #resolve!: () => void;
+  #resolve!: (position: StreamPosition | undefined) => void;
   #reject!: (err: Error) => void;
   #settled = false;
   readonly #timer: ReturnType<typeof setTimeout>;
@@ -25,7 +26,7 @@ export class PendingPublish {
   /** The timeout starts now; `timedOut` runs after the promise was rejected for it (to forget the id). */
   constructor(topic: string, timeout: number, timedOut: (publish: PendingPublish) => void) {
     this.topic = topic;
-    this.promise = new Promise<void>((resolve, reject) => {
+    this.promise = new Promise<StreamPosition | undefined>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
@@ -42,15 +43,15 @@ export class PendingPublish {
   }
 
   /** The server's `ok`. */
-  succeed(): void {
+  succeed(position: StreamPosition | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#resolve();
+    this.#resolve(position);
   }
 
   /** Rejects with a {@link PublishError} of `kind` (`cause`: the error that stopped it, if any). */
-  fail(kind: "denied" | "dropped" | "closed" | "timeout", reason: string, cause?: unknown): void {
+  fail(kind: "denied" | "dropped" | "closed" | "timeout" | "unavailable", reason: string, cause?: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);

@@ -9,9 +9,10 @@
  */
 
 import type { PresenceMember } from "../shared/channel_wire.ts";
+import type { StreamPosition } from "../shared/position.ts";
 import type { Message, SendData } from "../shared/message.ts";
 import { framePayload, jsonPayload } from "../shared/payload.ts";
-import type { SubscriptionEvents } from "./channel_types.ts";
+import type { RecoveryEvent, SubscriptionEvents } from "./channel_types.ts";
 import type { SubscriptionState } from "./subscription_state.ts";
 import type { Listener } from "./types.ts";
 
@@ -57,6 +58,39 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /**
+   * With `recover: true`: the position of the last publication received
+   * (during a `message` listener, that publication's), else the server's
+   * position from its answer; undefined before the first answer, without
+   * `recover`, or on a topic without history. Keep it to resume later with
+   * `subscribe(topic, { recover: true, since })`.
+   *
+   * @example Resuming across a page reload
+   * ```ts
+   * import { connect } from "@fullduplex/fullduplex";
+   * const ws = await connect("ws://localhost:8080", { channels: true, reconnect: true });
+   * const saved = localStorage.getItem("ticker");
+   * const ticker = await ws.subscribe("ticker:EUR", { recover: true, since: saved === null ? undefined : JSON.parse(saved) });
+   * ticker.on("message", () => localStorage.setItem("ticker", JSON.stringify(ticker.position)));
+   * ```
+   */
+  get position(): StreamPosition | undefined {
+    const position = this.#state.position;
+    return position === undefined ? undefined : { ...position };
+  }
+
+  /**
+   * With `recover: true`: the outcome of the last recovery (the first
+   * subscribe with `since` or `last`, each resubscribe, or a loss seen
+   * since), undefined while none was asked. `recovered: false` means
+   * publications were missed (`reason` says why).
+   */
+  get recovery(): RecoveryEvent | undefined {
+    const state = this.#state;
+    if (state.recovered === undefined) return undefined;
+    return state.recovered ? { topic: this.topic, recovered: true } : { topic: this.topic, recovered: false, reason: state.recoveryReason };
+  }
+
+  /**
    * With `presence: true`, the members subscribed to the topic as this
    * client knows them (this client included): the server's list, kept up
    * to date by `join` and `leave` events, and refreshed on each
@@ -69,7 +103,8 @@ export class Subscription implements AsyncIterable<Message> {
   /**
    * Publishes text or bytes to the topic (every subscriber gets it, this
    * client too if subscribed, as the server decides). Resolves once the
-   * server accepted it; rejects with a {@link PublishError}: `"denied"`
+   * server accepted it, with its position on a topic with history (once the
+   * store kept it; `"unavailable"` when it could not); rejects with a {@link PublishError}: `"denied"`
    * with the server's reason, `"dropped"` (never sent), `"closed"` (sent,
    * no answer before the connection closed), `"timeout"`. While the client
    * is reconnecting it waits in the offline queue, in order with `send()`,
@@ -85,7 +120,7 @@ export class Subscription implements AsyncIterable<Message> {
    * await room.publish(new Uint8Array([1, 2, 3]));
    * ```
    */
-  publish(data: SendData): Promise<void> {
+  publish(data: SendData): Promise<StreamPosition | undefined> {
     let payload: string | Uint8Array;
     try {
       payload = framePayload(data, "publish");
@@ -96,7 +131,7 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   /** Publishes `JSON.stringify(value)` as text; see {@link Subscription.publish}. */
-  publishJson(value: unknown): Promise<void> {
+  publishJson(value: unknown): Promise<StreamPosition | undefined> {
     let payload: string;
     try {
       payload = jsonPayload(value, "publish");

@@ -9,6 +9,7 @@
  */
 
 import type { PresenceMember } from "../shared/channel_wire.ts";
+import type { RecoveryFailure, StreamPosition } from "../shared/position.ts";
 import type { SubscribeError } from "../shared/errors.ts";
 import type { Message } from "../shared/message.ts";
 import type { SubscriptionEvents } from "./channel_types.ts";
@@ -17,7 +18,7 @@ import { Inbox } from "./inbox.ts";
 
 /** What a subscription asks of the channel layer that owns it. */
 export interface SubscriptionOwner {
-  publish(state: SubscriptionState, payload: string | Uint8Array): Promise<void>;
+  publish(state: SubscriptionState, payload: string | Uint8Array): Promise<StreamPosition | undefined>;
   unsubscribe(state: SubscriptionState): Promise<void>;
   presence(state: SubscriptionState): Promise<PresenceMember[]>;
 }
@@ -31,7 +32,7 @@ export class SubscriptionState {
   readonly timeout: number;
   readonly owner: SubscriptionOwner;
   readonly events: Emitter<SubscriptionEvents> = new Emitter<SubscriptionEvents>(
-    ["message", "join", "leave", "error", "resubscribed"],
+    ["message", "join", "leave", "error", "resubscribed", "recovery"],
     "subscription",
   );
   readonly inbox: Inbox;
@@ -47,6 +48,15 @@ export class SubscriptionState {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** While pending: settles the `subscribe()` promise. */
   settle: { resolve(): void; reject(err: SubscribeError): void } | undefined;
+  /** Recovery asked (`recover: true`): positions are tracked and sent again on each resubscribe. */
+  recover = false;
+  /** The position of the last publication received (or the server's, from its `ok`). */
+  position: StreamPosition | undefined;
+  /** For the first `sub` only: the last N publications (`last`). */
+  last: number | undefined;
+  /** The outcome of the last (re)subscribe that asked to recover, and why not. */
+  recovered: boolean | undefined;
+  recoveryReason: RecoveryFailure | undefined;
 
   /** `overflow` hears of publications dropped because nothing consumed them (the client's `error` event). */
   constructor(topic: string, presence: boolean, timeout: number, owner: SubscriptionOwner, overflow: (err: Error) => void) {

@@ -272,6 +272,7 @@ function runningServer<D>(
     presence: endpoint.presence,
     publish: endpoint.publish,
     publishJson: endpoint.publishJson,
+    publishWithAck: endpoint.publishWithAck,
     subscriberCount: endpoint.subscriberCount,
     metrics: endpoint.metrics,
     shutdown(opts) {

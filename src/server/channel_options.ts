@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { HistoryPolicy, HistoryStore } from "../broker/history.ts";
+import { MemoryHistory } from "../broker/history_memory.ts";
 import type { Socket } from "./socket.ts";
 
 /** What a client asks to do on a topic (internal alias; the public signature spells it out). */
@@ -71,6 +73,73 @@ export interface ChannelsOptions<D = unknown> {
    * Default 5000.
    */
   presenceHeartbeat?: number;
+  /**
+   * Topics that keep a history, so that a client coming back gets what it
+   * missed (`client.subscribe(topic, { recover: true })`, docs/channels.md
+   * "Recovery"). Off by default: topics without history cost what they
+   * always did.
+   */
+  history?: HistoryOptions;
+}
+
+/**
+ * Which topics keep history, how much, and where (`channels.history`).
+ *
+ * @example Every "ticker:" topic keeps its last 1000 publications for 5 minutes, in Redis
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * import { createRedisHistory } from "@fullduplex/fullduplex/redis";
+ * const store = await createRedisHistory({ url: "redis://localhost:6379" });
+ * serve({
+ *   port: 8080,
+ *   channels: {
+ *     authorize: () => true,
+ *     history: { store, topics: [{ match: "ticker:*", size: 1000, ttl: 300_000 }] },
+ *   },
+ * });
+ * ```
+ */
+export interface HistoryOptions {
+  /**
+   * Where history is kept. Default: a `MemoryHistory` of this server
+   * (positions valid on this server only, lost on restart). A shared store
+   * (`createRedisHistory()`) lets a client recover on any server using it.
+   */
+  store?: HistoryStore;
+  /**
+   * Which topics keep history: rules tried in order (the first whose
+   * `match` fits wins: a topic name, or a prefix ending in `*`), or a
+   * function returning the policy (or undefined: no history).
+   */
+  topics: HistoryTopicRule[] | ((topic: string) => HistoryPolicy | undefined);
+}
+
+/**
+ * One rule of `channels.history.topics`.
+ *
+ * @example
+ * ```ts
+ * import type { HistoryTopicRule } from "@fullduplex/fullduplex/history";
+ * const rules: HistoryTopicRule[] = [
+ *   { match: "ticker:*", size: 1000, ttl: 300_000 }, // every topic starting with "ticker:"
+ *   { match: "lobby", size: 50 }, // that topic only, no age limit
+ * ];
+ * ```
+ */
+export interface HistoryTopicRule {
+  /** A topic name, or a prefix followed by `*`. */
+  match: string;
+  /** The most publications kept, from 1 to 1,000,000. */
+  size: number;
+  /** Ms a publication is kept; 0 or left out: until `size` trims it. */
+  ttl?: number;
+}
+
+/** Resolved `channels.history`. Internal. */
+export interface ResolvedHistory {
+  store: HistoryStore;
+  /** The topic's policy, or undefined when it keeps no history. */
+  policyOf(topic: string): HistoryPolicy | undefined;
 }
 
 /** Resolved channels options with defaults applied. Internal. */
@@ -82,6 +151,59 @@ export interface ResolvedChannels<D> {
   maxPresenceInfoBytes: number;
   controlRate: { messagesPerSecond: number; burst: number; action: "drop" };
   presenceHeartbeat: number;
+  history: ResolvedHistory | undefined;
+}
+
+/** The largest `size` a history rule may ask for. */
+export const MAX_HISTORY_SIZE = 1_000_000;
+
+function checkPolicy(where: string, size: unknown, ttl: unknown): HistoryPolicy {
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > MAX_HISTORY_SIZE) {
+    throw new RangeError(`${where}.size must be an integer from 1 to ${MAX_HISTORY_SIZE}, got ${String(size)}`);
+  }
+  if (ttl !== undefined && (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl < 0)) {
+    throw new RangeError(`${where}.ttl must be a number of ms >= 0 (0: no age limit), got ${String(ttl)}`);
+  }
+  return { size, ttl: (ttl as number | undefined) ?? 0 };
+}
+
+function resolveHistory(option: HistoryOptions | undefined): ResolvedHistory | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== "object" || option === null) {
+    throw new TypeError('channels.history must be an object such as { topics: [{ match: "ticker:*", size: 100 }] }');
+  }
+  const store = option.store ?? new MemoryHistory();
+  if (typeof store.append !== "function" || typeof store.read !== "function" || typeof store.shared !== "boolean") {
+    throw new TypeError("channels.history.store must be a HistoryStore (MemoryHistory, createRedisHistory(), or your own)");
+  }
+  const topics = option.topics;
+  if (typeof topics === "function") {
+    return {
+      store,
+      policyOf(topic) {
+        const policy = topics(topic);
+        return policy === undefined ? undefined : checkPolicy(`channels.history.topics(${JSON.stringify(topic)})`, policy.size, policy.ttl);
+      },
+    };
+  }
+  if (!Array.isArray(topics)) throw new TypeError("channels.history.topics must be a list of rules { match, size, ttl? } or a function");
+  const rules = topics.map((rule, i) => {
+    const where = `channels.history.topics[${i}]`;
+    if (typeof rule !== "object" || rule === null || typeof rule.match !== "string" || rule.match.length === 0) {
+      throw new TypeError(`${where}.match must be a topic name or a prefix ending in "*"`);
+    }
+    const prefix = rule.match.endsWith("*");
+    return { name: prefix ? rule.match.slice(0, -1) : rule.match, prefix, policy: Object.freeze(checkPolicy(where, rule.size, rule.ttl)) };
+  });
+  return {
+    store,
+    policyOf(topic) {
+      for (const rule of rules) {
+        if (rule.prefix ? topic.startsWith(rule.name) : topic === rule.name) return rule.policy;
+      }
+      return undefined;
+    },
+  };
 }
 
 /** Defaults of {@link ChannelsOptions} (the numbers its docs state). Internal. */
@@ -141,5 +263,6 @@ export function resolveChannels<D>(option: ChannelsOptions<D> | undefined): Reso
     maxPresenceInfoBytes: checkInteger("maxPresenceInfoBytes", option.maxPresenceInfoBytes ?? d.maxPresenceInfoBytes, 2, 2 ** 31 - 1),
     controlRate: { messagesPerSecond, burst: Math.max(1, burst), action: "drop" },
     presenceHeartbeat: checkInteger("presenceHeartbeat", option.presenceHeartbeat ?? d.presenceHeartbeat, 10, 3_600_000),
+    history: resolveHistory(option.history),
   };
 }

@@ -15,6 +15,7 @@ import type { ReadyState, SendResult } from "../shared/types.ts";
 import type { ResolvedChannels } from "./channel_options.ts";
 import type { Socket } from "./socket.ts";
 import type { Stat } from "./stats.ts";
+import type { HistoryHub } from "./pubsub.ts";
 
 /** The options key under which the entry layer passes the channels factory to the core. */
 export const CHANNEL_SERVICE: unique symbol = Symbol("fullduplex.channelService");
@@ -29,6 +30,10 @@ export interface ChannelConnection<D> {
   appReceived(data: string | Uint8Array): void;
   /** Subscribes the socket (the same subscription as socket.subscribe). */
   join(topic: string): void;
+  /** Bytes queued for the peer. */
+  bufferedAmount(): number;
+  /** Resolves once the queue is at lowWaterMark or below (at once when it is, or when the connection is closed). */
+  drained(): Promise<void>;
   /** Ends a subscription without telling the client (`unsub` from the client). */
   leave(topic: string): void;
   /** The socket's topics. */
@@ -53,6 +58,8 @@ export interface ChannelHost<D> {
   readonly broker: Broker | undefined;
   /** Publishes to every subscriber (plain and channel, local and through the broker). */
   publish(topic: string, data: string | Uint8Array): number;
+  /** The hub's hooks for topics with history. */
+  readonly topics: HistoryHub;
   report(socket: Socket<D> | undefined, err: unknown): void;
   count(stat: Stat): void;
 }
@@ -63,6 +70,8 @@ export interface ChannelService<D> {
   open(conn: ChannelConnection<D>): ChannelSession;
   /** The members of `topic` (all servers); throws when presence is off. */
   members(topic: string): PresenceMember[];
+  /** What the history store holds in this process (zeros without history or for a remote store). */
+  historyUsage(): { publications: number; bytes: number };
   /** Shutdown: leave every member, stop timers. */
   close(): Promise<void>;
 }

@@ -134,6 +134,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       options: channels,
       broker: options.broker,
       publish: (topic, data) => this.topics.publish(topic, data, undefined),
+      topics: this.topics,
       report: (socket, err) => this.reportError(socket, err),
       count: (stat) => this.count(stat),
     });
@@ -154,7 +155,15 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
 
   /** A snapshot of the counters. */
   get stats(): ServerStats {
-    return { connections: this.#connections.size, pendingUpgrades: this.#pending, lingering: this.#lingering.size, ...this.#counters };
+    const history = this.channels?.historyUsage() ?? { publications: 0, bytes: 0 };
+    return {
+      connections: this.#connections.size,
+      pendingUpgrades: this.#pending,
+      lingering: this.#lingering.size,
+      historyPublications: history.publications,
+      historyBytes: history.bytes,
+      ...this.#counters,
+    };
   }
 
   /**

@@ -77,6 +77,11 @@ const COUNTERS: Record<Stat, readonly [name: string, help: string]> = {
   channelDenied: ["fullduplex_channel_denied_total", "Channel subscribes and publishes denied (authorize or a channel limit)."],
   channelMalformed: ["fullduplex_channel_malformed_total", "Malformed channel frames (answered with an error control message)."],
   channelRateLimited: ["fullduplex_channel_rate_limited_total", "Channel control messages denied by channels.controlRate."],
+  historyAppends: ["fullduplex_history_appends_total", "Publications kept in history (channels.history)."],
+  historyStoreErrors: ["fullduplex_history_store_errors_total", "History store operations that failed."],
+  historyReplayed: ["fullduplex_history_replayed_total", "Publications sent from history to recovering clients."],
+  recoveries: ["fullduplex_recoveries_total", "Recoveries that gave the client everything it missed."],
+  recoveryFailures: ["fullduplex_recovery_failures_total", "Recoveries that could not give the client everything it missed."],
 };
 
 /** Checks `metrics()`'s options before anything is read. */
@@ -163,6 +168,12 @@ export function formatMetrics(s: MetricsSnapshot, topicLimit: number): string {
     "Connections closed on the library's side whose TCP connection the engine still holds (Deno).",
     s.stats.lingering,
   );
+  out.gauge(
+    "fullduplex_history_publications",
+    "Publications the history store holds in this process's memory.",
+    s.stats.historyPublications,
+  );
+  out.gauge("fullduplex_history_bytes", "Bytes the history store holds in this process's memory.", s.stats.historyBytes);
   out.gauge("fullduplex_queued_bytes", "Bytes queued for peers (bufferedAmount), summed over open connections.", s.queuedBytes);
 
   let subscriptions = 0;

@@ -8,7 +8,8 @@
  */
 
 import type { Broker, BrokerListener, BrokerMessage } from "../broker/broker.ts";
-import { binaryPublication, controlFrame } from "../shared/channel_wire.ts";
+import { binaryPublication, controlFrame, positionedPublication } from "../shared/channel_wire.ts";
+import type { StreamPosition } from "../shared/position.ts";
 import { ReadyStates } from "../shared/types.ts";
 import type { TopicEngine, TopicMember } from "./topics.ts";
 
@@ -57,6 +58,41 @@ function channelFrame(topic: string, data: string | Uint8Array): string | Uint8A
   return typeof data === "string" ? controlFrame({ t: "msg", topic, data }) : binaryPublication(topic, data);
 }
 
+/** A publication as channels connections receive it on a topic with history: with its position. */
+function positionedFrame(topic: string, data: string | Uint8Array, position: StreamPosition): string | Uint8Array {
+  return typeof data === "string"
+    ? controlFrame({ t: "msg", topic, data, epoch: position.epoch, offset: position.offset })
+    : positionedPublication(topic, position, data);
+}
+
+/**
+ * Who handles the publications of topics that keep history (the channels
+ * layer's history service): the hub hands it every publish and every
+ * broker message of such a topic instead of delivering them itself. The
+ * `except` token is the hub's own member, handed back to `deliverAt`.
+ */
+export interface HistoryRouter {
+  /** Whether `topic` keeps history. */
+  keeps(topic: string): boolean;
+  /** A publish on this server (returns the local subscribers reached, 0 when delivery comes later). */
+  publish(topic: string, data: string | Uint8Array, except: object | undefined): number;
+  /** A publish whose caller waits for its position; rejects with a PublishError "unavailable" when the store failed. */
+  publishAcked(topic: string, data: string | Uint8Array, except: object | undefined): Promise<StreamPosition | undefined>;
+  /** A publication from another server (never this server's own). */
+  received(message: BrokerMessage): void;
+  /** The broker is back after losing its connection: what it lost meanwhile is to be read from the store. */
+  reconnected(): void;
+}
+
+/** What the history service may ask of the hub (channel_port.ts hands it over). */
+export interface HistoryHub {
+  route(router: HistoryRouter): void;
+  deliverAt(topic: string, data: string | Uint8Array, position: StreamPosition, except: object | undefined): number;
+  /** Local fan-out without a position (a publication that has none). */
+  deliverPlain(topic: string, data: string | Uint8Array, except: object | undefined): number;
+  forward(topic: string, data: string | Uint8Array, position: StreamPosition | undefined): void;
+}
+
 /** The subscription calls a connection makes (the part of the hub connection.ts sees). */
 export interface TopicMembership<T> {
   /** Subscribes `member` (nothing happens unless it is open). */
@@ -72,7 +108,7 @@ export interface TopicMembership<T> {
 }
 
 /** Subscriptions and publishing for one ServerCore. */
-export class TopicHub<T> implements TopicMembership<T> {
+export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
   /** This server's id: the `origin` of the messages it gives the broker. */
   readonly id: string = crypto.randomUUID();
   readonly #engine: TopicEngine<T>;
@@ -86,6 +122,10 @@ export class TopicHub<T> implements TopicMembership<T> {
 
   /** Channels are on: publications are also framed for channels subscribers. Off, publishing costs nothing more. */
   readonly #channels: boolean;
+  /** The history service, when `channels.history` is set. */
+  #router: HistoryRouter | undefined;
+  /** Stops listening to the broker's reconnects. */
+  #offReconnected: (() => void) | undefined;
 
   constructor(engine: TopicEngine<T>, broker: Broker | undefined, report: (err: unknown) => void, channels = false) {
     this.#engine = engine;
@@ -94,19 +134,68 @@ export class TopicHub<T> implements TopicMembership<T> {
     this.#channels = channels;
     // Our own messages were delivered locally already: ignore the broker's copy.
     this.#listener = (message: BrokerMessage) => {
-      if (message.origin !== this.id) this.#deliver(message.topic, message.data, undefined);
+      if (message.origin === this.id) return;
+      const router = this.#router;
+      if (router !== undefined && router.keeps(message.topic)) router.received(message);
+      else this.#deliver(message.topic, message.data, undefined);
     };
   }
 
   /** Local fan-out: raw to plain subscribers, and (channels on) framed once to channels subscribers. */
-  #deliver(topic: string, data: string | Uint8Array, except: TopicMember<T> | undefined): number {
+  #deliver(topic: string, data: string | Uint8Array, except: TopicMember<T> | undefined, position?: StreamPosition): number {
     const engine = this.#engine;
     if (!this.#channels) return engine.publish(topic, data, except);
     const framed = channelEngineTopic(topic);
     const channelExcept = except?.channels === true ? except : undefined;
     let delivered = engine.publish(topic, data, channelExcept === undefined ? except : undefined);
-    if (engine.subscriberCount(framed) > 0) delivered += engine.publish(framed, channelFrame(topic, data), channelExcept);
+    if (engine.subscriberCount(framed) > 0) {
+      const frame = position === undefined ? channelFrame(topic, data) : positionedFrame(topic, data, position);
+      delivered += engine.publish(framed, frame, channelExcept);
+    }
     return delivered;
+  }
+
+  /** The history service takes over the publications of topics that keep history (set once, by the channels layer). */
+  route(router: HistoryRouter): void {
+    this.#router = router;
+    this.#offReconnected = this.#broker?.onReconnected?.(() => router.reconnected());
+  }
+
+  /** Local fan-out of a history topic's publication at its position (`except`: the token the router was given). */
+  deliverAt(topic: string, data: string | Uint8Array, position: StreamPosition, except: object | undefined): number {
+    const member = except as TopicMember<T> | undefined;
+    // The sender may have closed or left since it published (a store append is async).
+    const skip = member !== undefined && member.state === ReadyStates.OPEN && this.#joined.get(member)?.has(topic) === true
+      ? member
+      : undefined;
+    return this.#deliver(topic, data, skip, position);
+  }
+
+  deliverPlain(topic: string, data: string | Uint8Array, except: object | undefined): number {
+    const member = except as TopicMember<T> | undefined;
+    const skip = member !== undefined && member.state === ReadyStates.OPEN && this.#joined.get(member)?.has(topic) === true
+      ? member
+      : undefined;
+    return this.#deliver(topic, data, skip);
+  }
+
+  /**
+   * `server.publishWithAck()`: resolves with the position once the store
+   * kept it (a topic with history), or undefined after local delivery.
+   */
+  publishWithAck(topic: string, data: string | Uint8Array): Promise<StreamPosition | undefined> {
+    checkTopic(topic);
+    const router = this.#router;
+    if (router !== undefined && router.keeps(topic)) return router.publishAcked(topic, data, undefined);
+    this.publish(topic, data, undefined);
+    return Promise.resolve(undefined);
+  }
+
+  /** Hands a publication to the broker for the other servers (nothing without a broker). */
+  forward(topic: string, data: string | Uint8Array, position: StreamPosition | undefined): void {
+    const broker = this.#broker;
+    if (broker === undefined) return;
+    this.#settle(broker.publish(position === undefined ? { topic, data, origin: this.id } : { topic, data, origin: this.id, position }));
   }
 
   /** The engine topic `member` is subscribed to for `topic`. */
@@ -169,6 +258,8 @@ export class TopicHub<T> implements TopicMembership<T> {
     checkTopic(topic);
     // The engine leaves out `from` only if it is an open subscriber (Bun's ws.publish skips the sender natively).
     const except = from !== undefined && from.state === ReadyStates.OPEN && this.#joined.get(from)?.has(topic) === true ? from : undefined;
+    const router = this.#router;
+    if (router !== undefined && router.keeps(topic)) return router.publish(topic, data, except);
     const delivered = this.#deliver(topic, data, except);
     if (this.#broker !== undefined) this.#settle(this.#broker.publish({ topic, data, origin: this.id }));
     return delivered;
@@ -195,6 +286,8 @@ export class TopicHub<T> implements TopicMembership<T> {
 
   /** Stops listening to the broker (the broker itself stays open: it may be shared). */
   async close(): Promise<void> {
+    this.#offReconnected?.();
+    this.#offReconnected = undefined;
     const broker = this.#broker;
     if (broker === undefined) return;
     const topics = [...this.#brokerTopics.keys()];

@@ -64,10 +64,24 @@ export interface ServerStats {
   channelMalformed: number;
   /** Channel control messages denied by `channels.controlRate`. */
   channelRateLimited: number;
+  /** Publications kept in history (`channels.history`). */
+  historyAppends: number;
+  /** History store operations that failed (a publish then rejected or was reported; a recovery answered `"store unavailable"`). */
+  historyStoreErrors: number;
+  /** Publications sent from history to recovering clients. */
+  historyReplayed: number;
+  /** Recoveries that gave the client everything it missed (`recovered: true`). */
+  recoveries: number;
+  /** Recoveries that could not (`recovered: false`: trimmed, expired, epoch changed, store unavailable...). */
+  recoveryFailures: number;
+  /** Publications the history store holds in this process's memory now (0 for a remote store such as Redis). */
+  historyPublications: number;
+  /** Bytes the history store holds in this process's memory now (payloads plus a fixed estimate each). */
+  historyBytes: number;
 }
 
 /** The mutable counters behind {@link ServerStats} (connections are counted elsewhere). */
-export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades" | "lingering">;
+export type Counters = Omit<ServerStats, "connections" | "pendingUpgrades" | "lingering" | "historyPublications" | "historyBytes">;
 
 /** The name of one counter: what the core's `count()` increments. */
 export type Stat = keyof Counters;
@@ -91,5 +105,10 @@ export function newCounters(): Counters {
     channelDenied: 0,
     channelMalformed: 0,
     channelRateLimited: 0,
+    historyAppends: 0,
+    historyStoreErrors: 0,
+    historyReplayed: 0,
+    recoveries: 0,
+    recoveryFailures: 0,
   };
 }

@@ -211,7 +211,10 @@ export class SubscribeError extends FullDuplexError {
  * - `"closed"`: it was sent, but the connection closed before the server
  *   answered: it may or may not have been published;
  * - `"timeout"`: no answer within the request timeout (if it had been sent,
- *   it may have been published).
+ *   it may have been published);
+ * - `"unavailable"`: the topic keeps history and its store could not keep
+ *   the publication: it was not delivered to anyone (also what
+ *   `server.publishWithAck()` rejects with).
  *
  * @example
  * ```ts
@@ -229,11 +232,11 @@ export class PublishError extends FullDuplexError {
   /** The topic. */
   readonly topic: string;
   /** Why, for code. */
-  readonly kind: "denied" | "dropped" | "closed" | "timeout";
+  readonly kind: "denied" | "dropped" | "closed" | "timeout" | "unavailable";
   /** Why, for people: the server's words when it denied. */
   readonly reason: string;
   /** Creates the error; the message reads `publish to "<topic>" <kind>: <reason>`. */
-  constructor(topic: string, kind: "denied" | "dropped" | "closed" | "timeout", reason: string, options?: ErrorOptions) {
+  constructor(topic: string, kind: "denied" | "dropped" | "closed" | "timeout" | "unavailable", reason: string, options?: ErrorOptions) {
     super(`publish to ${JSON.stringify(topic)} ${kind}: ${reason}`, options);
     this.topic = topic;
     this.kind = kind;

@@ -59,7 +59,14 @@ const EXPECTED_REPLIES = 'Echo: Hello | Echo: {"type":"greeting"} | [1, 2, 3]';
 /** A long-running echo server for the Node.js client test; prints its URL. */
 const serverScript = (specifier) =>
   `import { serve } from "${specifier}";
-const server = serve({ hostname: "127.0.0.1", port: 0, message: (socket, msg) => socket.send(\`Echo: \${msg.text()}\`) });
+import { MemoryHistory } from "${specifier}/history";
+const history = { store: new MemoryHistory(), topics: [{ match: "ticker:*", size: 10 }] };
+const server = serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  channels: { authorize: () => true, history },
+  message: (socket, msg) => socket.send(\`Echo: \${msg.text()}\`),
+});
 await server.ready;
 console.log(\`listening \${server.url}\`);
 `;
