@@ -12,6 +12,7 @@
 
 import { io } from "socket.io-client";
 import { PUBLISHER_QUERY } from "../servers/mode.ts";
+import { channelsDriver } from "../recovery/channel_driver.ts";
 
 /** One connection, as the load generator uses it. */
 export interface Link {
@@ -25,7 +26,7 @@ export interface Link {
 }
 
 /** The drivers by name. */
-export type DriverName = "ws" | "socketio" | "socketio-raw";
+export type DriverName = "ws" | "socketio" | "socketio-raw" | "fd-channels";
 
 /** Opens links of one kind. */
 export interface Driver {
@@ -178,5 +179,6 @@ export const socketIoRawDriver: Driver = {
 
 /** The driver by name. */
 export function driverNamed(name: DriverName): Driver {
+  if (name === "fd-channels") return channelsDriver; // bench/recovery/channel_driver.ts
   return name === "ws" ? wsDriver : name === "socketio" ? socketIoDriver : socketIoRawDriver;
 }

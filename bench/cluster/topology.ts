@@ -34,6 +34,9 @@ export interface ClusterTarget {
   sharedPort: boolean;
   /** How clients talk to it. */
   driver: DriverName;
+  /** Another server script than `CLUSTER_SCRIPTS[server]` (same arguments), and arguments after them. */
+  script?: string;
+  args?: string[];
 }
 
 /** A started cluster target. */
@@ -45,8 +48,8 @@ export interface RunningCluster {
   readonly urls: string[];
   /** The members' pids (for /proc). */
   readonly pids: number[];
-  /** Kills member `i` (SIGKILL) and starts it again on the same port. */
-  restart(i: number): Promise<void>;
+  /** Kills member `i` (SIGKILL) and starts it again on the same port, after `downMs` (default 0); resolves once it listens. */
+  restart(i: number, downMs?: number): Promise<void>;
   /** Stops every member; returns each one's peak RSS in bytes. */
   stop(): Promise<number[]>;
 }
@@ -57,10 +60,11 @@ function memberSpec(target: ClusterTarget, i: number, mode: ServerMode, redisUrl
   // A prefix (socket.io: adapter key) per target: targets sharing one redis-server never hear each other.
   if (target.broker && redisUrl !== undefined) args.push("--redis", redisUrl, "--prefix", `bench-${target.id.replace(/\W+/g, "-")}:`);
   if (target.sharedPort) args.push("--reuse-port");
+  args.push(...(target.args ?? []));
   return {
     name: `${target.id} #${i + 1} (${runtime})`,
     runtime,
-    script: CLUSTER_SCRIPTS[target.server],
+    script: target.script ?? CLUSTER_SCRIPTS[target.server],
     args,
     denoFlags: target.sharedPort ? ["--unstable-net"] : [],
   };
@@ -89,10 +93,11 @@ export async function startCluster(target: ClusterTarget, mode: ServerMode, redi
     get pids() {
       return members.map((m) => m.pid);
     },
-    async restart(i) {
+    async restart(i, downMs = 0) {
       const old = members[i];
       old.child.kill("SIGKILL");
       await old.child.status;
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       members[i] = await startProcess({
         ...old.spec,
         args: old.spec.args.map((a, j, all) => (all[j - 1] === "--port" ? String(old.port) : a)),

@@ -1,0 +1,132 @@
+/**
+ * The recovery scenarios `npm run bench` measures (issue 16, parts 2 and
+ * 3), with their full and quick sizes:
+ *
+ * - `history-fanout` (part 2): the cluster fan-out (1 publisher, 1,000
+ *   subscribers spread over two server processes sharing one redis-server)
+ *   with every publication stored in a Redis Streams history, against the
+ *   same fullduplex servers without history (plain Redis pub/sub: the cost
+ *   of storing, run by run) and against socket.io with
+ *   `@socket.io/redis-streams-adapter` and connection state recovery. Run
+ *   by the cluster runner (bench/cluster/runner.ts) like the other cluster
+ *   scenarios.
+ * - `recovery-restart` (part 3): 1,000 subscribers that recover, one server
+ *   process killed and started again while publications flow; run by
+ *   bench/recovery/runner.ts.
+ *
+ * @module
+ */
+
+import type { ClusterScenario } from "../cluster/scenarios.ts";
+import type { ClusterTarget } from "../cluster/topology.ts";
+
+/** The history size of every topic (fullduplex) and the stream's MAXLEN (socket.io): the same 10,000. */
+export const HISTORY_SIZE = 10_000;
+
+const FD_SCRIPT = "bench/servers/fullduplex_recovery.ts";
+const SIO_SCRIPT = "bench/servers/socketio_streams_node.mjs";
+
+const fd = (id: string, history: boolean, driver: ClusterTarget["driver"], extra: string[] = []): ClusterTarget => ({
+  id,
+  server: "fullduplex",
+  members: ["bun", "bun"],
+  broker: true,
+  sharedPort: false,
+  driver,
+  script: FD_SCRIPT,
+  args: [...(history ? ["--history", String(HISTORY_SIZE)] : []), ...extra],
+});
+
+/** fullduplex Bun + Bun, Redis broker and Redis Streams history, plain subscribers: the publication is stored, then fanned out. */
+export const FD_HISTORY = fd("fullduplex bun+bun, history", true, "ws");
+/** The same servers and subscribers without history: plain Redis pub/sub between the two. */
+export const FD_PLAIN = fd("fullduplex bun+bun, no history", false, "ws");
+/** History, and subscribers on the channels protocol with `recover: true` (positions in every frame), spoken by hand. */
+export const FD_HISTORY_CHANNELS = fd("fullduplex bun+bun, history, recover subscribers", true, "fd-channels");
+/** socket.io 4, two Node.js processes, Redis Streams adapter, connection state recovery, socket.io-client subscribers. */
+export const SIO_STREAMS: ClusterTarget = {
+  id: "socket.io node+node, streams adapter",
+  server: "socketio",
+  members: ["node", "node"],
+  broker: true,
+  sharedPort: false,
+  driver: "socketio",
+  script: SIO_SCRIPT,
+};
+
+/** Publications outstanding: the cluster fan-out's (bench/cluster/scenarios.ts), so the figures compare with its table. */
+const WINDOW = 64;
+
+/** Part 2: fan-out with every publication stored. */
+export function historyFanoutScenario(quick: boolean): ClusterScenario {
+  return {
+    id: "history-fanout",
+    title: "Fan-out with history: 1 publisher → 1,000 subscribers over 2 processes, every publication stored in Redis Streams",
+    unit: "deliveries",
+    mode: "fanout",
+    entries: [FD_HISTORY, FD_PLAIN, FD_HISTORY_CHANNELS, SIO_STREAMS].map((target) => ({ target, baseline: SIO_STREAMS.id })),
+    client: {
+      runtime: "bun",
+      script: "bench/cluster/fanout_client.ts",
+      load: quick ? { subscribers: 20, window: 16, publications: 300 } : { subscribers: 1000, window: WINDOW, warmupMs: 500, steadyMs: 2000 },
+    },
+    clientWhy: "the cluster fan-out client, one Bun process, subscribers round robin over the two servers, the publisher on the first; " +
+      "fullduplex's plain subscribers are plain WebSockets (the server subscribes them), its recover subscribers speak the channels " +
+      "protocol by hand (`sub` with `recover: true`, `msg` frames with positions), socket.io's are socket.io-client (websocket transport)",
+    rounds: quick ? 1 : 3,
+    warmup: !quick,
+  };
+}
+
+/** A target of the recovery scenario: its servers (member 1 is killed; the publisher is on member 0) and its clients' library. */
+export interface RecoveryEntry {
+  target: ClusterTarget;
+  library: "fullduplex" | "socketio";
+  /** Its guarantee: every publication exactly once, in order, every subscriber recovered (a failure otherwise; socket.io's losses are findings). */
+  exactlyOnce: boolean;
+}
+
+/** Part 3: the recovery scenario. */
+export interface RecoveryScenario {
+  id: string;
+  title: string;
+  entries: RecoveryEntry[];
+  load: {
+    subscribers: number;
+    rate: number;
+    beforeMs: number;
+    afterMs: number;
+    recoverWithinMs: number;
+    backoff: { minDelay: number; maxDelay: number };
+  };
+  /** From the kill to starting the server again, ms. */
+  downMs: number;
+  rounds: number;
+}
+
+/** fullduplex Bun + Bun, Redis broker + Redis Streams history, publishWithAck (the publisher is told each is stored). */
+export const FD_RECOVERY = fd("fullduplex bun+bun, Redis history", true, "ws", ["--ack"]);
+/** socket.io Node + Node, Redis Streams adapter, connection state recovery. */
+export const SIO_RECOVERY: ClusterTarget = { ...SIO_STREAMS, id: "socket.io node+node, streams adapter + connection state recovery" };
+
+/** Part 3: 1,000 subscribers on the server that is killed, publications flowing. */
+export function recoveryScenario(quick: boolean): RecoveryScenario {
+  return {
+    id: "recovery-restart",
+    title: "Recovery: 1,000 subscribers' server killed (SIGKILL) and started again on its port while publications flow",
+    entries: [
+      { target: FD_RECOVERY, library: "fullduplex", exactlyOnce: true },
+      { target: SIO_RECOVERY, library: "socketio", exactlyOnce: false },
+    ],
+    load: {
+      subscribers: quick ? 20 : 1000,
+      rate: quick ? 50 : 100,
+      beforeMs: quick ? 500 : 1500,
+      afterMs: quick ? 300 : 1000,
+      recoverWithinMs: quick ? 10_000 : 15_000,
+      backoff: { minDelay: 100, maxDelay: 1000 },
+    },
+    downMs: quick ? 200 : 500,
+    rounds: 1,
+  };
+}
