@@ -48,8 +48,8 @@ export interface RunningCluster {
   readonly urls: string[];
   /** The members' pids (for /proc). */
   readonly pids: number[];
-  /** Kills member `i` (SIGKILL) and starts it again on the same port, after `downMs` (default 0); resolves once it listens. */
-  restart(i: number, downMs?: number): Promise<void>;
+  /** Kills member `i` (SIGKILL, or `signal`) and starts it again on the same port, `downMs` after it exited; resolves once it listens. */
+  restart(i: number, downMs?: number, signal?: Deno.Signal): Promise<void>;
   /** Stops every member; returns each one's peak RSS in bytes. */
   stop(): Promise<number[]>;
 }
@@ -93,10 +93,12 @@ export async function startCluster(target: ClusterTarget, mode: ServerMode, redi
     get pids() {
       return members.map((m) => m.pid);
     },
-    async restart(i, downMs = 0) {
+    async restart(i, downMs = 0, signal: Deno.Signal = "SIGKILL") {
       const old = members[i];
-      old.child.kill("SIGKILL");
-      await old.child.status;
+      old.child.kill(signal);
+      // A graceful stop (SIGTERM) gets 5 s, then SIGKILL.
+      const timer = setTimeout(() => old.child.kill("SIGKILL"), 5000);
+      await old.child.status.finally(() => clearTimeout(timer));
       if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       members[i] = await startProcess({
         ...old.spec,

@@ -11,8 +11,8 @@
  *    of the kill and of the new process's READY line) to stdin;
  * 3. publications go on until every subscriber is live again (it received
  *    a publication sent after `listenAt`; a replay always comes before the
- *    live ones), at most `recoverWithinMs`, then `afterMs` more; then the
- *    last ones are waited for (at most 3 s);
+ *    live ones), at most `recoverWithinMs`: prints `LIVE`; then `afterMs`
+ *    more; then the last ones are waited for (at most 3 s);
  * 4. every subscriber's deliveries are checked (bench/recovery/
  *    delivery_log.ts) and one line `RESULT {json}` is printed.
  *
@@ -123,6 +123,7 @@ async function run(spec: RecoverySpec): Promise<RecoveryResult> {
     for (const [i, log] of logs.entries()) if (Number.isNaN(liveAt[i])) liveAt[i] = log.liveAgainAt(sentAt, sent, listenAt);
     const deadline = Date.now() + spec.recoverWithinMs;
     while (Date.now() < deadline && liveAt.some(Number.isNaN) && pub.lost === undefined) await sleep(20);
+    console.log("LIVE"); // the runner reads the servers' and Redis's CPU time from listening to here
     await sleep(spec.afterMs);
     clearInterval(ticker);
     ticker = undefined;

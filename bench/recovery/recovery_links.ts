@@ -71,7 +71,7 @@ async function fullduplexSubscriber(url: string, backoff: Backoff, timeoutMs: nu
     reopenedAt: [],
     recoveries: [],
     errors: [],
-    close: () => client.close(),
+    close: async () => void (await client.close()),
   };
   client.on("reconnected", () => s.reopenedAt.push(Date.now()));
   client.on("error", () => {}); // failed attempts while the server is down: expected

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { cpuSeconds } from "../proc.ts";
 import { commandFor } from "../targets.ts";
 import { startRedis } from "../cluster/redis_process.ts";
 import type { RedisProcess } from "../cluster/redis_process.ts";
@@ -21,10 +22,21 @@ import type { RecoverySpec } from "./recovery_client.ts";
 import type { RecoveryResult } from "./recovery_summary.ts";
 import type { RecoveryEntry, RecoveryScenario } from "./scenarios.ts";
 
+/** CPU seconds from the restarted server listening until every subscriber was live again (the runner reads them from /proc). */
+export interface RecoveryCpu {
+  seconds: number;
+  restarted: number;
+  other: number;
+  redis: number;
+}
+
+/** One run: what the load generator found, and the CPU the recovery cost. */
+export type RecoveryRun = RecoveryResult & { cpu?: RecoveryCpu };
+
 /** One target's runs. */
 export interface RecoveryTargetResult {
   entry: RecoveryEntry;
-  runs: RecoveryResult[];
+  runs: RecoveryRun[];
   failure?: string;
 }
 
@@ -57,11 +69,17 @@ async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: strin
 }
 
 /** One run against a started cluster: the load generator, the kill and the restart. */
-async function runOnce(scenario: RecoveryScenario, entry: RecoveryEntry, cluster: RunningCluster): Promise<RecoveryResult> {
+async function runOnce(
+  scenario: RecoveryScenario,
+  entry: RecoveryEntry,
+  cluster: RunningCluster,
+  redis: RedisProcess,
+): Promise<RecoveryRun> {
   const spec: RecoverySpec = {
     library: entry.library,
     subscriberUrl: cluster.urls[1],
     publisherUrl: cluster.urls[0],
+    rate: entry.rate,
     ...scenario.load,
   };
   const [cmd, ...args] = commandFor("bun", CLIENT, [JSON.stringify(spec)]);
@@ -78,17 +96,24 @@ async function runOnce(scenario: RecoveryScenario, entry: RecoveryEntry, cluster
   const stderrDone = eachLine(child.stderr, (line) => void (stderr = (stderr + line + "\n").slice(-2000)));
   let result: RecoveryResult | undefined;
   let restartError: string | undefined;
+  const readCpu = () => ({ at: performance.now(), restarted: cpuSeconds(cluster.pids[1]), other: cpuSeconds(cluster.pids[0]), redis: cpuSeconds(redis.pid) });
+  let cpu0: ReturnType<typeof readCpu> | undefined;
+  let cpu: RecoveryCpu | undefined;
   const stdoutDone = eachLine(child.stdout, async (line) => {
     if (line === "KILL") {
       const killAt = Date.now();
       try {
-        await cluster.restart(1, scenario.downMs);
+        await cluster.restart(1, scenario.downMs, entry.signal);
         const listenAt = Date.now();
+        cpu0 = readCpu();
         await writer.write(new TextEncoder().encode(`LISTENING ${killAt} ${listenAt}\n`));
       } catch (err) {
         restartError = `restarting the server failed: ${err instanceof Error ? err.message : err}`;
         await writer.write(new TextEncoder().encode(`ABORT ${restartError}\n`)).catch(() => {});
       }
+    } else if (line === "LIVE" && cpu0 !== undefined) {
+      const c = readCpu();
+      cpu = { seconds: (c.at - cpu0.at) / 1000, restarted: c.restarted - cpu0.restarted, other: c.other - cpu0.other, redis: c.redis - cpu0.redis };
     } else if (line.startsWith("RESULT ")) {
       result = JSON.parse(line.slice("RESULT ".length)) as RecoveryResult;
     }
@@ -100,15 +125,20 @@ async function runOnce(scenario: RecoveryScenario, entry: RecoveryEntry, cluster
   if (result === undefined) {
     return failed(entry, `${CLIENT} printed no RESULT (exit ${status.code}${status.signal ? ", " + status.signal : ""}): ${stderr.trim().slice(-600)}`);
   }
-  return result;
+  return { ...result, cpu };
 }
 
-function describe(r: RecoveryResult): string {
+function describe(r: RecoveryRun): string {
   if (!r.ok) return `FAILED: ${r.error}`;
   const full = Number.isFinite(r.fullRecoveryMs) ? `${Math.round(r.fullRecoveryMs)} ms` : "never";
   return `down ${r.downMs} ms, to recover p50 ${r.toRecover.p50}, reconnect max ${Math.round(r.reconnectMs.max)} ms, ` +
     `full recovery ${full} (${r.recoveredWithin5s}/${r.subscribers} within 5 s), lost ${r.lost.total} (${r.lost.subscribers} subscribers, ` +
-    `max ${r.lost.max}), duplicated ${r.duplicated.total}, out of order ${r.outOfOrder.total}`;
+    `max ${r.lost.max}), duplicated ${r.duplicated.total}, out of order ${r.outOfOrder.total}` +
+    (r.cpu === undefined
+      ? ""
+      : `; until live: ${r.cpu.seconds.toFixed(1)} s, cpu restarted ${r.cpu.restarted.toFixed(2)} s, other ${r.cpu.other.toFixed(2)} s, redis ${
+        r.cpu.redis.toFixed(2)
+      } s`);
 }
 
 /** Runs the scenario; never leaves a process running. */
@@ -124,16 +154,16 @@ export async function runRecoveryScenario(scenario: RecoveryScenario, log: (line
         let cluster: RunningCluster | undefined;
         try {
           cluster = await startCluster(t.entry.target, "fanout", redis.url);
-          const run = await runOnce(scenario, t.entry, cluster);
+          const run = await runOnce(scenario, t.entry, cluster, redis);
           t.runs.push(run);
-          log(`${t.entry.target.id} #${round + 1}: ${describe(run)}`);
+          log(`${t.entry.id} #${round + 1}: ${describe(run)}`);
           if (!run.ok) {
             const stderr = cluster.members.map((m) => m.stderr().trim()).filter((s) => s !== "");
             if (stderr.length > 0) t.failure ??= `server stderr: ${stderr.join(" | ").slice(-600)}`;
           }
         } catch (err) {
           t.failure = err instanceof Error ? err.message : String(err);
-          log(`${t.entry.target.id}: ${t.failure}`);
+          log(`${t.entry.id}: ${t.failure}`);
         } finally {
           await cluster?.stop();
         }
@@ -153,7 +183,7 @@ export function recoveryProblems(r: RecoveryScenarioResult): string[] {
   const list: string[] = [];
   if (r.failure !== undefined) list.push(`${r.scenario.id}: ${r.failure}`);
   for (const t of r.targets) {
-    const id = `${r.scenario.id}/${t.entry.target.id}`;
+    const id = `${r.scenario.id}/${t.entry.id}`;
     if (t.failure !== undefined) list.push(`${id}: ${t.failure}`);
     else if (t.runs.length === 0) list.push(`${id}: no runs`);
     for (const [i, run] of t.runs.entries()) {

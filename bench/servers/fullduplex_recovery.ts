@@ -17,7 +17,11 @@
  * connection subscribes itself (`sub`, with `recover: true` in the recovery
  * scenario, `msg` frames with positions).
  *
- *   bun run fullduplex_recovery.ts fanout --redis URL --prefix P [--port N] [--history SIZE] [--ack]
+ *   bun run fullduplex_recovery.ts fanout --redis URL --prefix P [--port N] [--history SIZE] [--ack] [--graceful]
+ *
+ * With `--graceful`, SIGTERM is a restart as an operator would do it:
+ * `server.shutdown({ code: 1012 })` (every client told "service restart",
+ * so it reconnects), the broker and the store closed, then exit.
  *
  * Prints `READY <port> pid=<pid>` once it listens (the recovery scenario
  * times recovery from that line).
@@ -84,5 +88,13 @@ const server: Server = serve<Data>({
     },
   error: (_socket, err) => console.error(`server error: ${err instanceof Error ? err.message : err}`),
 });
+if (args.includes("--graceful")) {
+  process.on("SIGTERM", async () => {
+    await server.shutdown({ code: 1012, reason: "restarting", timeout: 1000 });
+    await broker.close();
+    await store?.close();
+    process.exit(0);
+  });
+}
 await server.ready;
 console.log(readyLine(server.port, `pid=${process.pid}`));

@@ -13,7 +13,14 @@
 // with `?pub=1` emits "p" with each sequence number and the server re-emits
 // it to the room with io.to("bench").emit("m", data).
 //
-//   node socketio_streams_node.mjs fanout --redis URL --prefix KEY [--port N]
+//   node socketio_streams_node.mjs fanout --redis URL --prefix KEY [--port N] [--graceful]
+//
+// With --graceful, SIGTERM is a restart as an operator would do it:
+// io.close() (each socket closes with "server shutting down", a reason
+// connection state recovery keeps: its session is written to Redis), the
+// Redis client closed once its pending commands (those sessions) are done,
+// then exit. Without it (and on SIGKILL) nothing is written: a session is
+// only persisted when its socket closes in a living server.
 //
 // Prints `READY <port> pid=<pid>`. Plain JavaScript: Node 20 runs no .ts.
 
@@ -61,6 +68,13 @@ io.on("connection", (socket) => {
     socket.join("bench");
   }
 });
+if (args.includes("--graceful")) {
+  process.on("SIGTERM", async () => {
+    await io.close();
+    await redis.close();
+    process.exit(0);
+  });
+}
 http.listen(Number(flag("--port") ?? 0), "127.0.0.1", () => {
   console.log(`READY ${http.address().port} pid=${process.pid}`);
 });
