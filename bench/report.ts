@@ -12,6 +12,8 @@ import { fmt, mb, median, ratio } from "./stats.ts";
 import type { Target } from "./targets.ts";
 import type { ClusterScenarioResult } from "./cluster/runner.ts";
 import { clusterGoals, clusterRuns, clusterSections } from "./cluster/report.ts";
+import type { RecoveryResults } from "./recovery/suite.ts";
+import { recoveryGoals, recoveryRuns, recoverySections } from "./recovery/report.ts";
 
 /** One target's runs in one scenario. */
 export interface TargetResult {
@@ -45,6 +47,8 @@ export interface Report {
   results: ScenarioResult[];
   /** The cluster scenarios (bench/cluster/). */
   cluster: ClusterScenarioResult[];
+  /** The history and recovery scenarios (bench/recovery/). */
+  recovery?: RecoveryResults;
   seconds: number;
   command: string;
   problems: string[];
@@ -251,9 +255,11 @@ export function renderResults(r: Report): string {
   }
 
   out.push(...clusterSections(r.cluster));
+  if (r.recovery !== undefined) out.push(...recoverySections(r.recovery));
 
   out.push("## Goals (issue 8)", "", ...goals(r), "");
   if (r.cluster.length > 0) out.push("## Goals (issue 16)", "", ...clusterGoals(r.cluster), "");
+  if (r.recovery !== undefined) out.push("## Goals (issue 16, parts 2 and 3: history and recovery)", "", ...recoveryGoals(r.recovery), "");
   out.push(
     "## Every run",
     "",
@@ -262,5 +268,6 @@ export function renderResults(r: Report): string {
   );
   for (const s of r.results) out.push(`### ${s.scenario.id}`, "", ...perRun(s), "");
   out.push(...clusterRuns(r.cluster));
+  if (r.recovery !== undefined) out.push(...recoveryRuns(r.recovery));
   return out.join("\n");
 }

@@ -4,7 +4,9 @@
 # (npm run bench:quick, a seconds-long check that every target runs and
 # answers correctly; exits non-zero otherwise), or `bash bench/run.sh
 # cluster` (only the cluster scenarios, about 3 minutes; prints their
-# tables instead of writing RESULTS.md).
+# tables instead of writing RESULTS.md), or `bash bench/run.sh recovery`
+# (only the history and recovery scenarios, about 2 minutes; prints their
+# tables; `quick recovery`: their bench:quick checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # 10,000 idle connections need 10,000+ descriptors in the server process and

@@ -11,7 +11,12 @@
  * `cluster` runs only them and prints their tables instead of writing
  * RESULTS.md.
  *
- * Usage: `deno run -A bench/runner.ts [quick|cluster]`. Env: BENCH_NOTE = a line
+ * The history and recovery scenarios (bench/recovery/: fan-out with every
+ * publication stored, what a publication costs, a server killed under
+ * 1,000 recovering subscribers) run last; `recovery` runs only them and
+ * prints their tables.
+ *
+ * Usage: `deno run -A bench/runner.ts [quick|cluster|recovery]`. Env: BENCH_NOTE = a line
  * about the conditions for RESULTS.md (e.g. "quiet machine"); BENCH_ROUNDS = rounds
  * of the floor and fullduplex targets in the small and large echo (default 5;
  * 9 takes about 14 minutes).
@@ -32,9 +37,13 @@ import { clusterScenarios } from "./cluster/scenarios.ts";
 import { clusterProblems, runClusterScenario } from "./cluster/runner.ts";
 import type { ClusterScenarioResult } from "./cluster/runner.ts";
 import { clusterGoals, clusterSections } from "./cluster/report.ts";
+import { recoveryQuickLines, recoverySuiteProblems, runRecoverySuite } from "./recovery/suite.ts";
+import type { RecoveryResults } from "./recovery/suite.ts";
+import { recoveryGoals, recoverySections } from "./recovery/report.ts";
 
 const quick = Deno.args.includes("quick");
 const clusterOnly = Deno.args.includes("cluster");
+const recoveryOnly = Deno.args.includes("recovery");
 const roundsEnv = Deno.env.get("BENCH_ROUNDS");
 const started = performance.now();
 
@@ -222,6 +231,15 @@ async function runCluster(): Promise<ClusterScenarioResult[]> {
 }
 
 async function main(): Promise<void> {
+  if (recoveryOnly) {
+    const recovery = await runRecoverySuite(quick, log);
+    const found = recoverySuiteProblems(recovery);
+    console.log([...recoverySections(recovery), "## Goals (issue 16, parts 2 and 3)", "", ...recoveryGoals(recovery), ""].join("\n"));
+    if (found.length > 0) console.log(`Problems (${found.length}):\n- ${found.join("\n- ")}`);
+    log(`recovery scenarios done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (found.length > 0) Deno.exit(1);
+    return;
+  }
   if (clusterOnly) {
     const cluster = await runCluster();
     const found = clusterProblems(cluster);
@@ -237,7 +255,8 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario));
   const cluster = await runCluster();
-  const found = [...problems(micro, results), ...clusterProblems(cluster)];
+  const recovery: RecoveryResults = await runRecoverySuite(quick, log);
+  const found = [...problems(micro, results), ...clusterProblems(cluster), ...recoverySuiteProblems(recovery)];
   const seconds = (performance.now() - started) / 1000;
   info.loadavgEnd = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   if (quick) {
@@ -257,7 +276,7 @@ async function main(): Promise<void> {
         }`
       )
     );
-    console.log([...ran, ...ranCluster].join("\n"));
+    console.log([...ran, ...ranCluster, ...recoveryQuickLines(recovery)].join("\n"));
     console.log(
       `micro: ${micro.map((m) => `${m.runtime} ${m.failure === undefined && m.rows.every((r) => r.ok) ? "ok" : "FAILED"}`).join(", ")}`,
     );
@@ -268,7 +287,7 @@ async function main(): Promise<void> {
     console.log(`bench:quick ok: every target ran and answered correctly (${seconds.toFixed(0)} s)`);
     return;
   }
-  const markdown = renderResults({ info, micro, results, cluster, seconds, command: commandLine(), problems: found });
+  const markdown = renderResults({ info, micro, results, cluster, recovery, seconds, command: commandLine(), problems: found });
   await Deno.writeTextFile(`${ROOT}bench/RESULTS.md`, markdown);
   log(`wrote bench/RESULTS.md in ${seconds.toFixed(0)} s${found.length > 0 ? ` with ${found.length} problem(s)` : ""}`);
   if (found.length > 0) Deno.exit(1);

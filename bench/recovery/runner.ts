@@ -19,6 +19,8 @@ import type { RedisProcess } from "../cluster/redis_process.ts";
 import { startCluster } from "../cluster/topology.ts";
 import type { RunningCluster } from "../cluster/topology.ts";
 import type { RecoverySpec } from "./recovery_client.ts";
+import { commandsBetween, commandStats } from "./redis_stats.ts";
+import type { CommandStats } from "./redis_stats.ts";
 import type { RecoveryResult } from "./recovery_summary.ts";
 import type { RecoveryEntry, RecoveryScenario } from "./scenarios.ts";
 
@@ -28,6 +30,8 @@ export interface RecoveryCpu {
   restarted: number;
   other: number;
   redis: number;
+  /** The commands Redis ran meanwhile (INFO commandstats). */
+  commands: CommandStats;
 }
 
 /** One run: what the load generator found, and the CPU the recovery cost. */
@@ -98,6 +102,7 @@ async function runOnce(
   let restartError: string | undefined;
   const readCpu = () => ({ at: performance.now(), restarted: cpuSeconds(cluster.pids[1]), other: cpuSeconds(cluster.pids[0]), redis: cpuSeconds(redis.pid) });
   let cpu0: ReturnType<typeof readCpu> | undefined;
+  let stats0: CommandStats = {};
   let cpu: RecoveryCpu | undefined;
   const stdoutDone = eachLine(child.stdout, async (line) => {
     if (line === "KILL") {
@@ -106,6 +111,7 @@ async function runOnce(
         await cluster.restart(1, scenario.downMs, entry.signal);
         const listenAt = Date.now();
         cpu0 = readCpu();
+        stats0 = await commandStats(redis.port); // a few ms: the load generator uses listenAt after the fact
         await writer.write(new TextEncoder().encode(`LISTENING ${killAt} ${listenAt}\n`));
       } catch (err) {
         restartError = `restarting the server failed: ${err instanceof Error ? err.message : err}`;
@@ -113,7 +119,14 @@ async function runOnce(
       }
     } else if (line === "LIVE" && cpu0 !== undefined) {
       const c = readCpu();
-      cpu = { seconds: (c.at - cpu0.at) / 1000, restarted: c.restarted - cpu0.restarted, other: c.other - cpu0.other, redis: c.redis - cpu0.redis };
+      const commands = commandsBetween(stats0, await commandStats(redis.port));
+      cpu = {
+        seconds: (c.at - cpu0.at) / 1000,
+        restarted: c.restarted - cpu0.restarted,
+        other: c.other - cpu0.other,
+        redis: c.redis - cpu0.redis,
+        commands,
+      };
     } else if (line.startsWith("RESULT ")) {
       result = JSON.parse(line.slice("RESULT ".length)) as RecoveryResult;
     }
@@ -138,7 +151,7 @@ function describe(r: RecoveryRun): string {
       ? ""
       : `; until live: ${r.cpu.seconds.toFixed(1)} s, cpu restarted ${r.cpu.restarted.toFixed(2)} s, other ${r.cpu.other.toFixed(2)} s, redis ${
         r.cpu.redis.toFixed(2)
-      } s`);
+      } s; redis ${Object.entries(r.cpu.commands).map(([k, v]) => `${k} ${v.calls} (${Math.round(v.usec / v.calls)} µs)`).join(", ")}`);
 }
 
 /** Runs the scenario; never leaves a process running. */
