@@ -37,8 +37,8 @@ export interface PublishCostRun {
   memberUs: number[];
   /** redis-server's CPU per publication, µs (INFO cpu). */
   redisUs: number;
-  /** Redis commands per publication, by name. */
-  commands: Record<string, number>;
+  /** Redis commands per publication, by name: calls, and Redis's µs in them (INFO commandstats), per publication. */
+  commands: Record<string, { calls: number; usec: number }>;
 }
 
 /** One target's runs. */
@@ -59,8 +59,10 @@ function failedRun(error: string): PublishCostRun {
   return { ok: false, error, publications: 0, rate: 0, serverUs: NaN, memberUs: [], redisUs: NaN, commands: {} };
 }
 
-function perPublication(stats: CommandStats, n: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats).filter(([name]) => name !== "info").map(([name, s]) => [name, s.calls / n]));
+function perPublication(stats: CommandStats, n: number): Record<string, { calls: number; usec: number }> {
+  return Object.fromEntries(
+    Object.entries(stats).filter(([name]) => name !== "info").map(([name, s]) => [name, { calls: s.calls / n, usec: s.usec / n }]),
+  );
 }
 
 async function runOnce(scenario: PublishCostScenario, cluster: RunningCluster, redis: RedisProcess): Promise<PublishCostRun> {
@@ -100,7 +102,8 @@ async function runOnce(scenario: PublishCostScenario, cluster: RunningCluster, r
 
 function describe(r: PublishCostRun): string {
   if (!r.ok) return `FAILED: ${r.error}`;
-  const cmds = Object.entries(r.commands).filter(([, n]) => n >= 0.5).map(([name, n]) => `${name} ${n.toFixed(2)}`).join(", ");
+  const cmds = Object.entries(r.commands).filter(([, c]) => c.calls >= 0.05).map(([name, c]) => `${name} ${c.calls.toFixed(2)} ${c.usec.toFixed(1)} µs`)
+    .join(", ");
   return `${Math.round(r.rate)} publications/s, servers ${r.serverUs.toFixed(1)} µs (${r.memberUs.map((x) => x.toFixed(1)).join(" + ")}), redis ${r.redisUs.toFixed(2)} µs per publication (${cmds})`;
 }
 

@@ -69,8 +69,8 @@ function storageAtFanout(r: RecoveryResults): string[] {
 
 function commandList(run: PublishCostRun | undefined): string {
   if (run === undefined) return "–";
-  return Object.entries(run.commands).filter(([, n]) => n >= 0.05).sort((a, b) => b[1] - a[1]).map(([name, n]) =>
-    `${name.toUpperCase()} ${n.toFixed(n >= 0.95 && n <= 1.05 ? 0 : 2)}`
+  return Object.entries(run.commands).filter(([, c]) => c.calls >= 0.05).sort((a, b) => b[1].usec - a[1].usec).map(([name, c]) =>
+    `${name.toUpperCase()} ${c.calls.toFixed(c.calls >= 0.95 && c.calls <= 1.05 ? 0 : 2)} (${c.usec.toFixed(1)} µs)`
   ).join(", ");
 }
 
@@ -83,10 +83,10 @@ function publishTable(r: RecoveryResults): string[] {
     `Each run publishes exactly ${s.scenario.publications.toLocaleString("en-US")} publications, ${s.scenario.window} outstanding, each delivered to ` +
     `${s.scenario.subscribers} subscribers (one per server; every delivery checked), so that the publication, not its fan-out, is the work. ` +
     "Servers' CPU from /proc and redis-server's from `INFO cpu` (µs precision) around the whole run, divided by the publications; " +
-    `Redis commands per publication from \`INFO commandstats\`. ${s.scenario.rounds} alternating rounds; × plain = median of the per-round ratios ` +
+    `Redis commands per publication from \`INFO commandstats\` (one run's). ${s.scenario.rounds} alternating rounds; × plain = median of the per-round ratios ` +
     `to the same library without storage. Reproduce: \`${RECOVERY_COMMAND}\` (or \`npm run bench\`).`,
     "",
-    "| Target | Runs | publications/s | servers' CPU µs / publication (publisher's + other) | redis CPU µs / publication | total µs | total × plain | redis × plain | servers × plain | publications/s × plain | Redis commands per publication |",
+    "| Target | Runs | publications/s | servers' CPU µs / publication (publisher's + other) | redis CPU µs / publication | total µs | total × plain | redis × plain | servers × plain | publications/s × plain | Redis commands per publication (Redis's µs in them; EVALSHA includes the commands its script calls) |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   if (s.failure !== undefined) out.splice(2, 0, `**Failed:** ${s.failure}`, "");

@@ -74,7 +74,7 @@ export function historyFanoutScenario(quick: boolean): ClusterScenario {
     clientWhy: "the cluster fan-out client, one Bun process, subscribers round robin over the two servers, the publisher on the first; " +
       "fullduplex's plain subscribers are plain WebSockets (the server subscribes them), its recover subscribers speak the channels " +
       "protocol by hand (`sub` with `recover: true`, `msg` frames with positions), socket.io's are socket.io-client (websocket transport)",
-    rounds: quick ? 1 : 2,
+    rounds: quick ? 1 : 3,
     warmup: !quick,
   };
 }
@@ -201,7 +201,7 @@ export function publishCostScenario(): PublishCostScenario {
     ],
     subscribers: 2,
     window: WINDOW,
-    publications: 10_000,
+    publications: 6_000,
     rounds: 3,
   };
 }
