@@ -35,7 +35,10 @@ export const channelsDriver: Driver = {
     if (role === "publisher") return wsDriver.open(url, role, timeoutMs);
     const target = `${url}/`;
     const ws = isBun
-      ? new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(target, { perMessageDeflate: false, protocols: [PROTOCOL] })
+      ? new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(target, {
+        perMessageDeflate: false,
+        protocols: [PROTOCOL],
+      })
       : new WebSocket(target, [PROTOCOL]);
     let closing = false;
     const link: Link = {
@@ -48,7 +51,9 @@ export const channelsDriver: Driver = {
         const closed = new Promise<void>((resolve) => ws.addEventListener("close", () => resolve()));
         ws.close(1000);
         let timer: ReturnType<typeof setTimeout> | undefined;
-        return Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000)))]).finally(() => clearTimeout(timer));
+        return Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000)))]).finally(() =>
+          clearTimeout(timer)
+        );
       },
     };
     ws.onclose = (e: CloseEvent) => {

@@ -102,9 +102,13 @@ async function runOnce(scenario: PublishCostScenario, cluster: RunningCluster, r
 
 function describe(r: PublishCostRun): string {
   if (!r.ok) return `FAILED: ${r.error}`;
-  const cmds = Object.entries(r.commands).filter(([, c]) => c.calls >= 0.05).map(([name, c]) => `${name} ${c.calls.toFixed(2)} ${c.usec.toFixed(1)} µs`)
+  const cmds = Object.entries(r.commands).filter(([, c]) => c.calls >= 0.05).map(([name, c]) =>
+    `${name} ${c.calls.toFixed(2)} ${c.usec.toFixed(1)} µs`
+  )
     .join(", ");
-  return `${Math.round(r.rate)} publications/s, servers ${r.serverUs.toFixed(1)} µs (${r.memberUs.map((x) => x.toFixed(1)).join(" + ")}), redis ${r.redisUs.toFixed(2)} µs per publication (${cmds})`;
+  return `${Math.round(r.rate)} publications/s, servers ${r.serverUs.toFixed(1)} µs (${
+    r.memberUs.map((x) => x.toFixed(1)).join(" + ")
+  }), redis ${r.redisUs.toFixed(2)} µs per publication (${cmds})`;
 }
 
 /** Runs the scenario; never leaves a process running. */

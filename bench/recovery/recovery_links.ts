@@ -78,7 +78,10 @@ async function fullduplexSubscriber(url: string, backoff: Backoff, timeoutMs: nu
   try {
     const sub = await client.subscribe(TOPIC, { recover: true, timeout: timeoutMs });
     sub.on("message", (msg) => s.onSeq?.(Number(msg.text())));
-    sub.on("recovery", (e) => s.recoveries.push(e.reason === undefined ? { recovered: e.recovered } : { recovered: e.recovered, reason: e.reason }));
+    sub.on(
+      "recovery",
+      (e) => s.recoveries.push(e.reason === undefined ? { recovered: e.recovered } : { recovered: e.recovered, reason: e.reason }),
+    );
     sub.on("error", (e) => s.errors.push(e.reason));
   } catch (err) {
     await client.close();

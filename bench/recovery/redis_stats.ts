@@ -38,7 +38,8 @@ export function commandsBetween(before: CommandStats, after: CommandStats): Comm
 /** Redis's CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys, µs precision, every thread); NaN when unreadable. */
 export async function redisCpuSeconds(port: number): Promise<number> {
   try {
-    const out = await new Deno.Command("redis-cli", { args: ["-p", String(port), "INFO", "cpu"], stdout: "piped", stderr: "null" }).output();
+    const out = await new Deno.Command("redis-cli", { args: ["-p", String(port), "INFO", "cpu"], stdout: "piped", stderr: "null" })
+      .output();
     const text = new TextDecoder().decode(out.stdout);
     const user = /^used_cpu_user:([\d.]+)/m.exec(text);
     const sys = /^used_cpu_sys:([\d.]+)/m.exec(text);

@@ -52,7 +52,9 @@ function storageAtFanout(r: RecoveryResults): string[] {
   const perPub = (x: ClusterRun) => x.serverCpuPer100k * subs * 10; // s per 100k deliveries → µs per publication
   const redisPerPub = (x: ClusterRun) => x.redisCpuPer100k * subs * 10;
   return [
-    `What storing costs at ${subs} subscribers (same servers, same subscribers, history on vs off, paired by round):`,
+    `What storing costs at ${
+      subs.toLocaleString("en-US")
+    } subscribers (same servers, same subscribers, history on vs off, paired by round):`,
     "",
     "| | history | no history | history / no history |",
     "|---|---:|---:|---:|",
@@ -80,7 +82,9 @@ function publishTable(r: RecoveryResults): string[] {
   const out = [
     `## ${s.scenario.title}`,
     "",
-    `Each run publishes exactly ${s.scenario.publications.toLocaleString("en-US")} publications, ${s.scenario.window} outstanding, each delivered to ` +
+    `Each run publishes exactly ${
+      s.scenario.publications.toLocaleString("en-US")
+    } publications, ${s.scenario.window} outstanding, each delivered to ` +
     `${s.scenario.subscribers} subscribers (one per server; every delivery checked), so that the publication, not its fan-out, is the work. ` +
     "Servers' CPU from /proc and redis-server's from `INFO cpu` (µs precision) around the whole run, divided by the publications; " +
     `Redis commands per publication from \`INFO commandstats\` (one run's). ${s.scenario.rounds} alternating rounds; × plain = median of the per-round ratios ` +
@@ -97,11 +101,13 @@ function publishTable(r: RecoveryResults): string[] {
     const ok = runs.filter((x) => x.ok).length;
     const ratio = (pick: (x: PublishCostRun) => number) => (plain === undefined ? "" : times(paired(runs, plain, pick)));
     out.push(
-      `| ${t.entry.target.id} | ${ok}${t.failure !== undefined ? " ⚠" : ""} | ${fmt(med(runs, (x) => x.rate))} | ${us(med(runs, (x) => x.serverUs))} (${
-        us(med(runs, (x) => x.memberUs[0]))
-      } + ${us(med(runs, (x) => x.memberUs[1]))}) | ${us(med(runs, (x) => x.redisUs))} | ${us(med(runs, total))} | ${ratio(total)} | ${
-        ratio((x) => x.redisUs)
-      } | ${ratio((x) => x.serverUs)} | ${ratio((x) => x.rate)} | ${commandList(runs.find((x) => x.ok))} |`,
+      `| ${t.entry.target.id} | ${ok}${t.failure !== undefined ? " ⚠" : ""} | ${fmt(med(runs, (x) => x.rate))} | ${
+        us(med(runs, (x) => x.serverUs))
+      } (${us(med(runs, (x) => x.memberUs[0]))} + ${us(med(runs, (x) => x.memberUs[1]))}) | ${us(med(runs, (x) => x.redisUs))} | ${
+        us(med(runs, total))
+      } | ${ratio(total)} | ${ratio((x) => x.redisUs)} | ${ratio((x) => x.serverUs)} | ${ratio((x) => x.rate)} | ${
+        commandList(runs.find((x) => x.ok))
+      } |`,
     );
   }
   out.push("");
@@ -117,7 +123,9 @@ function restartTable(r: RecoveryResults): string[] {
   const out = [
     `## ${s.scenario.title}`,
     "",
-    `${load.subscribers.toLocaleString("en-US")} subscribers, all on member 2 of a two-process cluster sharing one redis-server; the publisher on member 1, ` +
+    `${
+      load.subscribers.toLocaleString("en-US")
+    } subscribers, all on member 2 of a two-process cluster sharing one redis-server; the publisher on member 1, ` +
     "publishing a sequence number at a steady rate. After " +
     `${load.beforeMs} ms member 2 is killed (SIGKILL: a crash; SIGTERM: each library's graceful shutdown, fullduplex \`server.shutdown({ code: 1012 })\`, ` +
     `socket.io \`io.close()\`), started again on the same port ${s.scenario.downMs} ms after it exited, and the clients reconnect with the same backoff ` +
@@ -146,12 +154,14 @@ function restartRow(t: RecoveryTargetResult, x: RecoveryRun): string {
   const notRecovered = Object.entries(x.recoveryEvents.notRecovered).map(([why, n]) => `${n} (${why})`).join(", ") || "0";
   const commands = x.cpu === undefined
     ? "–"
-    : Object.entries(x.cpu.commands).filter(([name]) => name !== "info").sort((a, b) => b[1].calls - a[1].calls).slice(0, 6).map(([name, c]) =>
-      `${name.toUpperCase()} ${c.calls} (${Math.round(c.usec / c.calls)} µs)`
-    ).join(", ");
+    : Object.entries(x.cpu.commands).filter(([name]) => name !== "info").sort((a, b) => b[1].calls - a[1].calls).slice(0, 6).map((
+      [name, c],
+    ) => `${name.toUpperCase()} ${c.calls} (${Math.round(c.usec / c.calls)} µs)`).join(", ");
   return `| ${t.entry.id} | ${x.downMs} | ${x.toRecover.p50} | ${range(x.reconnectMs)} | ${range(x.recoveryMs)} | ${
     Number.isFinite(x.fullRecoveryMs) ? `**${ms(x.fullRecoveryMs)} ms**` : "**never**"
-  } | ${x.recoveredWithin5s} / ${x.subscribers} | **${x.lost.total}** (${x.lost.subscribers}; ${x.lost.min} / ${x.lost.p50} / ${x.lost.max}) | ${x.duplicated.total} (${x.duplicated.subscribers}) | ${x.outOfOrder.total} | ${x.recoveryEvents.recovered} / ${notRecovered} | ${
+  } | ${x.recoveredWithin5s} / ${
+    x.subscribers.toLocaleString("en-US")
+  } | **${x.lost.total}** (${x.lost.subscribers}; ${x.lost.min} / ${x.lost.p50} / ${x.lost.max}) | ${x.duplicated.total} (${x.duplicated.subscribers}) | ${x.outOfOrder.total} | ${x.recoveryEvents.recovered} / ${notRecovered} | ${
     x.cpu === undefined ? "–" : x.cpu.restarted.toFixed(2)
   } | ${x.cpu === undefined ? "–" : x.cpu.redis.toFixed(2)} | ${commands} |`;
 }
@@ -175,11 +185,11 @@ export function recoveryGoals(r: RecoveryResults): string[] {
   if (h !== undefined && p !== undefined) {
     const total = paired(h, p, (x) => x.serverUs + x.redisUs);
     lines.push(
-      `| the Redis Streams store costs at most 2× plain pub/sub per publication (servers + redis-server CPU) | ${times(total)} (redis-server alone ${
-        times(paired(h, p, (x) => x.redisUs))
-      }, the servers alone ${times(paired(h, p, (x) => x.serverUs))}; publications/s ${times(paired(h, p, (x) => x.rate))}) | ${
-        Number.isFinite(total) ? verdict(total <= 2) : "n/a"
-      } |`,
+      `| the Redis Streams store costs at most 2× plain pub/sub per publication (servers + redis-server CPU) | ${
+        times(total)
+      } (redis-server alone ${times(paired(h, p, (x) => x.redisUs))}, the servers alone ${
+        times(paired(h, p, (x) => x.serverUs))
+      }; publications/s ${times(paired(h, p, (x) => x.rate))}) | ${Number.isFinite(total) ? verdict(total <= 2) : "n/a"} |`,
     );
   }
   for (const t of r.restart.targets.filter((x) => x.entry.exactlyOnce)) {
@@ -187,10 +197,12 @@ export function recoveryGoals(r: RecoveryResults): string[] {
       if (!x.ok) continue;
       const pass = x.recoveredWithin5s === x.subscribers && x.lost.total === 0 && x.duplicated.total === 0;
       lines.push(
-        `| ${t.entry.id}: all ${x.subscribers} subscribers recovered within 5 s of the restarted server listening, nothing lost | ` +
-          `${x.recoveredWithin5s} within 5 s, full recovery ${ms(x.fullRecoveryMs)} ms, lost ${x.lost.total}, duplicated ${x.duplicated.total} | ${
-            verdict(pass)
-          } |`,
+        `| ${t.entry.id}: all ${
+          x.subscribers.toLocaleString("en-US")
+        } subscribers recovered within 5 s of the restarted server listening, ` +
+          `nothing lost | ${x.recoveredWithin5s} within 5 s, full recovery ${
+            ms(x.fullRecoveryMs)
+          } ms, lost ${x.lost.total}, duplicated ${x.duplicated.total} | ${verdict(pass)} |`,
       );
     }
   }
@@ -198,9 +210,9 @@ export function recoveryGoals(r: RecoveryResults): string[] {
   const fs = fanoutTarget(r, SIO_STREAMS.id)?.runs;
   if (fh !== undefined && fs !== undefined) {
     lines.push(
-      `| fan-out with history, fullduplex vs socket.io streams adapter (no goal set) | ${times(paired(fh, fs, (x) => x.rate))} deliveries/s, ${
-        times(paired(fh, fs, (x) => x.serverCpuPer100k))
-      } server CPU per delivery | n/a |`,
+      `| fan-out with history, fullduplex vs socket.io streams adapter (no goal set) | ${
+        times(paired(fh, fs, (x) => x.rate))
+      } deliveries/s, ${times(paired(fh, fs, (x) => x.serverCpuPer100k))} server CPU per delivery | n/a |`,
     );
   }
   return lines;
@@ -211,7 +223,9 @@ function restartRuns(r: RecoveryResults): string[] {
   for (const t of r.restart.targets) {
     const cells = t.runs.map((x) =>
       x.ok
-        ? `${x.published} published, full recovery ${ms(x.fullRecoveryMs)} ms, lost ${x.lost.total}, duplicated ${x.duplicated.total}, ` +
+        ? `${x.published} published, full recovery ${
+          Number.isFinite(x.fullRecoveryMs) ? `${ms(x.fullRecoveryMs)} ms` : "never"
+        }, lost ${x.lost.total}, duplicated ${x.duplicated.total}, ` +
           `out of order ${x.outOfOrder.total}, behind at the end ${x.behindAtEnd}, client CPU ${x.clientCpuSeconds.toFixed(2)} s`
         : `failed (${x.error})`
     );

@@ -100,7 +100,12 @@ async function runOnce(
   const stderrDone = eachLine(child.stderr, (line) => void (stderr = (stderr + line + "\n").slice(-2000)));
   let result: RecoveryResult | undefined;
   let restartError: string | undefined;
-  const readCpu = () => ({ at: performance.now(), restarted: cpuSeconds(cluster.pids[1]), other: cpuSeconds(cluster.pids[0]), redis: cpuSeconds(redis.pid) });
+  const readCpu = () => ({
+    at: performance.now(),
+    restarted: cpuSeconds(cluster.pids[1]),
+    other: cpuSeconds(cluster.pids[0]),
+    redis: cpuSeconds(redis.pid),
+  });
   let cpu0: ReturnType<typeof readCpu> | undefined;
   let stats0: CommandStats = {};
   let cpu: RecoveryCpu | undefined;
@@ -136,7 +141,10 @@ async function runOnce(
   await writer.close().catch(() => {});
   if (restartError !== undefined) return failed(entry, restartError);
   if (result === undefined) {
-    return failed(entry, `${CLIENT} printed no RESULT (exit ${status.code}${status.signal ? ", " + status.signal : ""}): ${stderr.trim().slice(-600)}`);
+    return failed(
+      entry,
+      `${CLIENT} printed no RESULT (exit ${status.code}${status.signal ? ", " + status.signal : ""}): ${stderr.trim().slice(-600)}`,
+    );
   }
   return { ...result, cpu };
 }
@@ -149,9 +157,11 @@ function describe(r: RecoveryRun): string {
     `max ${r.lost.max}), duplicated ${r.duplicated.total}, out of order ${r.outOfOrder.total}` +
     (r.cpu === undefined
       ? ""
-      : `; until live: ${r.cpu.seconds.toFixed(1)} s, cpu restarted ${r.cpu.restarted.toFixed(2)} s, other ${r.cpu.other.toFixed(2)} s, redis ${
-        r.cpu.redis.toFixed(2)
-      } s; redis ${Object.entries(r.cpu.commands).map(([k, v]) => `${k} ${v.calls} (${Math.round(v.usec / v.calls)} µs)`).join(", ")}`);
+      : `; until live: ${r.cpu.seconds.toFixed(1)} s, cpu restarted ${r.cpu.restarted.toFixed(2)} s, other ${
+        r.cpu.other.toFixed(2)
+      } s, redis ${r.cpu.redis.toFixed(2)} s; redis ${
+        Object.entries(r.cpu.commands).map(([k, v]) => `${k} ${v.calls} (${Math.round(v.usec / v.calls)} µs)`).join(", ")
+      }`);
 }
 
 /** Runs the scenario; never leaves a process running. */

@@ -65,11 +65,16 @@ export function historyFanoutScenario(quick: boolean): ClusterScenario {
     unit: "deliveries",
     mode: "fanout",
     // The recover subscribers (channels by hand) only in bench:quick: their deliveries checked, the full run kept under 15 minutes.
-    entries: [FD_HISTORY, FD_PLAIN, ...(quick ? [FD_HISTORY_CHANNELS] : []), SIO_STREAMS].map((target) => ({ target, baseline: SIO_STREAMS.id })),
+    entries: [FD_HISTORY, FD_PLAIN, ...(quick ? [FD_HISTORY_CHANNELS] : []), SIO_STREAMS].map((target) => ({
+      target,
+      baseline: SIO_STREAMS.id,
+    })),
     client: {
       runtime: "bun",
       script: "bench/cluster/fanout_client.ts",
-      load: quick ? { subscribers: 20, window: 16, publications: 300 } : { subscribers: 1000, window: WINDOW, warmupMs: 500, steadyMs: 2000 },
+      load: quick
+        ? { subscribers: 20, window: 16, publications: 300 }
+        : { subscribers: 1000, window: WINDOW, warmupMs: 500, steadyMs: 2000 },
     },
     clientWhy: "the cluster fan-out client, one Bun process, subscribers round robin over the two servers, the publisher on the first; " +
       "fullduplex's plain subscribers are plain WebSockets (the server subscribes them), its recover subscribers speak the channels " +

@@ -58,7 +58,9 @@ export function recoveryQuickLines(r: RecoveryResults): string[] {
           `out of order ${x.outOfOrder.total}, ${x.recoveredWithin5s} recovered within 5 s`
         : `failed: ${x.error}`
     );
-    lines.push(`${r.restart.scenario.id}/${t.entry.id}: ${problems.length === 0 && t.runs.length > 0 ? "ok" : "FAILED"} (${counts.join("; ")})`);
+    lines.push(
+      `${r.restart.scenario.id}/${t.entry.id}: ${problems.length === 0 && t.runs.length > 0 ? "ok" : "FAILED"} (${counts.join("; ")})`,
+    );
   }
   return lines;
 }

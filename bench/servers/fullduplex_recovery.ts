@@ -48,7 +48,8 @@ const prefix = flag("--prefix") ?? "bench:";
 const historySize = flag("--history");
 const ack = args.includes("--ack");
 // A lost Redis connection fails the run: say so on stderr, which the runner keeps.
-const report = (what: string) => (event: { type: string }) => console.error(`redis ${what} ${event.type}`, "error" in event ? String(event.error) : "");
+const report = (what: string) => (event: { type: string }) =>
+  console.error(`redis ${what} ${event.type}`, "error" in event ? String(event.error) : "");
 const broker = await createRedisBroker({ url: redisUrl, prefix: `${prefix}bus:`, onEvent: report("broker") });
 const store = historySize === undefined ? undefined : await createRedisHistory({
   url: redisUrl,
