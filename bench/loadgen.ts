@@ -28,6 +28,8 @@ export interface LoadSpec {
   url: string;
   /** The server's pid, for /proc. */
   serverPid: number;
+  /** Several server processes (reusePort): their CPU time is summed. Default `[serverPid]`. */
+  serverPids?: number[];
   connections: number;
   /** echo: bytes per message. */
   size?: number;
@@ -79,6 +81,11 @@ function exit(code: number): never {
   const g = globalThis as unknown as { Deno?: { exit(c: number): never }; process?: { exit(c: number): never } };
   if (g.Deno !== undefined) g.Deno.exit(code);
   return g.process!.exit(code);
+}
+
+/** CPU seconds of the server process(es) so far. */
+function serverCpu(spec: LoadSpec): number {
+  return (spec.serverPids ?? [spec.serverPid]).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -214,13 +221,13 @@ async function runEcho(spec: LoadSpec): Promise<LoadResult> {
   }
 
   await sleep(spec.warmupMs ?? 1000);
-  const cpu0 = cpuSeconds(spec.serverPid);
+  const cpu0 = serverCpu(spec);
   const t0 = performance.now();
   measuring = true;
   await sleep(spec.steadyMs ?? 5000);
   measuring = false;
   const t1 = performance.now();
-  const cpu1 = cpuSeconds(spec.serverPid);
+  const cpu1 = serverCpu(spec);
   running = false;
   // Let the messages in flight come back (each is still checked), bounded.
   const settled = await Promise.race([new Promise<boolean>((resolve) => (drained = () => resolve(true))), sleep(5000).then(() => false)]);
@@ -317,13 +324,13 @@ async function runFanout(spec: LoadSpec): Promise<LoadResult> {
     while (performance.now() < end && !stalled()) await sleep(Math.min(50, ms));
   };
   await wait(spec.warmupMs ?? 1000);
-  const cpu0 = cpuSeconds(spec.serverPid);
+  const cpu0 = serverCpu(spec);
   const t0 = performance.now();
   measuring = true;
   await wait(spec.steadyMs ?? 3000);
   measuring = false;
   const t1 = performance.now();
-  const cpu1 = cpuSeconds(spec.serverPid);
+  const cpu1 = serverCpu(spec);
   running = false;
   const drainEnd = performance.now() + 5000;
   while (oldest < nextSeq && performance.now() < drainEnd) await sleep(20);

@@ -10,15 +10,33 @@ import { commandFor } from "./targets.ts";
 import type { RuntimeName, Target } from "./targets.ts";
 import type { ServerMode } from "./servers/mode.ts";
 
-/** A running server. */
-export interface RunningServer {
-  target: Target;
+/** What to start: a script on a runtime (Deno may need extra flags, e.g. `--unstable-net` for reusePort). */
+export interface ProcessSpec {
+  /** For messages, e.g. `fullduplex-bun` or `bun+bun #2`. */
+  name: string;
+  runtime: RuntimeName;
+  /** Relative to the repository root. */
+  script: string;
+  args: string[];
+  denoFlags?: string[];
+}
+
+/** A running server process: its pid and the port from its `READY <port>` line. */
+export interface ServerProcess {
+  spec: ProcessSpec;
   pid: number;
   port: number;
-  /** Set when the server cannot run this scenario yet (e.g. no topics API). */
-  unavailable?: string;
+  /** The rest of the READY line (e.g. `fanout=unavailable`, `pid=123`). */
+  readyExtra: string;
   child: Deno.ChildProcess;
   stderr(): string;
+}
+
+/** A running target server (bench/targets.ts). */
+export interface RunningServer extends ServerProcess {
+  target: Target;
+  /** Set when the server cannot run this scenario yet (e.g. no topics API). */
+  unavailable?: string;
 }
 
 /** Keeps the last `limit` characters of a stream, reading it to the end in the background. */
@@ -32,9 +50,9 @@ function tail(stream: ReadableStream<Uint8Array>, limit = 4000): () => string {
   return () => text;
 }
 
-/** Starts a target's server in `mode` and waits (at most 20 s) for its `READY <port>` line. */
-export async function startServer(target: Target, mode: ServerMode): Promise<RunningServer> {
-  const [cmd, ...args] = commandFor(target.runtime, target.script, [mode]);
+/** Starts a process and waits (at most 20 s) for its `READY <port>` line; kills it if that does not come. */
+export async function startProcess(spec: ProcessSpec): Promise<ServerProcess> {
+  const [cmd, ...args] = commandFor(spec.runtime, spec.script, spec.args, spec.denoFlags);
   const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).spawn();
   const stderr = tail(child.stderr);
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -43,11 +61,11 @@ export async function startServer(target: Target, mode: ServerMode): Promise<Run
   const timeout = new Promise<never>((
     _,
     reject,
-  ) => (timer = setTimeout(() => reject(new Error(`${target.id} did not print READY within 20 s`)), 20_000)));
+  ) => (timer = setTimeout(() => reject(new Error(`${spec.name} did not print READY within 20 s`)), 20_000)));
   const ready = (async () => {
     while (true) {
       const { value, done } = await lines.read();
-      if (done) throw new Error(`${target.id} exited before READY: ${stderr().trim()}`);
+      if (done) throw new Error(`${spec.name} exited before READY: ${stderr().trim()}`);
       buffered += value;
       const match = /^READY (\d+)(.*)$/m.exec(buffered);
       if (match !== null) return match;
@@ -59,22 +77,29 @@ export async function startServer(target: Target, mode: ServerMode): Promise<Run
     (async () => {
       while (!(await lines.read()).done) { /* discard */ }
     })().catch(() => {});
-    const unavailable = match[2].includes("fanout=unavailable")
-      ? "not available yet: fullduplex has no server.publish (topics are being added)"
-      : undefined;
-    return { target, pid: child.pid, port: Number(match[1]), unavailable, child, stderr };
+    return { spec, pid: child.pid, port: Number(match[1]), readyExtra: match[2].trim(), child, stderr };
   } catch (err) {
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
+    await child.status;
     throw err;
   } finally {
     clearTimeout(timer);
   }
 }
 
+/** Starts a target's server in `mode` and waits (at most 20 s) for its `READY <port>` line. */
+export async function startServer(target: Target, mode: ServerMode): Promise<RunningServer> {
+  const server = await startProcess({ name: target.id, runtime: target.runtime, script: target.script, args: [mode] });
+  const unavailable = server.readyExtra.includes("fanout=unavailable")
+    ? "not available yet: fullduplex has no server.publish (topics are being added)"
+    : undefined;
+  return { ...server, target, unavailable };
+}
+
 /** Reads the server's peak RSS, then stops it (SIGTERM, SIGKILL after 3 s). Returns the peak RSS in bytes. */
-export async function stopServer(server: RunningServer): Promise<number> {
+export async function stopServer(server: ServerProcess): Promise<number> {
   let peak = NaN;
   try {
     peak = memoryBytes(server.pid, "VmHWM");

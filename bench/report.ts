@@ -10,6 +10,8 @@ import type { MicroRow } from "./micro.ts";
 import type { Scenario } from "./scenarios.ts";
 import { fmt, mb, median, ratio } from "./stats.ts";
 import type { Target } from "./targets.ts";
+import type { ClusterScenarioResult } from "./cluster/runner.ts";
+import { clusterGoals, clusterRuns, clusterSections } from "./cluster/report.ts";
 
 /** One target's runs in one scenario. */
 export interface TargetResult {
@@ -41,6 +43,8 @@ export interface Report {
   info: Record<string, string>;
   micro: MicroResult[];
   results: ScenarioResult[];
+  /** The cluster scenarios (bench/cluster/). */
+  cluster: ClusterScenarioResult[];
   seconds: number;
   command: string;
   problems: string[];
@@ -246,8 +250,17 @@ export function renderResults(r: Report): string {
     out.push(...(s.scenario.load.mode === "idle" ? idleTable(s) : throughputTable(s)), "");
   }
 
+  out.push(...clusterSections(r.cluster));
+
   out.push("## Goals (issue 8)", "", ...goals(r), "");
-  out.push("## Every run", "", "Server CPU s/100k @ rate (idle: open time / RSS per connection), in run order.", "");
+  if (r.cluster.length > 0) out.push("## Goals (issue 16)", "", ...clusterGoals(r.cluster), "");
+  out.push(
+    "## Every run",
+    "",
+    "Server CPU s/100k @ rate (idle: open time / RSS per connection; cluster: redis CPU, [connections per process]), in run order.",
+    "",
+  );
   for (const s of r.results) out.push(`### ${s.scenario.id}`, "", ...perRun(s), "");
+  out.push(...clusterRuns(r.cluster));
   return out.join("\n");
 }

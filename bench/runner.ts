@@ -6,7 +6,12 @@
  * `quick` only checks that every target ran and answered correctly and
  * exits non-zero otherwise (`npm run bench:quick`, run by CI).
  *
- * Usage: `deno run -A bench/runner.ts [quick]`. Env: BENCH_NOTE = a line
+ * The cluster scenarios (bench/cluster/: two servers sharing a redis-server,
+ * socket.io for comparison, reusePort) run after the single-process ones;
+ * `cluster` runs only them and prints their tables instead of writing
+ * RESULTS.md.
+ *
+ * Usage: `deno run -A bench/runner.ts [quick|cluster]`. Env: BENCH_NOTE = a line
  * about the conditions for RESULTS.md (e.g. "quiet machine"); BENCH_ROUNDS = rounds
  * of the floor and fullduplex targets in the small and large echo (default 5;
  * 9 takes about 14 minutes).
@@ -23,8 +28,13 @@ import type { MicroResult, ScenarioResult, TargetResult } from "./report.ts";
 import { scenarios } from "./scenarios.ts";
 import type { Scenario } from "./scenarios.ts";
 import { ROOT, TARGETS } from "./targets.ts";
+import { clusterScenarios } from "./cluster/scenarios.ts";
+import { clusterProblems, runClusterScenario } from "./cluster/runner.ts";
+import type { ClusterScenarioResult } from "./cluster/runner.ts";
+import { clusterGoals, clusterSections } from "./cluster/report.ts";
 
 const quick = Deno.args.includes("quick");
+const clusterOnly = Deno.args.includes("cluster");
 const roundsEnv = Deno.env.get("BENCH_ROUNDS");
 const started = performance.now();
 
@@ -205,13 +215,29 @@ function commandLine(): string {
   return [...env.filter((e) => e !== ""), "npm run bench"].join(" ");
 }
 
+async function runCluster(): Promise<ClusterScenarioResult[]> {
+  const out: ClusterScenarioResult[] = [];
+  for (const scenario of clusterScenarios(quick)) out.push(await runClusterScenario(scenario, log));
+  return out;
+}
+
 async function main(): Promise<void> {
+  if (clusterOnly) {
+    const cluster = await runCluster();
+    const found = clusterProblems(cluster);
+    console.log([...clusterSections(cluster), "## Goals (issue 16)", "", ...clusterGoals(cluster), ""].join("\n"));
+    if (found.length > 0) console.log(`Problems (${found.length}):\n- ${found.join("\n- ")}`);
+    log(`cluster scenarios done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (found.length > 0) Deno.exit(1);
+    return;
+  }
   const info = await machine();
   const selected = scenarios({ quick, headlineRounds: roundsEnv !== undefined ? Number(roundsEnv) : undefined });
   const micro = await runMicro();
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario));
-  const found = problems(micro, results);
+  const cluster = await runCluster();
+  const found = [...problems(micro, results), ...clusterProblems(cluster)];
   const seconds = (performance.now() - started) / 1000;
   info.loadavgEnd = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   if (quick) {
@@ -222,7 +248,16 @@ async function main(): Promise<void> {
         }`
       )
     );
-    console.log(ran.join("\n"));
+    const ranCluster = cluster.flatMap((s) =>
+      s.targets.map((t) =>
+        `${s.scenario.id}/${t.entry.target.id}: ${
+          t.failure === undefined && t.runs.length > 0 && t.runs.every((r) => r.ok)
+            ? `ok (${t.runs.reduce((n, r) => n + r.messages, 0)} ${s.scenario.unit} checked)`
+            : "FAILED"
+        }`
+      )
+    );
+    console.log([...ran, ...ranCluster].join("\n"));
     console.log(
       `micro: ${micro.map((m) => `${m.runtime} ${m.failure === undefined && m.rows.every((r) => r.ok) ? "ok" : "FAILED"}`).join(", ")}`,
     );
@@ -233,7 +268,7 @@ async function main(): Promise<void> {
     console.log(`bench:quick ok: every target ran and answered correctly (${seconds.toFixed(0)} s)`);
     return;
   }
-  const markdown = renderResults({ info, micro, results, seconds, command: commandLine(), problems: found });
+  const markdown = renderResults({ info, micro, results, cluster, seconds, command: commandLine(), problems: found });
   await Deno.writeTextFile(`${ROOT}bench/RESULTS.md`, markdown);
   log(`wrote bench/RESULTS.md in ${seconds.toFixed(0)} s${found.length > 0 ? ` with ${found.length} problem(s)` : ""}`);
   if (found.length > 0) Deno.exit(1);

@@ -36,10 +36,10 @@ export const TARGETS: readonly Target[] = [
 /** The repository root (this file lives in bench/). */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
-/** The command line that runs `script` with `args` on a runtime. */
-export function commandFor(runtime: RuntimeName, script: string, args: string[]): string[] {
+/** The command line that runs `script` with `args` on a runtime (`denoFlags`: extra flags for Deno, e.g. `--unstable-net`). */
+export function commandFor(runtime: RuntimeName, script: string, args: string[], denoFlags: string[] = []): string[] {
   const bin = `${ROOT}node_modules/.bin/`;
-  if (runtime === "deno") return [`${bin}deno`, "run", "-A", "--no-check", `${ROOT}${script}`, ...args];
+  if (runtime === "deno") return [`${bin}deno`, "run", "-A", "--no-check", ...denoFlags, `${ROOT}${script}`, ...args];
   if (runtime === "bun") return [`${bin}bun`, "run", `${ROOT}${script}`, ...args];
   return ["node", `${ROOT}${script}`, ...args];
 }

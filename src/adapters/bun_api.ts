@@ -116,6 +116,8 @@ export interface BunServeOptions<D> {
   port: number;
   hostname: string;
   tls?: { cert: string; key: string };
+  /** SO_REUSEPORT: several processes on one port. */
+  reusePort?: boolean;
   fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
   websocket: BunWebSocketHandler<D>;
 }

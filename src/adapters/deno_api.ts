@@ -26,6 +26,8 @@ export interface DenoServeOptions {
   hostname?: string;
   cert?: string;
   key?: string;
+  /** SO_REUSEPORT (needs --unstable-net on Deno 2.9: serve() checks). */
+  reusePort?: boolean;
   signal?: AbortSignal;
   onListen?: (addr: { hostname: string; port: number }) => void;
   onError?: (err: unknown) => Response | Promise<Response>;
@@ -58,6 +60,19 @@ export interface DenoNamespace {
 export interface DenoServeInfo {
   /** The peer's address. */
   remoteAddr: { hostname: string; port: number; transport?: string };
+}
+
+/**
+ * Whether this Deno run has the `net` unstable feature (`--unstable-net`,
+ * or `"unstable": ["net"]` in deno.json). Deno 2.9.5 gates `reusePort`
+ * behind it, and without it `Deno.serve({ reusePort: true })` prints
+ * "Unstable API ..." and ends the process (exit code 70: nothing to
+ * catch), so serve() asks first. `Deno.listenDatagram` is that feature's
+ * own API: it exists exactly when the feature is on (checked with and
+ * without the flag, and with deno.json's `unstable`).
+ */
+export function denoHasUnstableNet(): boolean {
+  return typeof (globalThis as unknown as { Deno?: { listenDatagram?: unknown } }).Deno?.listenDatagram === "function";
 }
 
 /** Deno's global namespace, typed structurally. */

@@ -13,12 +13,14 @@ import type { PresenceMember } from "../shared/channel_wire.ts";
 import type { TopicMethods } from "../server/publish.ts";
 import { isWebSocketUpgrade } from "../server/upgrade.ts";
 import { denoServe } from "../adapters/deno.ts";
+import { denoHasUnstableNet } from "../adapters/deno_api.ts";
 import { bunServe } from "../adapters/bun_api.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
 import { adapterFor, serverRuntime } from "./adapter.ts";
 import { endpointFor } from "./endpoint.ts";
 import type { WebSocketEndpoint } from "./endpoint.ts";
+import { UnsupportedRuntimeError } from "../shared/errors.ts";
 
 /**
  * PEM certificate and key for `wss://`.
@@ -63,6 +65,35 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
   fetch?(req: Request): Response | Promise<Response>;
   /** Certificate and key to serve `wss://`. */
   tls?: TlsOptions;
+  /**
+   * Sets `SO_REUSEPORT` on the listening socket, so that several processes
+   * (Deno, Bun, or both) can listen on the same port. On Linux the kernel
+   * then spreads new connections over them (by a hash of the client's
+   * address and port), which is how one machine's every core gets used:
+   * one process per core, each with `reusePort: true`, sharing a broker
+   * (`createRedisBroker`) so that `publish` reaches every process's
+   * subscribers. Every process sharing the port must set it (a process
+   * without it cannot share the port: binding fails with "address in use").
+   * Default `false`.
+   *
+   * On Deno (2.9) this is behind the `net` unstable feature: run with
+   * `--unstable-net` (or `"unstable": ["net"]` in deno.json). Without it,
+   * Deno would end the whole process (exit code 70) on `Deno.serve`, so
+   * `serve()` throws an {@link UnsupportedRuntimeError} instead.
+   *
+   * @example One of N processes on port 8080, every core in use
+   * ```ts
+   * import { serve } from "@fullduplex/fullduplex";
+   * import { createRedisBroker } from "@fullduplex/fullduplex/redis";
+   *
+   * // Start this file once per core (Bun: bun run app.ts; Deno: deno run -A --unstable-net app.ts).
+   * const broker = await createRedisBroker({ url: "redis://localhost:6379" });
+   * const server = serve({ port: 8080, reusePort: true, broker, open: (socket) => socket.subscribe("news") });
+   * await server.ready;
+   * server.publish("news", "reaches the news subscribers of every process");
+   * ```
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -145,6 +176,15 @@ function checkPort(port: unknown): number {
   return port;
 }
 
+/** The error for `reusePort: true` on a Deno run without `--unstable-net` (see {@link denoHasUnstableNet}). */
+function checkReusePort(runtime: "deno" | "bun", reusePort: boolean): void {
+  if (reusePort && runtime === "deno" && !denoHasUnstableNet()) {
+    throw new UnsupportedRuntimeError(
+      'reusePort on Deno needs the "net" unstable feature: run with --unstable-net (or add "unstable": ["net"] to deno.json)',
+    );
+  }
+}
+
 /**
  * Starts a WebSocket server on Deno (Deno.serve) or Bun (Bun.serve) with the
  * same behaviour on both. On Node.js it throws {@link UnsupportedRuntimeError}
@@ -167,10 +207,12 @@ function checkPort(port: unknown): number {
 export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
   options: ServeOptions<D> & ProtocolHandlersOption<P, D> = {},
 ): Server {
-  serverRuntime(); // on Node.js, this error comes first
+  const runtime = serverRuntime(); // on Node.js, this error comes first
   const port = checkPort(options.port ?? 8080);
   const hostname = options.hostname ?? "0.0.0.0";
   const scheme = options.tls ? "wss" : "ws";
+  const reusePort = options.reusePort === true;
+  checkReusePort(runtime, reusePort); // before the adapter exists: nothing to undo
   const adapter = adapterFor<D, P>(options);
   const endpoint = endpointFor(adapter);
 
@@ -188,7 +230,7 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
 
   if (adapter.runtime === "deno") {
     const server = denoServe(
-      { port, hostname, cert: options.tls?.cert, key: options.tls?.key, onListen() {} },
+      { port, hostname, cert: options.tls?.cert, key: options.tls?.key, reusePort, onListen() {} },
       (req, info) => endpoint.handleUpgrade(req, info) ?? plainHttp(req),
     );
     return runningServer(endpoint, scheme, server.addr, () => server.shutdown());
@@ -197,6 +239,7 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
     port,
     hostname,
     tls: options.tls,
+    reusePort,
     fetch: (req, srv) => (isWebSocketUpgrade(req) ? endpoint.upgrade(req, srv) : plainHttp(req)),
     websocket: endpoint.websocket,
   });
