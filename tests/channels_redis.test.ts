@@ -9,7 +9,8 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, serve, SubscribeError } from "../mod.ts";
+import { connect, SubscribeError } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, Message, PresenceMember, Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker } from "../src/broker/redis.ts";

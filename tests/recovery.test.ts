@@ -10,7 +10,8 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { connect, PublishError, serve } from "../mod.ts";
+import { connect, PublishError } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, ConnectOptions, ServeOptions, Server, Socket } from "../mod.ts";
 import { MemoryHistory } from "../history.ts";
 import type { RecoveryEvent, Subscription } from "../src/client/mod.ts";

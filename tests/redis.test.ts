@@ -8,7 +8,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker, RedisBrokerEvent } from "../src/broker/redis.ts";
