@@ -48,6 +48,7 @@ describe(`Redis broker: a ${RUNTIME} server and a ${OTHER_RUNTIME} server`, () =
     broker = await createRedisBroker({ url: redis.url, prefix, onEvent: (e) => events.push(e.type) });
     const server: Server = serve({ ...relayHandlers(() => server), hostname: "127.0.0.1", port: 0, broker });
     local = server;
+    await server.ready;
     other = spawnScript(OTHER_RUNTIME, "tests/fixtures/redis_relay_server.ts", [redis.url, prefix]);
     otherUrl = `ws://127.0.0.1:${(await other.waitFor(/listening (\d+)/, 30_000))[1]}`;
   });
