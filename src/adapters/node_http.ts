@@ -26,10 +26,25 @@ function headersOf(req: NodeUpgradeRequest): Headers {
     return headers;
   }
   for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    if (Array.isArray(value)) { for (const v of value) headers.append(name, v); }
     else if (value !== undefined) headers.append(name, value);
   }
   return headers;
+}
+
+/** A Node request body as a web stream (chunks re-viewed as plain Uint8Arrays, not Buffers). */
+function streamOf(body: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array<ArrayBuffer>> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(new Uint8Array(value.buffer as ArrayBuffer, value.byteOffset, value.byteLength));
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  });
 }
 
 /**
@@ -51,7 +66,7 @@ export function requestOf(req: NodeUpgradeRequest, fallbackHost: string, body?: 
   const method = req.method ?? "GET";
   const init: RequestInit & { duplex?: "half" } = { method, headers };
   if (body !== undefined && method !== "GET" && method !== "HEAD") {
-    init.body = ReadableStream.from(body) as ReadableStream<Uint8Array<ArrayBuffer>>;
+    init.body = streamOf(body);
     init.duplex = "half"; // a streamed request body (fetch's rule)
   }
   return new Request(url, init);

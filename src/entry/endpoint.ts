@@ -143,7 +143,9 @@ const MOUNT = {
 export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> {
   const core = adapter.core;
   const wrong = (what: string, needs: string) =>
-    new UnsupportedRuntimeError(`${what} is for ${needs}; this endpoint runs on ${ENGINE_NAMES[adapter.engine]}: use ${MOUNT[adapter.engine]}`);
+    new UnsupportedRuntimeError(
+      `${what} is for ${needs}; this endpoint runs on ${ENGINE_NAMES[adapter.engine]}: use ${MOUNT[adapter.engine]}`,
+    );
   return {
     handleUpgrade(req, info) {
       if (adapter.engine !== "deno") throw wrong("handleUpgrade()", "Deno's native engine");
