@@ -146,8 +146,8 @@ export interface NodeListenOptions {
 export interface NodeListenHandlers {
   /** Plain HTTP (not an upgrade event). */
   request(req: Request): Promise<Response>;
-  /** An `upgrade` event. */
-  upgrade(req: NodeUpgradeRequest, socket: NodeUpgradeSocket, head: Uint8Array): void;
+  /** An `upgrade` event; `host` is the address bound, for a request without a Host header. */
+  upgrade(req: NodeUpgradeRequest, socket: NodeUpgradeSocket, head: Uint8Array, host: string): void;
   /** An error of the listener's own (a failed response write). */
   error(err: unknown): void;
 }
@@ -193,7 +193,7 @@ export function nodeListen(options: NodeListenOptions, handlers: NodeListenHandl
       ? http.createServer(onRequest)
       : (await loadNodeHttps()).createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
     await before();
-    s.on("upgrade", (req, socket, head) => handlers.upgrade(req, socket, head));
+    s.on("upgrade", (req, socket, head) => handlers.upgrade(req, socket, head, fallbackHost()));
     await new Promise<void>((resolve, reject) => {
       s.on("error", reject);
       s.listen(options.port, options.hostname, () => {

@@ -57,8 +57,9 @@ export interface WsEngineOptions {
   perMessageDeflate?: boolean | WsPerMessageDeflate;
 }
 
-/** The close code ws sent for a protocol error it reported, by ws's error code (ws's doc/ws.md). */
+/** The close code ws sent for a protocol error it reported, by ws's error code (ws's doc/ws.md); 1011 for any other failure. */
 function protocolErrorCode(code: string | undefined): number {
+  if (code === undefined || !code.startsWith("WS_ERR_")) return CloseCode.InternalError; // e.g. zlib failed: ws ends the socket
   switch (code) {
     case "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH":
     case "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH":
@@ -90,6 +91,8 @@ export class WsAdapter<D> {
       topics: new InProcessTopics<WsTransport>(),
     });
     this.#perMessageDeflate = engine.perMessageDeflate ?? false;
+    // Start loading ws now, so the first upgrade does not wait for it; a failure is reported at that upgrade.
+    this.load().catch(noop);
   }
 
   /** Loads ws and creates its server (once); rejects with a FullDuplexError naming what to install. */
@@ -118,7 +121,7 @@ export class WsAdapter<D> {
     });
     server.on("headers", (lines, req) => {
       const accepted = this.#completing.get(req);
-      if (accepted === undefined) return;
+      if (accepted === undefined || Object.keys(accepted.headers).length === 0) return;
       for (const [name, value] of new Headers(accepted.headers)) {
         // The hook's header replaces ws's own of that name, as on the other engines.
         const i = lines.findIndex((line) => line.slice(0, line.indexOf(":")).trim().toLowerCase() === name);
@@ -201,7 +204,7 @@ export class WsAdapter<D> {
       // ws throws for a socket already upgraded: a bug on the server's side.
       core.upgradeAborted(remote);
       core.reportError(undefined, err);
-      void writeRawResponse(socket, serverFailedUpgrade());
+      writeRawResponse(socket, serverFailedUpgrade()).catch(() => socket.destroy());
       return;
     } finally {
       this.#completing.delete(req);

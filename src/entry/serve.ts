@@ -220,7 +220,7 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
       // node:http emits `upgrade` only with `Connection: upgrade`: anything else
       // asking for a WebSocket gets the core's answer (400), as on Deno.
       request: (req) => (isWebSocketUpgrade(req) ? adapter.refusePlainUpgrade(req) : plainHttp(req)),
-      upgrade: (req, socket, head) => void adapter.handleUpgrade(req, socket, head, `${hostname}:${port}`),
+      upgrade: (req, socket, head, host) => void adapter.handleUpgrade(req, socket, head, host),
       error: (err) => adapter.core.reportError(undefined, err),
     }, async () => void await adapter.load());
     return runningServer(endpoint, scheme, listener);
