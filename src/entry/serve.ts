@@ -169,8 +169,9 @@ function checkPort(port: unknown): number {
 
 /**
  * Starts a WebSocket server on Deno (Deno.serve) or Bun (Bun.serve) with the
- * same behaviour on both. On Node.js it throws {@link UnsupportedRuntimeError}
- * at once.
+ * same behaviour on both; on Deno, `engine: "ws"` runs it on the npm package
+ * `ws` over `node:http` instead ({@link ServeOptions.engine}). On Node.js it
+ * throws {@link UnsupportedRuntimeError} at once.
  *
  * @example
  * ```ts
