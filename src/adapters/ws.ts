@@ -21,7 +21,7 @@
  * - ws writes its own 400 for a handshake it refuses and calls nothing:
  *   the upgrade's slots are given back when no socket came.
  * - messages arrive as Node Buffers, text too: text is decoded here, binary
- *   re-viewed as a plain Uint8Array by Message. ws frames a sent Uint8Array
+ *   re-viewed as a plain Uint8Array. ws frames a sent Uint8Array
  *   without copying it, so `releaseReceivedBuffers` has nothing to release
  *   here (messages are no ArrayBuffers): ws may still hold them.
  * - a throw out of a ws event listener would end the process: each
@@ -218,8 +218,13 @@ export class WsAdapter<D> {
   #wire(ws: WsSocket, accepted: AcceptedUpgrade<D>): void {
     const core = this.core;
     const conn: Connection<D, WsTransport> = core.connection(new WsTransport(ws, core.limits.backpressureLimit), accepted);
-    // received() never throws (it catches what fails in it).
-    ws.on("message", (data, isBinary) => conn.received(isBinary ? data : decoder.decode(data)));
+    // received() never throws (it catches what fails in it). Binary is re-viewed as a plain
+    // Uint8Array here, once, so no layer (channels included) sees a Buffer (its slice() is a view).
+    ws.on(
+      "message",
+      (data, isBinary) =>
+        conn.received(isBinary ? new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength) : decoder.decode(data)),
+    );
     ws.on("close", (code, reason) => {
       try {
         conn.closed(code, decoder.decode(reason));
