@@ -16,7 +16,8 @@
 
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, serve } from "../mod.ts";
+import { connect } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, Server } from "../mod.ts";
 import { createRedisBroker, createRedisHistory } from "../src/broker/redis.ts";
 import type { RedisBroker, RedisHistory } from "../src/broker/redis.ts";
