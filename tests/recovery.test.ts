@@ -134,7 +134,7 @@ describe("recovery with the in-memory history", () => {
       },
       close: () => inner.close(),
     };
-    const s = start({ store, topics: RULES });
+    const s = await start({ store, topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:S", { recover: true });
     const got = collect(sub);
