@@ -15,6 +15,7 @@ import { serve } from "./helpers/engine.ts";
 import type { Client, ConnectOptions, ServeOptions, Server, Socket } from "../mod.ts";
 import { MemoryHistory } from "../history.ts";
 import type { RecoveryEvent, Subscription } from "../src/client/mod.ts";
+import { assertExactlyOnce } from "./helpers/exactly_once.ts";
 import { delay, until } from "./helpers/runtime.ts";
 import { rawConnect } from "./helpers/raw.ts";
 
@@ -63,20 +64,6 @@ function recoveries(sub: Subscription): RecoveryEvent[] {
   const events: RecoveryEvent[] = [];
   sub.on("recovery", (e) => events.push(e));
   return events;
-}
-
-/** Each expected message exactly once, in order. */
-function assertExactlyOnce(got: string[], expected: string[]): void {
-  const seen = new Map<string, number>();
-  for (const m of got) seen.set(m, (seen.get(m) ?? 0) + 1);
-  const lost = expected.filter((m) => !seen.has(m));
-  const duplicated = [...seen].filter(([, n]) => n > 1).map(([m]) => m);
-  assert.deepEqual(
-    { lost: lost.length, duplicated: duplicated.length },
-    { lost: 0, duplicated: 0 },
-    `lost ${lost.slice(0, 5)} dup ${duplicated.slice(0, 5)}`,
-  );
-  assert.deepEqual(got, expected);
 }
 
 const RULES = [{ match: "ticker:*", size: 1000 }];
