@@ -9,7 +9,8 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, serve, SubscribeError } from "../mod.ts";
+import { connect, SubscribeError } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, Message, PresenceMember, Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker } from "../src/broker/redis.ts";
@@ -34,6 +35,7 @@ describe(`channels through Redis: a ${RUNTIME} server and a ${OTHER_RUNTIME} ser
     broker = await createRedisBroker({ url: redis.url, prefix });
     const server: Server = serve(channelsRedisOptions(broker, () => server));
     local = server;
+    await server.ready;
     localUrl = `ws://127.0.0.1:${local.port}`;
     other = spawnScript(OTHER_RUNTIME, "tests/fixtures/channels_redis_server.ts", [redis.url, prefix]);
     otherUrl = `ws://127.0.0.1:${(await other.waitFor(/listening (\d+)/, 30_000))[1]}`;

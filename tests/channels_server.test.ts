@@ -9,7 +9,8 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createHandler, InvalidStateError, PublishError, RequestError, serve, SubscribeError } from "../mod.ts";
+import { connect, InvalidStateError, PublishError, RequestError, SubscribeError } from "../mod.ts";
+import { createHandler, serve } from "./helpers/engine.ts";
 import type { ChannelsOptions, Client, ConnectOptions, Message, PresenceMember, ServeOptions, Server, Socket } from "../mod.ts";
 import { CHANNELS_PROTOCOL } from "../src/shared/channel_wire.ts";
 import { defineProtocol, InvalidReplyError, unchecked } from "../src/protocol/mod.ts";
@@ -102,7 +103,7 @@ describe("channels server: createHandler", () => {
     const endpoint = createHandler({
       channels: { authorize: (_socket, topic) => topic !== "no" || "refused here", presence: () => ({ via: "endpoint" }) },
     });
-    const mounted = mount(endpoint);
+    const mounted = await mount(endpoint);
     cleanups.push(async () => {
       await endpoint.shutdown({ timeout: 500 });
       await mounted.stop();

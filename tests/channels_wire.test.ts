@@ -10,7 +10,7 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Server, Socket } from "../mod.ts";
 import { MemoryHistory } from "../history.ts";
 import type { HistoryPolicy, HistoryQuery, HistoryRead, HistoryStore, StreamPosition } from "../history.ts";

@@ -20,7 +20,7 @@ import type { Server as TcpServer, Socket as TcpSocket } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import process from "node:process";
-import { serve } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { CloseInfo, Server, Socket } from "../mod.ts";
 import { delay, ROOT, RUNTIME, runtimeBin, spawnScript, until } from "./helpers/runtime.ts";
 import { makeCertificates } from "./helpers/certificates.ts";

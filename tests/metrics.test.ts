@@ -7,7 +7,9 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createHandler, serve } from "../mod.ts";
+import { connect } from "../mod.ts";
+import { createServer } from "node:http";
+import { createHandler, serve, TEST_ENGINE } from "./helpers/engine.ts";
 import { DEFAULT_METRICS_TOPICS } from "../src/server/metrics.ts";
 import type { Client, Server, Socket, WebSocketEndpoint } from "../mod.ts";
 import { rawConnect } from "./helpers/raw.ts";
@@ -224,7 +226,17 @@ describe("metrics()", () => {
         ? new Response(ws.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } })
         : upgrade();
     let port: number;
-    if (RUNTIME === "deno") {
+    if (TEST_ENGINE === "ws") {
+      // The ws engine mounts in a node:http server: plain requests there, upgrades through handleNodeUpgrade.
+      const srv = createServer((req, res) => {
+        if (req.url === "/metrics") res.writeHead(200, { "content-type": CONTENT_TYPE }).end(ws.metrics());
+        else res.end("app");
+      });
+      srv.on("upgrade", (req, socket, head) => ws.handleNodeUpgrade(req, socket, head));
+      await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+      port = (srv.address() as { port: number }).port;
+      cleanups.push(() => new Promise((resolve) => (srv.close(resolve), srv.closeAllConnections())));
+    } else if (RUNTIME === "deno") {
       type DenoServe = (o: object, h: (req: Request, info: unknown) => Response | Promise<Response>) => {
         addr: { port: number };
         shutdown(): Promise<void>;

@@ -9,7 +9,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { connect, createHandler, RequestError, serve } from "../mod.ts";
+import { connect, RequestError } from "../mod.ts";
+import { createHandler, serve } from "./helpers/engine.ts";
 import type { Server } from "../mod.ts";
 import { connectTyped, defineProtocol, InvalidReplyError, jsonCodec, protocolError, typedClient } from "../src/protocol/mod.ts";
 import type { Codec } from "../src/protocol/mod.ts";

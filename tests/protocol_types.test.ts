@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { createHandler, serve } from "../mod.ts";
+import { createHandler, serve } from "./helpers/engine.ts";
 import type { RequestError, Server, Socket } from "../mod.ts";
 import { connectTyped, defineProtocol, InvalidReplyError, protocolError, router, unchecked } from "../src/protocol/mod.ts";
 import type { ClientMessage, ClientMessageInput, ServerMessage, ServerMessageInput, TypedClient } from "../src/protocol/mod.ts";

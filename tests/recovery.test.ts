@@ -10,10 +10,12 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { connect, PublishError, serve } from "../mod.ts";
+import { connect, PublishError } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, ConnectOptions, ServeOptions, Server, Socket } from "../mod.ts";
 import { MemoryHistory } from "../history.ts";
 import type { RecoveryEvent, Subscription } from "../src/client/mod.ts";
+import { assertExactlyOnce } from "./helpers/exactly_once.ts";
 import { delay, until } from "./helpers/runtime.ts";
 import { rawConnect } from "./helpers/raw.ts";
 
@@ -30,7 +32,7 @@ interface Started {
   sockets: Socket[];
 }
 
-function start(history: NonNullable<ServeOptions["channels"]>["history"], extra: Partial<ServeOptions> = {}): Started {
+async function start(history: NonNullable<ServeOptions["channels"]>["history"], extra: Partial<ServeOptions> = {}): Promise<Started> {
   const sockets: Socket[] = [];
   const server = serve({
     port: 0,
@@ -41,6 +43,7 @@ function start(history: NonNullable<ServeOptions["channels"]>["history"], extra:
     ...extra,
   });
   cleanups.push(() => server.shutdown({ timeout: 1000 }));
+  await server.ready; // the ws engine knows its port once listening
   return { server, url: `ws://127.0.0.1:${server.port}`, sockets };
 }
 
@@ -63,25 +66,11 @@ function recoveries(sub: Subscription): RecoveryEvent[] {
   return events;
 }
 
-/** Each expected message exactly once, in order. */
-function assertExactlyOnce(got: string[], expected: string[]): void {
-  const seen = new Map<string, number>();
-  for (const m of got) seen.set(m, (seen.get(m) ?? 0) + 1);
-  const lost = expected.filter((m) => !seen.has(m));
-  const duplicated = [...seen].filter(([, n]) => n > 1).map(([m]) => m);
-  assert.deepEqual(
-    { lost: lost.length, duplicated: duplicated.length },
-    { lost: 0, duplicated: 0 },
-    `lost ${lost.slice(0, 5)} dup ${duplicated.slice(0, 5)}`,
-  );
-  assert.deepEqual(got, expected);
-}
-
 const RULES = [{ match: "ticker:*", size: 1000 }];
 
 describe("recovery with the in-memory history", () => {
   it("publications carry positions; after a cut, the missed ones come first, then live ones, each once and in order", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:A", { recover: true });
     const got = collect(sub);
@@ -132,7 +121,7 @@ describe("recovery with the in-memory history", () => {
       },
       close: () => inner.close(),
     };
-    const s = start({ store, topics: RULES });
+    const s = await start({ store, topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:S", { recover: true });
     const got = collect(sub);
@@ -160,7 +149,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("binary publications keep their bytes and positions across a recovery", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:B", { recover: true });
     const got = collect(sub);
@@ -177,7 +166,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("a first subscribe can ask for the last N, or for what came after a position it kept", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     for (let i = 1; i <= 10; i++) s.server.publish("ticker:C", `p${i}`);
     const c = await client(s.url);
     const last = await c.subscribe("ticker:C", { recover: true, last: 3 });
@@ -196,7 +185,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("last N beyond one replay page: the oldest of the last N first, all N once, in order", async () => {
-    const s = start({ topics: [{ match: "long", size: 5000 }] });
+    const s = await start({ topics: [{ match: "long", size: 5000 }] });
     for (let i = 1; i <= 2000; i++) s.server.publish("long", `p${i}`);
     const c = await client(s.url);
     const sub = await c.subscribe("long", { recover: true, last: 1200 });
@@ -207,7 +196,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("asking for more than the history holds gives what it holds; an old position is refused as trimmed", async () => {
-    const s = start({ topics: [{ match: "small", size: 5 }] });
+    const s = await start({ topics: [{ match: "small", size: 5 }] });
     for (let i = 1; i <= 12; i++) s.server.publish("small", `p${i}`);
     const c = await client(s.url);
     const sub = await c.subscribe("small", { recover: true, last: 100 });
@@ -229,7 +218,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("a topic without history: live only, and a client that asked to recover is told it cannot", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("chat", { recover: true, since: { epoch: "x", offset: 1 } });
     assert.deepEqual(sub.recovery, { topic: "chat", recovered: false, reason: "not recoverable" });
@@ -240,7 +229,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("a restarted server (new memory store) is a new epoch: the client is told recovered: false", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     const port = s.server.port;
     const c = await client(s.url, { channels: true, reconnect: { minDelay: 50, maxDelay: 100 } });
     const sub = await c.subscribe("ticker:R", { recover: true });
@@ -259,7 +248,7 @@ describe("recovery with the in-memory history", () => {
   });
 
   it("publishes are acknowledged with their positions, in each publisher's order; server.publishWithAck too", async () => {
-    const s = start({ topics: RULES });
+    const s = await start({ topics: RULES });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:P", { recover: true });
     const got = collect(sub);
@@ -288,7 +277,7 @@ describe("recovery with the in-memory history", () => {
       close: () => inner.close(),
     };
     const errors: unknown[] = [];
-    const s = start({ store, topics: RULES }, { error: (_socket, err) => void errors.push(err) });
+    const s = await start({ store, topics: RULES }, { error: (_socket, err) => void errors.push(err) });
     const c = await client(s.url);
     const sub = await c.subscribe("ticker:F", { recover: true });
     const got = collect(sub);
@@ -307,8 +296,8 @@ describe("recovery with the in-memory history", () => {
     assert.ok(errors.length >= 2, "the error handler heard of it");
   });
 
-  it("history memory is bounded by size and shown in stats", () => {
-    const s = start({ topics: [{ match: "t:*", size: 10 }] });
+  it("history memory is bounded by size and shown in stats", async () => {
+    const s = await start({ topics: [{ match: "t:*", size: 10 }] });
     for (let t = 0; t < 3; t++) for (let i = 0; i < 50; i++) s.server.publish(`t:${t}`, "x".repeat(100));
     assert.equal(s.server.stats.historyPublications, 30);
     assert.ok(s.server.stats.historyBytes >= 30 * 100 && s.server.stats.historyBytes < 30 * 1000, String(s.server.stats.historyBytes));
@@ -320,7 +309,7 @@ describe("recovery with the in-memory history", () => {
 describe("recovery under load", () => {
   it("replaying 100,000 publications to a peer that stops reading keeps the server's memory bounded; all arrive once, in order", async () => {
     const N = 100_000;
-    const s = start({ topics: [{ match: "big", size: N }] });
+    const s = await start({ topics: [{ match: "big", size: N }] });
     const payload = "y".repeat(100);
     let epoch = "";
     for (let i = 1; i <= N; i++) epoch = (await s.server.publishWithAck("big", `${i}:${payload}`))!.epoch;

@@ -16,11 +16,13 @@
 
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, serve } from "../mod.ts";
+import { connect } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Client, Server } from "../mod.ts";
 import { createRedisBroker, createRedisHistory } from "../src/broker/redis.ts";
 import type { RedisBroker, RedisHistory } from "../src/broker/redis.ts";
 import type { RecoveryEvent, Subscription } from "../src/client/mod.ts";
+import { assertExactlyOnce } from "./helpers/exactly_once.ts";
 import { delay, OTHER_RUNTIME, RUNTIME, spawnScript, until } from "./helpers/runtime.ts";
 import type { Spawned } from "./helpers/runtime.ts";
 import { startRedis } from "./helpers/redis.ts";
@@ -102,20 +104,6 @@ async function publish(server: Server, topic: string, tag: string, count: number
     if (pause > 0 && i % 10 === 0) await delay(pause);
   }
   return acked;
-}
-
-/** Every acknowledged message exactly once, in order (what arrived beyond them is checked by the caller). */
-function assertExactlyOnce(got: string[], acked: string[], who = "the client"): void {
-  const counts = new Map<string, number>();
-  for (const m of got) counts.set(m, (counts.get(m) ?? 0) + 1);
-  const lost = acked.filter((m) => !counts.has(m));
-  const duplicated = [...counts].filter(([, n]) => n > 1).map(([m]) => m);
-  assert.deepEqual(
-    { lost: lost.length, duplicated: duplicated.length },
-    { lost: 0, duplicated: 0 },
-    `${who}: lost ${lost.slice(0, 5).join(",")} duplicated ${duplicated.slice(0, 5).join(",")}`,
-  );
-  assert.deepEqual(got.filter((m) => counts.has(m) && acked.includes(m)), acked, `${who}: in order`);
 }
 
 describe(`recovery through Redis (${RUNTIME} test process; servers on ${RUNTIME} and ${OTHER_RUNTIME})`, () => {

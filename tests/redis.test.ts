@@ -8,7 +8,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Server } from "../mod.ts";
 import { createRedisBroker } from "../src/broker/redis.ts";
 import type { RedisBroker, RedisBrokerEvent } from "../src/broker/redis.ts";
@@ -48,6 +48,7 @@ describe(`Redis broker: a ${RUNTIME} server and a ${OTHER_RUNTIME} server`, () =
     broker = await createRedisBroker({ url: redis.url, prefix, onEvent: (e) => events.push(e.type) });
     const server: Server = serve({ ...relayHandlers(() => server), hostname: "127.0.0.1", port: 0, broker });
     local = server;
+    await server.ready;
     other = spawnScript(OTHER_RUNTIME, "tests/fixtures/redis_relay_server.ts", [redis.url, prefix]);
     otherUrl = `ws://127.0.0.1:${(await other.waitFor(/listening (\d+)/, 30_000))[1]}`;
   });

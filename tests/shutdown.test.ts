@@ -7,7 +7,8 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createHandler } from "../mod.ts";
+import { connect } from "../mod.ts";
+import { createHandler } from "./helpers/engine.ts";
 import { mount, nextMessage, startServer } from "./helpers/server.ts";
 import type { TestServer } from "./helpers/server.ts";
 import { closeCodeOf, rawConnect } from "./helpers/raw.ts";
@@ -89,7 +90,7 @@ describe("shutdown", () => {
 
   it("refuses upgrades with 503 once shutdown has started", async () => {
     const endpoint = createHandler({ closeTimeout: 60 });
-    const server = mount(endpoint);
+    const server = await mount(endpoint);
     cleanups.push(() => server.stop());
     const peer = await raw(server.port, { answerClose: false });
     assert.equal(peer.status, 101);

@@ -3,10 +3,10 @@
  * while sends to it are refused is closed with 1008
  * (`maxMessagesWhileBackpressured`); one whose queued data has not moved for
  * idleTimeout is dropped even though it keeps sending (the stall sweep,
- * src/server/write_stall.ts); on Deno, whose server socket cannot be dropped,
- * such a connection lingers after its close and is counted in
+ * src/server/write_stall.ts); on Deno's engine, whose server socket cannot
+ * be dropped, such a connection lingers after its close and is counted in
  * `stats.lingering` and against `maxConnectionsPerAddress` until its TCP
- * connection ends.
+ * connection ends (Bun and the ws engine drop it: nothing lingers).
  */
 
 import { afterEach, describe, it } from "node:test";
@@ -19,6 +19,7 @@ import type { RawPeer } from "./helpers/raw.ts";
 import { fillQueue, stuckPeer as connectStuck } from "./helpers/stuck_peer.ts";
 import type { StuckPeer } from "./helpers/stuck_peer.ts";
 import { delay, RUNTIME, until } from "./helpers/runtime.ts";
+import { ENGINE } from "./helpers/engine.ts";
 
 let ts: TestServer | undefined;
 const raws: RawPeer[] = [];
@@ -41,7 +42,7 @@ async function stuckPeer(t: TestServer): Promise<{ peer: StuckPeer; socket: Sock
   return { peer, socket: t.opens.at(-1)! };
 }
 
-describe(`peers that read nothing (${RUNTIME})`, () => {
+describe(`peers that read nothing (${ENGINE})`, () => {
   it("maxMessagesWhileBackpressured: a peer that keeps sending while refused is closed with 1008; fewer messages are fine", async () => {
     ts = await startServer({
       backpressureLimit: 256 * 1024,
@@ -93,14 +94,14 @@ describe(`peers that read nothing (${RUNTIME})`, () => {
     timers.push(talk);
     await ts.waitCloses(1, 10_000);
     clearInterval(talk);
-    // Bun: dropped (1006). Deno cannot drop it: the core closes with 1001, and
+    // Bun and the ws engine: dropped (1006). Deno cannot drop it: the core closes with 1001, and
     // Deno reports the close once the peer's next frame arrives after it.
-    assert.equal(ts.closes[0].info.code, RUNTIME === "bun" ? 1006 : 1001);
+    assert.equal(ts.closes[0].info.code, ENGINE === "deno" ? 1001 : 1006);
     assert.equal(ts.server.stats.idleTimeouts, 1);
     assert.equal(ts.server.stats.connections, 0);
   });
 
-  it("a silent peer that reads nothing: Bun drops it; on Deno it lingers, counted against maxConnectionsPerAddress, until its TCP ends", async () => {
+  it("a silent peer that reads nothing: Bun and ws drop it; on Deno it lingers, counted against maxConnectionsPerAddress, until its TCP ends", async () => {
     ts = await startServer({ idleTimeout: 1, closeTimeout: 0.3, backpressureLimit: 256 * 1024, maxConnectionsPerAddress: 2, message() {} });
     const { peer, socket } = await stuckPeer(ts);
     await fillQueue(socket, peer, 256 * 1024, RUNTIME === "bun");
@@ -108,9 +109,17 @@ describe(`peers that read nothing (${RUNTIME})`, () => {
     const stats = ts.server.stats;
     assert.equal(stats.idleTimeouts, 1);
     assert.equal(stats.connections, 0);
-    if (RUNTIME === "bun") {
-      assert.equal(ts.closes[0].info.code, 1006, "Bun drops TCP");
+    if (ENGINE !== "deno") {
+      assert.equal(ts.closes[0].info.code, 1006, `${ENGINE} drops TCP`);
       assert.equal(stats.lingering, 0);
+      if (ENGINE === "ws") {
+        // Nothing lingers: both of the address's 2 slots are free at once.
+        for (let i = 0; i < 2; i++) {
+          const next = await rawConnect(ts.port);
+          raws.push(next);
+          assert.equal(next.status, 101, "the dropped connection holds no slot");
+        }
+      }
       peer.read(); // a paused socket never sees the FIN behind the unread data
       await until(() => peer.ended(), "the peer's TCP to end");
       return;

@@ -14,6 +14,7 @@ import { connect, ConnectError } from "../mod.ts";
 import { nextMessage, startServer } from "./helpers/server.ts";
 import { makeCertificates } from "./helpers/certificates.ts";
 import type { TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/runtime.ts";
 
 let dir = "";
 let ca = "";
@@ -48,6 +49,7 @@ describe("tls", () => {
   });
 
   it("carries text, binary and JSON over wss with connect({ ca })", async () => {
+    const closesBefore = ts!.closes.length;
     const c = await connect(`wss://127.0.0.1:${ts!.port}`, { ca, timeout: 5000 });
     try {
       c.send("hello");
@@ -64,6 +66,8 @@ describe("tls", () => {
     } finally {
       await c.close();
     }
+    // The ws engine's close event comes once the TLS socket has closed, which may be just after the client's close resolved.
+    await until(() => ts!.closes.length > closesBefore, "the server's close handler");
     const info = ts!.closes.at(-1)!.info;
     assert.equal(info.code, 1000);
   });

@@ -8,7 +8,9 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
-import { connect, createHandler, MemoryBroker, serve } from "../mod.ts";
+import { connect, MemoryBroker } from "../mod.ts";
+import { createServer } from "node:http";
+import { createHandler, serve, TEST_ENGINE } from "./helpers/engine.ts";
 import type { Server, WebSocketEndpoint } from "../mod.ts";
 import { relayHandlers } from "./fixtures/topic_relay.ts";
 import { recorder } from "./helpers/topics.ts";
@@ -32,6 +34,7 @@ function relayServer(broker?: MemoryBroker): Server {
 }
 
 async function rec(server: Server | string, subs: string[] = []): Promise<Recorder> {
+  if (typeof server !== "string") await server.ready; // the ws engine knows its port once listening
   const url = typeof server === "string" ? server : `ws://127.0.0.1:${server.port}`;
   const r = await recorder(url, subs);
   recorders.push(r);
@@ -103,6 +106,7 @@ describe("topics on one server", () => {
       },
     });
     servers.push(server);
+    await server.ready;
     const c = await connect(`ws://127.0.0.1:${server.port}`);
     await until(() => server.subscriberCount("a") === 1, "the subscription");
     await c.close();
@@ -216,7 +220,16 @@ describe("topics on a mounted endpoint (createHandler)", () => {
   it("endpoint.publish reaches its subscribers", async () => {
     const ws: WebSocketEndpoint<{ subs: string[] }> = createHandler(relayHandlers(() => ws));
     let port: number;
-    if (RUNTIME === "deno") {
+    if (TEST_ENGINE === "ws") {
+      const srv = createServer((_req, res) => res.end("app"));
+      srv.on("upgrade", (req, socket, head) => ws.handleNodeUpgrade(req, socket, head));
+      await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+      port = (srv.address() as { port: number }).port;
+      cleanups.push(async () => {
+        await ws.shutdown({ timeout: 1000 });
+        await new Promise((resolve) => (srv.close(resolve), srv.closeAllConnections()));
+      });
+    } else if (RUNTIME === "deno") {
       const deno = (globalThis as unknown as {
         Deno: {
           serve(

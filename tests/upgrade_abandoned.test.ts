@@ -2,15 +2,19 @@
 // its maxConnections slot. Bun refuses it (400). Deno answers 101 to the
 // vanished client anyway and then fires neither open nor close: the adapter
 // gives up after closeTimeout (tests/unit/adapters.test.ts checks that on a
-// fake Deno socket). End to end this runs on Bun only, because Deno.serve's
-// own shutdown() then waits forever for that dead upgraded connection (an
-// engine limit, README "Runtime behaviour"), which would hang the runner.
+// fake Deno socket). End to end this runs on Bun and on the ws engine (which
+// sees that the socket is gone and gives the slot back at once), not on
+// Deno's engine, because Deno.serve's own shutdown() then waits forever for
+// that dead upgraded connection (an engine limit, README "Runtime
+// behaviour"), which would hang the runner.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
-import { connect, serve } from "../mod.ts";
+import { connect } from "../mod.ts";
+import { serve } from "./helpers/engine.ts";
 import type { Server } from "../mod.ts";
-import { RUNTIME, until } from "./helpers/runtime.ts";
+import { until } from "./helpers/runtime.ts";
+import { ENGINE } from "./helpers/engine.ts";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -18,8 +22,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe(`an upgrade abandoned during the hook (${RUNTIME})`, () => {
-  const denoHangs = RUNTIME === "deno" ? "Deno.serve's shutdown waits forever for the dead upgraded connection" : false;
+describe(`an upgrade abandoned during the hook (${ENGINE})`, () => {
+  const denoHangs = ENGINE === "deno" ? "Deno.serve's shutdown waits forever for the dead upgraded connection" : false;
   it("gives its maxConnections slot back within closeTimeout", { skip: denoHangs }, async () => {
     let entered!: () => void;
     const inHook = new Promise<void>((resolve) => (entered = resolve));

@@ -18,6 +18,13 @@
  * `WS_BUFFERUTIL_DIR=/tmp/ws-bufferutil deno run -A --no-check bench/investigate/ws_deno.ts`.
  * bench/FINDINGS.md ("ws on Deno") has the figures and the decision.
  *
+ * With `WS_DENO_FULLDUPLEX=1` the CPU part compares fullduplex itself on
+ * its two Deno engines instead of the bare engines: bench/servers/fullduplex.ts
+ * `echo ws` (`engine: "ws"`) against `echo native` (Deno's engine), both with
+ * fullduplex's defaults: `WS_DENO_FULLDUPLEX=1 deno run -A --no-check
+ * bench/investigate/ws_deno.ts cpu 4`. (No bufferutil engine and no other
+ * part in that mode.)
+ *
  * @module
  */
 
@@ -34,8 +41,10 @@ import type { SpawnedServer } from "../../tests/helpers/spawned.ts";
 type Engine = "ws" | "native" | "ws-bufferutil";
 /** The two engines every part compares. */
 const PAIR: readonly Engine[] = ["ws", "native"];
+/** fullduplex on its ws engine against fullduplex on Deno's engine (CPU part only), instead of the bare engines. */
+const FULLDUPLEX = Deno.env.get("WS_DENO_FULLDUPLEX") === "1";
 /** With WS_BUFFERUTIL_DIR set, the CPU and idle parts also run ws with its native bufferutil. */
-const ENGINES: readonly Engine[] = Deno.env.get("WS_BUFFERUTIL_DIR") === undefined ? PAIR : [...PAIR, "ws-bufferutil"];
+const ENGINES: readonly Engine[] = Deno.env.get("WS_BUFFERUTIL_DIR") === undefined || FULLDUPLEX ? PAIR : [...PAIR, "ws-bufferutil"];
 const SERVER = "bench/investigate/ws_deno_server.ts";
 const MiB = 1024 * 1024;
 
@@ -59,6 +68,7 @@ function order(r: number, engines: readonly Engine[] = ENGINES): Engine[] {
 }
 
 function start(engine: Engine, options: Record<string, unknown> = {}): Promise<SpawnedServer> {
+  if (FULLDUPLEX) return spawnServer("deno", "bench/servers/fullduplex.ts", ["echo", engine === "native" ? "native" : "ws"]);
   return spawnServer("deno", SERVER, [engine, JSON.stringify(options)]);
 }
 
@@ -503,7 +513,9 @@ function num(v: number): string {
   return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(3)).toString();
 }
 
-const TITLES: Record<Engine, string> = { ws: "ws on Deno", native: "native Deno", "ws-bufferutil": "ws + bufferutil on Deno" };
+const TITLES: Record<Engine, string> = FULLDUPLEX
+  ? { ws: "fullduplex, engine ws", native: "fullduplex, Deno's engine", "ws-bufferutil": "–" }
+  : { ws: "ws on Deno", native: "native Deno", "ws-bufferutil": "ws + bufferutil on Deno" };
 
 function table(): string {
   const others = ENGINES.filter((e) => e !== "native");
@@ -524,11 +536,12 @@ function table(): string {
 
 const parts: Record<string, () => Promise<void>> = { cpu, idle, abuse };
 if (what !== "all" && parts[what] === undefined) throw new Error(`unknown part ${what}: all, cpu, idle or abuse`);
-await engineFacts();
+if (FULLDUPLEX && what !== "cpu") throw new Error("WS_DENO_FULLDUPLEX=1 runs the cpu part only: ws_deno.ts cpu [rounds]");
+if (!FULLDUPLEX) await engineFacts();
 for (const [name, run] of Object.entries(parts)) if (what === "all" || what === name) await run();
-console.log(
-  `\nws (npm) on Deno through node:http "upgrade" vs Deno.serve + Deno.upgradeWebSocket, ${ROUNDS} rounds, ` +
-    `Deno ${Deno.version.deno}, ${new Date().toISOString().slice(0, 10)}\n`,
-);
+const compared = FULLDUPLEX
+  ? `fullduplex (bench/servers/fullduplex.ts echo) on its ws engine vs on Deno's engine`
+  : `ws (npm) on Deno through node:http "upgrade" vs Deno.serve + Deno.upgradeWebSocket`;
+console.log(`\n${compared}, ${ROUNDS} rounds, Deno ${Deno.version.deno}, ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(table());
 Deno.exit(0);

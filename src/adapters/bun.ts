@@ -65,7 +65,7 @@ function dataOf<D>(ws: BunServerWebSocket<unknown>): BunSocketData<D> {
 
 /** The Bun side of one endpoint: its core, its native topics, upgrades and the `websocket` handlers. */
 export class BunAdapter<D> {
-  readonly runtime = "bun" as const;
+  readonly engine = "bun" as const;
   readonly core: ServerCore<D, BunTransport>;
   /** Owned here: it needs the Bun server, which the adapter learns at each upgrade. */
   readonly #topics = new BunNativeTopics();

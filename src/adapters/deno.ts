@@ -104,7 +104,7 @@ export function wireDenoSocket<D>(conn: Connection<D, DenoTransport>, ws: DenoWe
 
 /** The Deno side of one endpoint: its core, and upgrades through Deno.upgradeWebSocket. */
 export class DenoAdapter<D> {
-  readonly runtime = "deno" as const;
+  readonly engine = "deno" as const;
   readonly core: ServerCore<D, DenoTransport>;
   /** Deno.upgradeWebSocket, or a stand-in given by a unit test. */
   readonly #upgradeWebSocket: DenoNamespace["upgradeWebSocket"];

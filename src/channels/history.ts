@@ -158,6 +158,11 @@ export class HistoryService<D> implements HistoryRouter {
     } else deliver(appended);
   }
 
+  /** Resolves once this server's broker subscription of `topic` is in effect. */
+  listening(topic: string): Promise<void> {
+    return this.#host.topics.listening(topic);
+  }
+
   /** The broker lost messages meanwhile: every feed reads what it never saw up to the store's top. */
   reconnected(): void {
     for (const feed of this.#feeds.values()) feed.catchUp();

@@ -68,8 +68,9 @@ export async function recover<D>(session: ReplaySession<D>, topic: string, ask: 
   try {
     const joined = await run(session, topic, ask, tap);
     // This server may listen to the broker for the topic only from the join on: what was stored since the
-    // last read and published before is read from the store (shared stores; see TopicFeed.catchUp).
-    if (joined) feed.catchUp();
+    // last read and published before is read from the store (shared stores; see TopicFeed.catchUp), once
+    // the broker subscription the join started is in effect (and then FILL_DELAY_MS later).
+    if (joined) void session.history.listening(topic).then(() => feed.catchUp());
     return joined;
   } finally {
     feed.untap(tap);

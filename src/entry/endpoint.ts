@@ -1,7 +1,7 @@
 /**
  * `createHandler()`: the WebSocket side of fullduplex to mount in an app
- * that owns its Deno.serve or Bun.serve server, and the endpoint wrapper
- * `serve()` builds on.
+ * that owns its Deno.serve, Bun.serve or (engine "ws") `node:http` server,
+ * and the endpoint wrapper `serve()` builds on.
  *
  * @module
  */
@@ -17,15 +17,19 @@ import { isWebSocketUpgrade } from "../server/upgrade.ts";
 import { UnsupportedRuntimeError } from "../shared/errors.ts";
 import type { DenoServeInfo } from "../adapters/deno_api.ts";
 import type { BunServer, BunWebSocketHandler } from "../adapters/bun_api.ts";
+import type { NodeUpgradeRequest, NodeUpgradeSocket } from "../adapters/node_http_api.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
 import { adapterFor } from "./adapter.ts";
-import type { ServerAdapter } from "./adapter.ts";
+import type { EngineOptions, ServerAdapter } from "./adapter.ts";
 
 /**
  * A WebSocket endpoint to mount in your own server. On Deno use
  * `handleUpgrade(req, info)`; on Bun use `upgrade(req, server)` in `fetch`
- * and pass `websocket` to Bun.serve.
+ * and pass `websocket` to Bun.serve; with `engine: "ws"` (Deno) use
+ * `handleNodeUpgrade(req, socket, head)` in a `node:http` server's
+ * `upgrade` event. The methods of another runtime or engine throw an
+ * UnsupportedRuntimeError that names the right one.
  *
  * @example
  * ```ts
@@ -50,6 +54,23 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
   upgrade(req: Request, server: BunServer): Promise<Response | undefined>;
   /** Bun: the handler object to pass as Bun.serve's `websocket` option. */
   readonly websocket: BunWebSocketHandler<D>;
+  /**
+   * Engine "ws" (Deno): upgrades the raw socket of a `node:http` (or
+   * `node:https`) server's `upgrade` event, or writes the refusal
+   * (4xx/5xx) to it. Resolves once done; never rejects (a failure is
+   * answered on the socket and goes to the `error` handler).
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "node:http";
+   * import { createHandler } from "@fullduplex/fullduplex";
+   * const ws = createHandler({ engine: "ws", message: (socket, msg) => socket.send(msg.text()) });
+   * const server = createServer((_req, res) => res.end("hello"));
+   * server.on("upgrade", (req, socket, head) => ws.handleNodeUpgrade(req, socket, head));
+   * server.listen(8080);
+   * ```
+   */
+  handleNodeUpgrade(req: NodeUpgradeRequest, socket: NodeUpgradeSocket, head: Uint8Array): Promise<void>;
   /** Number of open connections. */
   readonly connections: number;
   /** Counters: refused upgrades, rate limiting, keep-alive, backpressure (a fresh snapshot per read). */
@@ -106,29 +127,41 @@ export interface WebSocketEndpoint<D = unknown> extends TopicMethods {
  * ```
  */
 export function createHandler<D = unknown, P extends AnyProtocol = AnyProtocol>(
-  options: WebSocketOptions<D> & ProtocolHandlersOption<P, D> = {},
+  options: WebSocketOptions<D> & ProtocolHandlersOption<P, D> & EngineOptions = {},
 ): WebSocketEndpoint<D> {
   return endpointFor(adapterFor<D, P>(options));
 }
 
-/** Wraps an adapter as an endpoint (serve() uses it too): the other runtime's methods throw. */
+/** How to mount an endpoint of each engine, for the error that names the right method. */
+const MOUNT = {
+  deno: "handleUpgrade(req, info)",
+  bun: "upgrade(req, server) and websocket",
+  ws: "handleNodeUpgrade(req, socket, head) in a node:http server's upgrade event",
+} as const;
+
+/** Wraps an adapter as an endpoint (serve() uses it too): the other engines' methods throw. */
 export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> {
   const core = adapter.core;
-  const here = adapter.runtime === "deno" ? "Deno" : "Bun";
-  const wrong = (what: string, use: string) =>
-    new UnsupportedRuntimeError(`${what} is for ${here === "Deno" ? "Bun" : "Deno"}; on ${here} use ${use}`);
+  const wrong = (what: string, needs: string) =>
+    new UnsupportedRuntimeError(
+      `${what} is for ${needs}; this endpoint runs on ${ENGINE_NAMES[adapter.engine]}: use ${MOUNT[adapter.engine]}`,
+    );
   return {
     handleUpgrade(req, info) {
-      if (adapter.runtime !== "deno") throw wrong("handleUpgrade()", "upgrade(req, server) and websocket");
+      if (adapter.engine !== "deno") throw wrong("handleUpgrade()", "Deno's native engine");
       return isWebSocketUpgrade(req) ? adapter.handleUpgrade(req, info) : undefined;
     },
     upgrade(req, server) {
-      if (adapter.runtime !== "bun") throw wrong("upgrade(req, server)", "handleUpgrade(req, info)");
+      if (adapter.engine !== "bun") throw wrong("upgrade(req, server)", "Bun");
       return adapter.upgrade(req, server);
     },
     get websocket() {
-      if (adapter.runtime !== "bun") throw wrong("websocket", "handleUpgrade(req, info)");
+      if (adapter.engine !== "bun") throw wrong("websocket", "Bun");
       return adapter.websocket;
+    },
+    handleNodeUpgrade(req, socket, head) {
+      if (adapter.engine !== "ws") throw wrong("handleNodeUpgrade()", 'the ws engine (createHandler({ engine: "ws" }), Deno)');
+      return adapter.handleUpgrade(req, socket, head);
     },
     get connections() {
       return core.connectionCount;
@@ -142,3 +175,5 @@ export function endpointFor<D>(adapter: ServerAdapter<D>): WebSocketEndpoint<D> 
     shutdown: (opts) => core.shutdown(opts),
   };
 }
+
+const ENGINE_NAMES = { deno: "Deno", bun: "Bun", ws: 'the ws engine (engine "ws")' } as const;

@@ -15,9 +15,11 @@ import { isWebSocketUpgrade } from "../server/upgrade.ts";
 import { denoServe } from "../adapters/deno.ts";
 import { denoHasUnstableNet } from "../adapters/deno_api.ts";
 import { bunServe } from "../adapters/bun_api.ts";
+import { nodeListen } from "../adapters/node_http.ts";
 import type { ProtocolHandlersOption } from "../protocol/serve_options.ts";
 import type { AnyProtocol } from "../protocol/protocol.ts";
 import { adapterFor, serverRuntime } from "./adapter.ts";
+import type { EngineOptions } from "./adapter.ts";
 import { endpointFor } from "./endpoint.ts";
 import type { WebSocketEndpoint } from "./endpoint.ts";
 import { UnsupportedRuntimeError } from "../shared/errors.ts";
@@ -55,8 +57,17 @@ export interface TlsOptions {
  * };
  * serve(options);
  * ```
+ *
+ * @example On Deno, the npm package `ws` as the engine (opt-in; `deno add npm:ws@^8`)
+ * ```ts
+ * import { serve } from "@fullduplex/fullduplex";
+ * // Unmasked frames refused (1002), oversized messages refused early (1009),
+ * // real terminate(), and compression when the client offers it.
+ * const server = serve({ port: 8080, engine: "ws", perMessageDeflate: true });
+ * await server.ready; // listening (node:http); rejects if "ws" is not installed
+ * ```
  */
-export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
+export interface ServeOptions<D = unknown> extends WebSocketOptions<D>, EngineOptions {
   /** TCP port; 0 picks a free one (read it from `server.port`). Default 8080. */
   port?: number;
   /** Interface to listen on. Default "0.0.0.0" (all IPv4 interfaces), as both runtimes. */
@@ -94,6 +105,17 @@ export interface ServeOptions<D = unknown> extends WebSocketOptions<D> {
    * ```
    */
   reusePort?: boolean;
+  /**
+   * The WebSocket engine. `"native"` (default): Deno.serve with Deno's
+   * engine, Bun.serve with Bun's. `"ws"` (Deno only; an UnsupportedRuntimeError
+   * on Bun): the npm package `ws`, an optional peer dependency you install,
+   * on a `node:http` (`node:https` with `tls`) listener that serves plain
+   * HTTP through `fetch` as well. The listener starts after `ws` is loaded:
+   * `port`, `url` and `hostname` are final once `ready` resolves, and
+   * `ready` rejects (with a FullDuplexError naming the package) when `ws`
+   * is missing or the port is taken.
+   */
+  engine?: "native" | "ws";
 }
 
 /**
@@ -187,8 +209,9 @@ function checkReusePort(runtime: "deno" | "bun", reusePort: boolean): void {
 
 /**
  * Starts a WebSocket server on Deno (Deno.serve) or Bun (Bun.serve) with the
- * same behaviour on both. On Node.js it throws {@link UnsupportedRuntimeError}
- * at once.
+ * same behaviour on both; on Deno, `engine: "ws"` runs it on the npm package
+ * `ws` over `node:http` instead ({@link ServeOptions.engine}). On Node.js it
+ * throws {@link UnsupportedRuntimeError} at once.
  *
  * @example
  * ```ts
@@ -213,6 +236,9 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
   const scheme = options.tls ? "wss" : "ws";
   const reusePort = options.reusePort === true;
   checkReusePort(runtime, reusePort); // before the adapter exists: nothing to undo
+  if (reusePort && options.engine === "ws") {
+    throw new TypeError('reusePort is not available with engine: "ws" (its node:http listener cannot share a port): use the native engine');
+  }
   const adapter = adapterFor<D, P>(options);
   const endpoint = endpointFor(adapter);
 
@@ -228,12 +254,22 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
     }
   };
 
-  if (adapter.runtime === "deno") {
+  if (adapter.engine === "deno") {
     const server = denoServe(
       { port, hostname, cert: options.tls?.cert, key: options.tls?.key, reusePort, onListen() {} },
       (req, info) => endpoint.handleUpgrade(req, info) ?? plainHttp(req),
     );
-    return runningServer(endpoint, scheme, server.addr, () => server.shutdown());
+    return runningServer(endpoint, scheme, listening(server.addr, () => server.shutdown()));
+  }
+  if (adapter.engine === "ws") {
+    const listener = nodeListen({ port, hostname, tls: options.tls }, {
+      // node:http emits `upgrade` only with `Connection: upgrade`: anything else
+      // asking for a WebSocket gets the core's answer (400), as on Deno.
+      request: (req) => (isWebSocketUpgrade(req) ? adapter.refusePlainUpgrade(req) : plainHttp(req)),
+      upgrade: (req, socket, head, host) => void adapter.handleUpgrade(req, socket, head, host),
+      error: (err) => adapter.core.reportError(undefined, err),
+    }, async () => void await adapter.load());
+    return runningServer(endpoint, scheme, listener);
   }
   const server = bunServe({
     port,
@@ -244,25 +280,40 @@ export function serve<D = unknown, P extends AnyProtocol = AnyProtocol>(
     websocket: endpoint.websocket,
   });
   // Bun types `port` and `hostname` as possibly undefined (unix sockets); serve() always listens on TCP.
-  return runningServer(endpoint, scheme, { hostname: server.hostname ?? hostname, port: server.port ?? port }, () => server.stop(true));
+  const bound = { hostname: server.hostname ?? hostname, port: server.port ?? port };
+  return runningServer(endpoint, scheme, listening(bound, () => server.stop(true)));
+}
+
+/** What runningServer needs of a listener: when it listens, where, and how to stop it. */
+interface Listener {
+  readonly ready: Promise<void>;
+  bound(): { hostname: string; port: number };
+  stop(): Promise<void>;
+}
+
+/** A listener that is already listening (Deno.serve and Bun.serve bind before they return). */
+function listening(bound: { hostname: string; port: number }, stop: () => Promise<void>): Listener {
+  return { ready: Promise.resolve(), bound: () => bound, stop };
 }
 
 /**
- * The `Server` object, the same for both runtimes: `stopListening` is the
- * runtime's own stop, run once every peer is closed.
+ * The `Server` object, the same for every engine: the listener's own stop
+ * runs once every peer is closed.
  */
-function runningServer<D>(
-  endpoint: WebSocketEndpoint<D>,
-  scheme: string,
-  bound: { hostname: string; port: number },
-  stopListening: () => Promise<void>,
-): Server {
+function runningServer<D>(endpoint: WebSocketEndpoint<D>, scheme: string, listener: Listener): Server {
   let stopped: Promise<void> | undefined;
   return {
-    ready: Promise.resolve(),
-    url: urlFor(scheme, bound.hostname, bound.port),
-    port: bound.port,
-    hostname: bound.hostname,
+    ready: listener.ready,
+    get url() {
+      const { hostname, port } = listener.bound();
+      return urlFor(scheme, hostname, port);
+    },
+    get port() {
+      return listener.bound().port;
+    },
+    get hostname() {
+      return listener.bound().hostname;
+    },
     get connections() {
       return endpoint.connections;
     },
@@ -276,7 +327,8 @@ function runningServer<D>(
     subscriberCount: endpoint.subscriberCount,
     metrics: endpoint.metrics,
     shutdown(opts) {
-      return (stopped ??= endpoint.shutdown(opts).then(stopListening));
+      // Checked by the endpoint before anything happens; a listener that never started has nothing to stop.
+      return (stopped ??= endpoint.shutdown(opts).then(() => listener.stop()));
     },
   };
 }

@@ -91,6 +91,8 @@ export interface HistoryHub {
   /** Local fan-out without a position (a publication that has none). */
   deliverPlain(topic: string, data: string | Uint8Array, except: object | undefined): number;
   forward(topic: string, data: string | Uint8Array, position: StreamPosition | undefined): void;
+  /** Resolves once this server's broker subscription of `topic` is in effect (at once when there is none in flight). */
+  listening(topic: string): Promise<void>;
 }
 
 /** The subscription calls a connection makes (the part of the hub connection.ts sees). */
@@ -124,6 +126,8 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
   readonly #channels: boolean;
   /** The history service, when `channels.history` is set. */
   #router: HistoryRouter | undefined;
+  /** Broker subscriptions in flight, by topic: what `listening()` waits for. */
+  readonly #subscribing = new Map<string, Promise<void>>();
   /** Stops listening to the broker's reconnects. */
   #offReconnected: (() => void) | undefined;
 
@@ -191,6 +195,19 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
     return Promise.resolve(undefined);
   }
 
+  #subscribeBroker(broker: Broker, topic: string): void {
+    const result = broker.subscribe(topic, this.#listener);
+    if (result === undefined) return;
+    const done = result.then(undefined, this.#report).finally(() => {
+      if (this.#subscribing.get(topic) === done) this.#subscribing.delete(topic);
+    });
+    this.#subscribing.set(topic, done);
+  }
+
+  listening(topic: string): Promise<void> {
+    return this.#subscribing.get(topic) ?? Promise.resolve();
+  }
+
   /** Hands a publication to the broker for the other servers (nothing without a broker). */
   forward(topic: string, data: string | Uint8Array, position: StreamPosition | undefined): void {
     const broker = this.#broker;
@@ -219,7 +236,7 @@ export class TopicHub<T> implements TopicMembership<T>, HistoryHub {
     if (broker !== undefined) {
       const n = this.#brokerTopics.get(topic) ?? 0;
       this.#brokerTopics.set(topic, n + 1);
-      if (n === 0) this.#settle(broker.subscribe(topic, this.#listener));
+      if (n === 0) this.#subscribeBroker(broker, topic);
     }
   }
 

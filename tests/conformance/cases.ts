@@ -75,8 +75,8 @@ export interface ConformanceCase {
   conforms(o: Observation): boolean;
   /** What fullduplex does about it (checks in its core, or why it cannot). */
   fullduplex: string;
-  /** Engine behaviour that deviates from the RFC and that fullduplex cannot fix, per runtime. */
-  known?: { deno?: KnownBehaviour; bun?: KnownBehaviour };
+  /** Engine behaviour that deviates from the RFC and that fullduplex cannot fix, per engine (ws: the ws engine on Deno). */
+  known?: { deno?: KnownBehaviour; bun?: KnownBehaviour; ws?: KnownBehaviour };
   /** Extra handshake headers (null removes one) and method; default: a valid GET handshake. */
   handshake?: { headers?: Record<string, string | null>; method?: string };
   /** Sends the case's frames on an open connection. */

@@ -10,6 +10,8 @@ import type { Socket as TcpSocket } from "node:net";
 /** A parsed frame from the server. */
 export interface Frame {
   fin: boolean;
+  /** The RSV1-3 bits (4 = RSV1: a compressed message under permessage-deflate). */
+  rsv: number;
   opcode: number;
   payload: Uint8Array;
 }
@@ -173,6 +175,7 @@ export function rawConnect(
       let at = 0;
       while (buffer.length - at >= 2) {
         const fin = (buffer[at] & 0x80) !== 0;
+        const rsv = (buffer[at] >> 4) & 0x07;
         const opcode = buffer[at] & 0x0f;
         let len = buffer[at + 1] & 0x7f;
         let off = 2;
@@ -188,7 +191,7 @@ export function rawConnect(
         if (buffer.length - at < off + len) break;
         const payload = buffer.slice(at + off, at + off + len);
         at += off + len;
-        peer.frames.push({ fin, opcode, payload });
+        peer.frames.push({ fin, rsv, opcode, payload });
         if (opcode === 0x9 && peer.answerPings && !endedFlag) tcp.write(encodeFrame(0xa, payload));
         if (opcode === 0x8 && peer.answerClose && !endedFlag) tcp.write(encodeFrame(0x8, payload.slice(0, 2)));
       }

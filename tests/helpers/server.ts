@@ -3,10 +3,12 @@
  * handlers saw.
  */
 
-import { connect, serve } from "../../mod.ts";
+import { createServer } from "node:http";
+import { connect } from "../../mod.ts";
 import type { BunServer, BunWebSocketHandler, Client, CloseInfo, DenoServeInfo, Message, ServeOptions, Server, Socket } from "../../mod.ts";
 import type { WebSocketEndpoint } from "../../mod.ts";
 import { RUNTIME, until } from "./runtime.ts";
+import { serve, TEST_ENGINE } from "./engine.ts";
 
 /** What a test server's handlers saw. */
 export interface Recorded {
@@ -27,8 +29,9 @@ export interface TestServer extends Recorded {
 }
 
 /**
- * Starts a server on 127.0.0.1 with a free port. User handlers in
- * `options` run after recording. The default message handler echoes.
+ * Starts a server on 127.0.0.1 with a free port, on the test engine
+ * (helpers/engine.ts). User handlers in `options` run after recording. The
+ * default message handler echoes.
  */
 export async function startServer<D = unknown>(options: ServeOptions<D> = {}): Promise<TestServer> {
   const rec: Recorded = { opens: [], messages: [], closes: [], errors: [] };
@@ -95,8 +98,12 @@ export function client(ts: TestServer, protocols?: string[]): Promise<Client> {
   return connect(ts.url, { protocols, timeout: 5000 });
 }
 
-/** Mounts an endpoint in the runtime's own server, which keeps listening after the endpoint shuts down. */
-export function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Promise<void> } {
+/**
+ * Mounts an endpoint in the runtime's own server, which keeps listening
+ * after the endpoint shuts down: Deno.serve, Bun.serve, or for the ws
+ * engine a node:http server (`handleNodeUpgrade`). Plain requests get "plain".
+ */
+export async function mount(endpoint: WebSocketEndpoint): Promise<{ port: number; stop(): Promise<void> }> {
   const g = globalThis as unknown as {
     Deno?: {
       serve(
@@ -113,6 +120,20 @@ export function mount(endpoint: WebSocketEndpoint): { port: number; stop(): Prom
       ): BunServer;
     };
   };
+  if (TEST_ENGINE === "ws") {
+    const server = createServer((_req, res) => res.end("plain"));
+    server.on("upgrade", (req, socket, head) => endpoint.handleNodeUpgrade(req, socket, head));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      port,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
+  }
   if (RUNTIME === "deno") {
     const server = g.Deno!.serve(
       { port: 0, hostname: "127.0.0.1", onListen() {} },
