@@ -20,6 +20,7 @@ import { FD_HISTORY, FD_PLAIN, SIO_STREAMS } from "./scenarios.ts";
 /** The command that runs (and prints) only these scenarios. */
 export const RECOVERY_COMMAND = "bash bench/run.sh recovery";
 
+const n = (x: number) => x.toLocaleString("en-US");
 const times = (x: number) => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×` : "–");
 const us = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : "–");
 
@@ -59,7 +60,7 @@ function storageAtFanout(r: RecoveryResults): string[] {
     "| | history | no history | history / no history |",
     "|---|---:|---:|---:|",
     `| deliveries/s | ${fmt(med(h, (x) => x.rate))} | ${fmt(med(p, (x) => x.rate))} | ${times(paired(h, p, (x) => x.rate))} |`,
-    `| servers' CPU per publication (µs; ${subs} deliveries each) | ${us(med(h, perPub))} | ${us(med(p, perPub))} | ${
+    `| servers' CPU per publication (µs; ${n(subs)} deliveries each) | ${us(med(h, perPub))} | ${us(med(p, perPub))} | ${
       times(paired(h, p, perPub))
     } |`,
     `| redis-server's CPU per publication (µs; /proc ticks: coarse here, see the next table) | ${us(med(h, redisPerPub))} | ${
@@ -151,7 +152,7 @@ function restartTable(r: RecoveryResults): string[] {
 
 function restartRow(t: RecoveryTargetResult, x: RecoveryRun): string {
   if (!x.ok) return `| ${t.entry.id} | failed: ${x.error} | | | | | | | | | | | | |`;
-  const notRecovered = Object.entries(x.recoveryEvents.notRecovered).map(([why, n]) => `${n} (${why})`).join(", ") || "0";
+  const notRecovered = Object.entries(x.recoveryEvents.notRecovered).map(([why, k]) => `${n(k)} (${why})`).join(", ") || "0";
   const commands = x.cpu === undefined
     ? "–"
     : Object.entries(x.cpu.commands).filter(([name]) => name !== "info").sort((a, b) => b[1].calls - a[1].calls).slice(0, 6).map((
@@ -159,11 +160,13 @@ function restartRow(t: RecoveryTargetResult, x: RecoveryRun): string {
     ) => `${name.toUpperCase()} ${c.calls} (${Math.round(c.usec / c.calls)} µs)`).join(", ");
   return `| ${t.entry.id} | ${x.downMs} | ${x.toRecover.p50} | ${range(x.reconnectMs)} | ${range(x.recoveryMs)} | ${
     Number.isFinite(x.fullRecoveryMs) ? `**${ms(x.fullRecoveryMs)} ms**` : "**never**"
-  } | ${x.recoveredWithin5s} / ${
-    x.subscribers.toLocaleString("en-US")
-  } | **${x.lost.total}** (${x.lost.subscribers}; ${x.lost.min} / ${x.lost.p50} / ${x.lost.max}) | ${x.duplicated.total} (${x.duplicated.subscribers}) | ${x.outOfOrder.total} | ${x.recoveryEvents.recovered} / ${notRecovered} | ${
-    x.cpu === undefined ? "–" : x.cpu.restarted.toFixed(2)
-  } | ${x.cpu === undefined ? "–" : x.cpu.redis.toFixed(2)} | ${commands} |`;
+  } | ${n(x.recoveredWithin5s)} / ${x.subscribers.toLocaleString("en-US")} | **${n(x.lost.total)}** (${
+    n(x.lost.subscribers)
+  }; ${x.lost.min} / ${x.lost.p50} / ${x.lost.max}) | ${n(x.duplicated.total)} (${n(x.duplicated.subscribers)}) | ${
+    n(x.outOfOrder.total)
+  } | ${n(x.recoveryEvents.recovered)} / ${notRecovered} | ${x.cpu === undefined ? "–" : x.cpu.restarted.toFixed(2)} | ${
+    x.cpu === undefined ? "–" : x.cpu.redis.toFixed(2)
+  } | ${commands} |`;
 }
 
 /** The sections, after the cluster ones. */
@@ -200,7 +203,7 @@ export function recoveryGoals(r: RecoveryResults): string[] {
         `| ${t.entry.id}: all ${
           x.subscribers.toLocaleString("en-US")
         } subscribers recovered within 5 s of the restarted server listening, ` +
-          `nothing lost | ${x.recoveredWithin5s} within 5 s, full recovery ${
+          `nothing lost | ${n(x.recoveredWithin5s)} within 5 s, full recovery ${
             ms(x.fullRecoveryMs)
           } ms, lost ${x.lost.total}, duplicated ${x.duplicated.total} | ${verdict(pass)} |`,
       );
