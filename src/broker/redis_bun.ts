@@ -25,7 +25,7 @@ import { openBunCommands } from "./redis_commands_bun.ts";
 
 /** A publish waits this long for Redis's reply. */
 const PUBLISH_TIMEOUT_MS = 5000;
-import { reconnectDelay } from "./redis_retry.ts";
+import { reconnectUntilReady } from "./redis_retry.ts";
 
 /** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
 interface BunRedisClient {
@@ -71,25 +71,21 @@ class BunRedisPubSub implements RedisPubSub {
   }
 
   #reconnect(attempt: number): void {
-    this.#retry = setTimeout(async () => {
-      this.#retry = undefined;
-      if (this.#closed) return;
-      const next = new this.#Client(this.#url, { autoReconnect: false });
-      try {
+    reconnectUntilReady({
+      create: () => new this.#Client(this.#url, { autoReconnect: false }),
+      prepare: async (next) => {
         await next.connect();
         for (const channel of this.#channels) await next.subscribe(channel, this.#onMessage);
-      } catch {
-        next.onclose = null;
-        next.close();
-        this.#reconnect(attempt + 1);
-        return;
-      }
-      if (this.#closed) return next.close();
-      this.#subscriber = next;
-      this.#down = false;
-      this.#watch(next);
-      this.#callbacks.event({ type: "reconnected" });
-    }, reconnectDelay(attempt));
+      },
+      use: (next) => {
+        this.#subscriber = next;
+        this.#down = false;
+        this.#watch(next);
+        this.#callbacks.event({ type: "reconnected" });
+      },
+      closed: () => this.#closed,
+      timer: (timer) => (this.#retry = timer),
+    }, attempt);
   }
 
   async publish(channel: string, message: string): Promise<void> {

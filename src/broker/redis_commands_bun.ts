@@ -21,7 +21,7 @@
 
 import type { RedisCommands, RedisCommandsOptions } from "./redis_commands.ts";
 import { withDeadline } from "./redis_commands.ts";
-import { reconnectDelay } from "./redis_retry.ts";
+import { reconnectUntilReady } from "./redis_retry.ts";
 
 /** The parts of Bun's RedisClient used here, typed so Deno's checker needs no Bun types. */
 interface BunRedisClient {
@@ -63,22 +63,16 @@ class BunRedisCommands implements RedisCommands {
   }
 
   #reconnect(attempt: number): void {
-    this.#retry = setTimeout(async () => {
-      this.#retry = undefined;
-      if (this.#closed) return;
-      const next = newClient(this.#Client, this.#url, this.#options.timeout);
-      try {
-        await ready(next, this.#options);
-      } catch {
-        next.onclose = null;
-        next.close();
-        this.#reconnect(attempt + 1);
-        return;
-      }
-      if (this.#closed) return next.close();
-      this.#use(next);
-      this.#options.event({ type: "reconnected" });
-    }, reconnectDelay(attempt));
+    reconnectUntilReady({
+      create: () => newClient(this.#Client, this.#url, this.#options.timeout),
+      prepare: (next) => ready(next, this.#options),
+      use: (next) => {
+        this.#use(next);
+        this.#options.event({ type: "reconnected" });
+      },
+      closed: () => this.#closed,
+      timer: (timer) => (this.#retry = timer),
+    }, attempt);
   }
 
   send(args: readonly string[]): Promise<unknown> {
