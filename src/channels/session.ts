@@ -229,9 +229,7 @@ export class Session<D> implements ChannelSession {
           confirm(extra);
         },
         join: () => this.#conn.join(topic),
-        count: (stat, n = 1) => {
-          for (let i = 0; i < n; i++) this.#service.host.count(stat);
-        },
+        count: (stat, n) => this.#service.host.count(stat, n),
         report: (err) => this.#service.host.report(this.#conn.socket, err),
       },
       topic,

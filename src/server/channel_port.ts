@@ -61,7 +61,8 @@ export interface ChannelHost<D> {
   /** The hub's hooks for topics with history. */
   readonly topics: HistoryHub;
   report(socket: Socket<D> | undefined, err: unknown): void;
-  count(stat: Stat): void;
+  /** Adds `n` (default 1) to a counter. */
+  count(stat: Stat, n?: number): void;
 }
 
 /** The channels layer of one endpoint. */

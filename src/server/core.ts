@@ -136,7 +136,7 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
       publish: (topic, data) => this.topics.publish(topic, data, undefined),
       topics: this.topics,
       report: (socket, err) => this.reportError(socket, err),
-      count: (stat) => this.count(stat),
+      count: (stat, n) => this.count(stat, n),
     });
     this.#protocols = channels === undefined ? this.limits.protocols : [CHANNELS_PROTOCOL, ...this.limits.protocols];
     const idle = this.limits.idleTimeout;
@@ -185,8 +185,8 @@ export class ServerCore<D = unknown, T extends Transport = Transport> implements
   }
 
   /** Counts one event in `stats`. */
-  count(stat: Stat): void {
-    this.#counters[stat]++;
+  count(stat: Stat, n = 1): void {
+    this.#counters[stat] += n;
   }
 
   /** An upgrade that took a maxConnections slot is over (opened, failed or refused). */
